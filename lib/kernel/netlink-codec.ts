@@ -1,0 +1,163 @@
+// Pure rtnetlink encoding/decoding: netlink attributes and the ifinfomsg/ifaddrmsg/rtmsg headers (host byte order).
+
+export const RTM = {
+  NEWLINK: 16, DELLINK: 17, GETLINK: 18, SETLINK: 19,
+  NEWADDR: 20, DELADDR: 21, GETADDR: 22,
+  NEWROUTE: 24, DELROUTE: 25, GETROUTE: 26,
+} as const;
+
+export const NLM_F = { REQUEST: 0x1, ACK: 0x4, ROOT: 0x100, MATCH: 0x200, DUMP: 0x300, REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400, APPEND: 0x800 } as const;
+
+export const IFLA = {
+  ADDRESS: 1, BROADCAST: 2, IFNAME: 3, MTU: 4, LINK: 5, MASTER: 10, PROTINFO: 12, OPERSTATE: 16, LINKINFO: 18,
+  NET_NS_PID: 19, AF_SPEC: 26, NET_NS_FD: 28, PROMISCUITY: 30, LINK_NETNSID: 37,
+} as const;
+export const IFLA_INFO = { KIND: 1, DATA: 2, SLAVE_KIND: 4, SLAVE_DATA: 5 } as const;
+export const IFF = { UP: 0x1, LOOPBACK: 0x8, PROMISC: 0x100, LOWER_UP: 0x10000 } as const;
+export const IFA = { ADDRESS: 1, LOCAL: 2, LABEL: 3, BROADCAST: 4, FLAGS: 8 } as const;
+export const IFA_F = { NODAD: 0x02, DADFAILED: 0x08, TENTATIVE: 0x40, PERMANENT: 0x80 } as const;
+export const RTA = { DST: 1, SRC: 2, IIF: 3, OIF: 4, GATEWAY: 5, PRIORITY: 6, PREFSRC: 7, METRICS: 8, TABLE: 15 } as const;
+export const RTAX = { MTU: 2, ADVMSS: 8 } as const;
+export const AF = { UNSPEC: 0, INET: 2, BRIDGE: 7, INET6: 10 } as const;
+export const RT_TABLE_MAIN = 254;
+export const RTPROT = { KERNEL: 2, BOOT: 3, STATIC: 4 } as const;
+export const RT_SCOPE = { UNIVERSE: 0, LINK: 253, HOST: 254 } as const;
+export const RTN_UNICAST = 1;
+
+const NLA_TYPE_MASK = 0x3fff;
+export const NLA_F_NESTED = 0x8000;
+
+const align4 = (n: number) => (n + 3) & ~3;
+
+export function attr(type: number, payload: Buffer): Buffer {
+  const len = 4 + payload.length;
+  const out = Buffer.alloc(align4(len));
+  out.writeUInt16LE(len, 0);
+  out.writeUInt16LE(type, 2);
+  payload.copy(out, 4);
+  return out;
+}
+
+export const attrU8 = (type: number, v: number) => attr(type, Buffer.from([v & 0xff]));
+export function attrU16(type: number, v: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(v);
+  return attr(type, b);
+}
+export function attrU32(type: number, v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return attr(type, b);
+}
+export const attrStr = (type: number, s: string) => attr(type, Buffer.concat([Buffer.from(s), Buffer.alloc(1)]));
+export const attrNested = (type: number, children: Buffer[]) => attr(type | NLA_F_NESTED, Buffer.concat(children));
+
+/** Parses a run of attributes into a map by type (last one wins; nested flag masked off). */
+export function parseAttrs(buf: Buffer, offset = 0): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  let off = offset;
+  while (off + 4 <= buf.length) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > buf.length) break;
+    out.set(buf.readUInt16LE(off + 2) & NLA_TYPE_MASK, buf.subarray(off + 4, off + len));
+    off += align4(len);
+  }
+  return out;
+}
+
+export const readStr = (b: Buffer | undefined) => (b ? b.toString('utf8').replace(/\0.*$/s, '') : undefined);
+export const readU32 = (b: Buffer | undefined) => (b && b.length >= 4 ? b.readUInt32LE(0) : undefined);
+
+export function ifinfomsg(fields: { family?: number; type?: number; index?: number; flags?: number; change?: number }): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt8(fields.family ?? 0, 0);
+  b.writeUInt16LE(fields.type ?? 0, 2);
+  b.writeInt32LE(fields.index ?? 0, 4);
+  b.writeUInt32LE((fields.flags ?? 0) >>> 0, 8);
+  b.writeUInt32LE((fields.change ?? 0) >>> 0, 12);
+  return b;
+}
+
+export function ifaddrmsg(fields: { family: number; prefixlen: number; flags?: number; scope?: number; index: number }): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt8(fields.family, 0);
+  b.writeUInt8(fields.prefixlen, 1);
+  b.writeUInt8(fields.flags ?? 0, 2);
+  b.writeUInt8(fields.scope ?? 0, 3);
+  b.writeUInt32LE(fields.index, 4);
+  return b;
+}
+
+export interface RtMsg { family: number; dstLen: number; srcLen?: number; tos?: number; table: number; protocol: number; scope: number; type: number; flags?: number }
+
+export function rtmsg(f: RtMsg): Buffer {
+  const b = Buffer.alloc(12);
+  b.writeUInt8(f.family, 0);
+  b.writeUInt8(f.dstLen, 1);
+  b.writeUInt8(f.srcLen ?? 0, 2);
+  b.writeUInt8(f.tos ?? 0, 3);
+  b.writeUInt8(f.table, 4);
+  b.writeUInt8(f.protocol, 5);
+  b.writeUInt8(f.scope, 6);
+  b.writeUInt8(f.type, 7);
+  b.writeUInt32LE(f.flags ?? 0, 8);
+  return b;
+}
+
+export function macToString(b: Buffer | undefined): string | undefined {
+  if (!b) return undefined;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+export function macFromString(s: string): Buffer {
+  return Buffer.from(s.split(':').map((h) => parseInt(h, 16)));
+}
+
+/** Address bytes → text (IPv6 compressed the usual way). */
+export function ipToString(b: Buffer): string {
+  if (b.length === 4) return [...b].join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+  // compress the longest run of zero groups (length >= 2)
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  if (best < 0) return groups.join(':');
+  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+}
+
+/** Text → address bytes (4 or 16). Throws on a malformed address. */
+export function ipToBytes(ip: string): Buffer {
+  if (!ip.includes(':')) {
+    const parts = ip.split('.');
+    if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new Error(`invalid IPv4 address ${JSON.stringify(ip)}`);
+    return Buffer.from(parts.map(Number));
+  }
+  let text = ip;
+  let tail: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  if (text.slice(lastColon + 1).includes('.')) {
+    tail = [...ipToBytes(text.slice(lastColon + 1))];
+    text = text.slice(0, lastColon + 1) + '0:0';
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) throw new Error(`invalid IPv6 address ${JSON.stringify(ip)}`);
+  const parse = (s: string) => (s === '' ? [] : s.split(':'));
+  const head = parse(halves[0]);
+  const rest = halves.length === 2 ? parse(halves[1]) : [];
+  const fill = 8 - head.length - rest.length;
+  if ((halves.length === 1 && head.length !== 8) || fill < (halves.length === 2 ? 1 : 0)) throw new Error(`invalid IPv6 address ${JSON.stringify(ip)}`);
+  const groups = [...head, ...Array(halves.length === 2 ? fill : 0).fill('0'), ...rest];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw new Error(`invalid IPv6 address ${JSON.stringify(ip)}`);
+    out.writeUInt16BE(parseInt(g, 16), i * 2);
+  });
+  if (tail.length) Buffer.from(tail).copy(out, 12);
+  return out;
+}
