@@ -25,7 +25,7 @@ function loadLibc(): Libc {
 /** Opens a netns path; a missing path is code 4 naming CNI_NETNS, other failures code 5. */
 export function openNetns(path: string): number {
   try {
-    return openSync(path, constants.O_RDONLY | constants.O_CLOEXEC);
+    return openSync(path, constants.O_RDONLY);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new CniError(code === 'ENOENT' ? Code.InvalidEnv : Code.Io, `failed to open netns ${JSON.stringify(path)}: ${code ?? (err as Error).message}`);
@@ -38,7 +38,7 @@ export function openNetns(path: string): number {
  */
 export function inNetnsFd<T>(fd: number, what: string, fn: () => T): T {
   const c = loadLibc();
-  const self = openSync('/proc/thread-self/ns/net', constants.O_RDONLY | constants.O_CLOEXEC);
+  const self = openSync('/proc/thread-self/ns/net', constants.O_RDONLY);
   try {
     if (c.setns(fd, CLONE_NEWNET) !== 0) {
       const errno = c.errno();

@@ -1,0 +1,44 @@
+// The nftables seam: one `nft -j -f -` transaction per call (execa, argv only, JSON on stdin) and JSON listings.
+
+import { existsSync } from 'node:fs';
+import { CniError, Code } from '../cni/errors.ts';
+
+/** One nftables JSON command, e.g. { add: { table: {...} } } (see libnftables-json(5)). */
+export type NftCommand = Record<string, unknown>;
+
+// Never trust PATH for nft: npm puts node_modules/.bin first, and a package there ships a `nft` of its own.
+const NFT_CANDIDATES = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'];
+let nftPath: string | undefined;
+
+export function nftBinary(): string {
+  nftPath ??= NFT_CANDIDATES.find((p) => existsSync(p));
+  if (!nftPath) throw new CniError(Code.Io, `nft not found (looked in ${NFT_CANDIDATES.join(', ')}): install Debian's nftables package`);
+  return nftPath;
+}
+
+async function runNft(args: string[], input?: string): Promise<string> {
+  const { execa } = await import('execa');
+  const r = await execa(nftBinary(), args, { input, reject: false, timeout: 30_000, stripFinalNewline: true });
+  if (r.exitCode !== 0) {
+    const why = (r.stderr || r.stdout || `exit ${r.exitCode}`).trim();
+    throw new CniError(Code.Io, `nft ${args.join(' ')} failed: ${why}`);
+  }
+  return r.stdout;
+}
+
+/** Applies a batch atomically: either every command takes effect or none does. */
+export async function applyNft(batch: NftCommand[]): Promise<void> {
+  if (batch.length === 0) return;
+  await runNft(['-j', '-f', '-'], JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, ...batch] }));
+}
+
+/** Lists an object (`list table inet tscni`, `list map inet tscni dnat4` ...) as parsed JSON, or undefined if absent. */
+export async function listNft(what: string[]): Promise<Record<string, unknown>[] | undefined> {
+  try {
+    const out = await runNft(['-j', 'list', ...what]);
+    return (JSON.parse(out) as { nftables: Record<string, unknown>[] }).nftables;
+  } catch (err) {
+    if (err instanceof CniError && /No such file or directory|does not exist/.test(err.message)) return undefined;
+    throw err;
+  }
+}
