@@ -2,7 +2,7 @@
 // pinned Node 24 from node_modules (an absolute shebang, so a runtime can exec it from any cwd with any PATH).
 
 import { build } from 'esbuild';
-import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,7 +18,6 @@ for (const name of readdirSync(join(root, 'plugins'))) {
 const runner = join(root, 'lib/runner/cli.ts');
 if (existsSync(runner)) entries.tscni = runner;
 
-rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 // The bundles are CommonJS; the repo root says "type": "module", so dist/ says otherwise.
 writeFileSync(join(root, "dist/package.json"), JSON.stringify({ type: "commonjs" }) + "\n");
@@ -26,10 +25,12 @@ mkdirSync(out, { recursive: true });
 
 await Promise.all(
   Object.entries(entries).map(async ([name, entry]) => {
+    // Build beside the target and rename over it, so a plugin being exec'd during a rebuild is never half-written.
     const outfile = join(out, name);
+    const tmp = join(out, `.${name}.${process.pid}.tmp`);
     await build({
       entryPoints: [entry],
-      outfile,
+      outfile: tmp,
       bundle: true,
       platform: 'node',
       target: 'node24',
@@ -42,7 +43,9 @@ await Promise.all(
       legalComments: 'none',
       logLevel: 'warning',
     });
-    chmodSync(outfile, 0o755);
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, outfile);
   }),
 );
+for (const stale of readdirSync(out)) if (!(stale in entries) && !stale.startsWith('.')) rmSync(join(out, stale), { force: true });
 process.stdout.write(`built ${Object.keys(entries).sort().join(', ')} into ${out}\n`);
