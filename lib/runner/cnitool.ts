@@ -1,0 +1,115 @@
+// cnitool-compatible verbs: tscni add|del|check|status|gc <network> <netns-path>, configured by the environment.
+
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { addNetworkList, cachedConfList, checkNetworkList, delNetworkList, gcNetworkList, statusNetworkList, type ChainOptions, type GcAttachment, type RuntimeConf } from './chain.ts';
+import { loadConfList, type ConfList } from './conflist.ts';
+import { listCache } from './result-cache.ts';
+import { resolvePaths } from './paths.ts';
+import { RunnerError, UsageError } from './errors.ts';
+import { parseArgs, bool, str } from './argv.ts';
+
+export const CNITOOL_HELP = `Usage: tscni add|check|del|status|gc [--dry-run] [--id ID] <network> <netns-path>
+
+Runs a network configuration list on a network namespace, like cnitool (libcni).
+Environment:
+  NETCONFPATH   directory of .conflist/.conf/.json files (default /etc/cni/net.d)
+  CNI_PATH      plugin directories, ':'-separated (default: tscni's own dist/bin, then /opt/cni/bin)
+  CNI_IFNAME    interface name in the netns (default eth0)
+  CNI_ARGS      K=V;K2=V2 passed to every plugin
+  CAP_ARGS      JSON capability args, e.g. {"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]}
+                (given as runtimeConfig only to plugins whose "capabilities" declare them)
+  CNI_CONTAINERID  container id (default: cnitool's, "cnitool-" + 20 hex digits of sha512(netns path))
+  TSCNI_CACHE_DIR  libcni cache root (default /var/lib/cni; results in <dir>/results)
+Flags:
+  --dry-run     tscni plugins print their plan (TSCNI_DRY_RUN=1); other plugins are described, not run
+  --id ID       container id (overrides CNI_CONTAINERID)
+gc DELs cached attachments of <network> whose netns is gone, then sends GC with the rest as
+cni.dev/valid-attachments. status asks every plugin (spec 1.1.0).`;
+
+/** cnitool's container id: "cnitool-" and the first 10 bytes of sha512(absolute netns path) in hex. */
+export function cnitoolContainerId(netnsPath: string): string {
+  return `cnitool-${createHash('sha512').update(resolve(netnsPath)).digest('hex').slice(0, 20)}`;
+}
+
+function parseCniArgsEnv(raw: string | undefined): [string, string][] | undefined {
+  if (!raw) return undefined;
+  return raw.split(';').map((pair) => {
+    const kv = pair.split('=');
+    if (kv.length !== 2 || !kv[0] || !kv[1]) throw new UsageError(`invalid CNI_ARGS pair ${JSON.stringify(pair)}`);
+    return [kv[0], kv[1]];
+  });
+}
+
+function parseCapArgs(raw: string | undefined): Record<string, unknown> | undefined {
+  if (!raw) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (err) {
+    throw new UsageError(`invalid CAP_ARGS: ${(err as Error).message}`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UsageError('invalid CAP_ARGS: must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+export async function cnitoolCommand(verb: string, argv: string[], out: (s: string) => void): Promise<number> {
+  const p = parseArgs(argv, { bools: ['dry-run'], values: ['id'] }, verb);
+  if (bool(p, 'help')) {
+    out(CNITOOL_HELP + '\n');
+    return 0;
+  }
+  if (p.positionals.length !== 2) throw new UsageError(`${verb}: expected <network> <netns-path>\n${CNITOOL_HELP}`);
+  const [network, netnsArg] = p.positionals;
+  const paths = resolvePaths();
+  const netns = resolve(netnsArg);
+  const dryRun = bool(p, 'dry-run');
+  const opts: ChainOptions = {
+    cniPath: paths.cniPath,
+    cacheDir: paths.cacheDir,
+    selfDir: paths.selfDir,
+    dryRun,
+    onPlan: (e) => out(JSON.stringify(e, null, 2) + '\n'),
+  };
+  const rt: RuntimeConf = {
+    containerId: str(p, 'id') || process.env.CNI_CONTAINERID || cnitoolContainerId(netns),
+    netns,
+    ifName: process.env.CNI_IFNAME ?? 'eth0',
+    cniArgs: parseCniArgsEnv(process.env.CNI_ARGS),
+    capabilityArgs: parseCapArgs(process.env.CAP_ARGS),
+  };
+  let list: ConfList;
+  try {
+    list = loadConfList(paths.netconfDir, network);
+  } catch (err) {
+    // A DEL still works after the config file is gone: libcni runtimes keep the config in the cache.
+    const cached = verb === 'del' ? cachedConfList(paths.cacheDir, network, rt.containerId, rt.ifName) : undefined;
+    if (!cached) throw err;
+    list = cached;
+  }
+  switch (verb) {
+    case 'add': {
+      const result = await addNetworkList(list, rt, opts);
+      if (result) out(JSON.stringify(result, null, 4) + '\n');
+      return 0;
+    }
+    case 'del':
+      await delNetworkList(list, rt, opts);
+      return 0;
+    case 'check':
+      await checkNetworkList(list, rt, opts);
+      return 0;
+    case 'status':
+      await statusNetworkList(list, opts);
+      return 0;
+    case 'gc': {
+      const valid: GcAttachment[] = listCache(paths.cacheDir)
+        .filter((a) => a.networkName === list.name && (!a.netns || existsSync(a.netns)))
+        .map((a) => ({ containerID: a.containerId, ifname: a.ifName }));
+      await gcNetworkList(list, valid, opts);
+      return 0;
+    }
+  }
+  throw new RunnerError(`unknown verb ${verb}`);
+}
