@@ -1,0 +1,137 @@
+// host-local's verbs as plain functions over (config, env): main.ts wraps them, and bridge may call them in-process.
+
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CniError, Code, invalidConfig } from '../../lib/cni/errors.ts';
+import type { Result } from '../../lib/cni/result.ts';
+import { cidrContains, formatIp, parseCidr, parseIp } from './addr.ts';
+import { allocate, freeCount } from './allocator.ts';
+import { parseIpamConfig, parseStoreConfig, setString, type StoreConfig } from './config.ts';
+import { readResolvConf } from './dns.ts';
+import { lockFile } from './lock.ts';
+import { LeaseStore, LOCK_FILE } from './store-lowdb.ts';
+
+export interface IpamEnv {
+  containerId: string;
+  ifname: string;
+  /** CNI_ARGS, for IP=. */
+  args?: string;
+}
+
+type Conf = Record<string, unknown>;
+
+const networkDir = (sc: StoreConfig): string => join(sc.dataDir, sc.name);
+
+/** Creates `<dataDir>/<network>` (code 5 naming dataDir when that is impossible; nothing else is created first). */
+function ensureNetworkDir(sc: StoreConfig): string {
+  const dir = networkDir(sc);
+  try {
+    const st = statSync(sc.dataDir, { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) throw new CniError(Code.Io, `ipam.dataDir ${JSON.stringify(sc.dataDir)} is not a directory`);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    if (!statSync(dir).isDirectory()) throw new CniError(Code.Io, `${JSON.stringify(dir)} is not a directory`);
+  } catch (err) {
+    if (err instanceof CniError) throw err;
+    throw new CniError(Code.Io, `cannot use ipam.dataDir ${JSON.stringify(sc.dataDir)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return dir;
+}
+
+/** Runs one read-modify-write of the store under the network's flock. */
+async function withLockedStore<T>(dir: string, fn: (store: LeaseStore) => Promise<T>): Promise<T> {
+  const unlock = lockFile(join(dir, LOCK_FILE));
+  try {
+    return await fn(await LeaseStore.open(dir));
+  } finally {
+    unlock();
+  }
+}
+
+export async function ipamAdd(conf: Conf, version: string, env: IpamEnv): Promise<Result> {
+  const cfg = parseIpamConfig(conf, version, env.args ?? '');
+  const dns = cfg.resolvConf ? readResolvConf(cfg.resolvConf) : undefined;
+  const dir = ensureNetworkDir(cfg);
+  const allocs = await withLockedStore(dir, async (store) => {
+    store.reclaimOtherBoots();
+    const out = allocate(cfg.rangeSets, store, cfg.requested, env.containerId, env.ifname);
+    for (const a of out) store.reserve(a.address, env.containerId, env.ifname, a.setIndex);
+    await store.write();
+    return out;
+  });
+  const result: Result = {
+    ips: allocs.map((a) => ({ address: `${a.address}/${a.range.subnet.prefix}`, gateway: formatIp(a.range.gateway) })),
+  };
+  if (cfg.routes.length) result.routes = cfg.routes.map((r) => ({ ...r }));
+  if (dns && Object.keys(dns).length) result.dns = dns;
+  return result;
+}
+
+/** Releases exactly the leases of (containerId, ifname); succeeds when there is nothing to release. */
+export async function ipamDel(conf: Conf, env: IpamEnv): Promise<void> {
+  const dir = networkDir(parseStoreConfig(conf));
+  if (!existsSync(join(dir, LOCK_FILE)) && !existsSync(dir)) return;
+  await withLockedStore(dir, async (store) => {
+    const gone = store.release((l) => l.id === env.containerId && l.ifname === env.ifname).length + store.reclaimOtherBoots();
+    if (gone) await store.write();
+  });
+}
+
+/** Fails unless every prevResult address inside our ranges (or, without prevResult, some address) is leased to this attachment. */
+export async function ipamCheck(conf: Conf, version: string, env: IpamEnv, prevResult?: Result): Promise<void> {
+  const cfg = parseIpamConfig(conf, version, env.args ?? '');
+  const dir = networkDir(cfg);
+  const store = existsSync(dir) ? await LeaseStore.open(dir) : undefined;
+  const held = store?.heldBy(env.containerId, env.ifname) ?? [];
+  const who = `container ${env.containerId} ifname ${env.ifname} in network ${cfg.name}`;
+  if (held.length === 0) throw new CniError(Code.Internal, `host-local: failed to find any address leased to ${who}`);
+  const subnets = cfg.rangeSets.flatMap((s) => s.map((r) => r.subnet));
+  for (const ipc of prevResult?.ips ?? []) {
+    const c = parseCidr(ipc.address);
+    const ip = c?.ip ?? parseIp(ipc.address);
+    if (!ip || !subnets.some((s) => cidrContains(s, ip))) continue;
+    const address = formatIp(ip);
+    if (!held.includes(address)) {
+      const owner = store?.owner(address);
+      const now = owner ? `it is leased to container ${owner.id} ifname ${owner.ifname}` : 'it is not leased';
+      throw new CniError(Code.Internal, `host-local: prevResult address ${ipc.address} is not leased to ${who}: ${now}`);
+    }
+  }
+}
+
+function validAttachments(conf: Conf): Set<string> {
+  const key = conf['cni.dev/valid-attachments'] !== undefined ? 'cni.dev/valid-attachments' : 'cni.dev/attachments';
+  const list = conf[key];
+  if (!Array.isArray(list)) throw invalidConfig(key, list ?? null, 'GC needs the list of valid attachments [{containerID, ifname}]');
+  const out = new Set<string>();
+  list.forEach((a, i) => {
+    const o = a as Record<string, unknown>;
+    if (typeof o !== 'object' || o === null || typeof o.containerID !== 'string' || typeof o.ifname !== 'string') {
+      throw invalidConfig(`${key}[${i}]`, a, 'must be {"containerID": string, "ifname": string}');
+    }
+    out.add(`${o.containerID}\n${o.ifname}`);
+  });
+  return out;
+}
+
+/** Releases every lease whose attachment is not in cni.dev/valid-attachments (and every lease of an earlier boot). */
+export async function ipamGc(conf: Conf): Promise<void> {
+  const valid = validAttachments(conf);
+  const dir = networkDir(parseStoreConfig(conf));
+  if (!existsSync(dir)) return;
+  await withLockedStore(dir, async (store) => {
+    const gone = store.reclaimOtherBoots() + store.release((l) => !valid.has(`${l.id}\n${l.ifname}`)).length;
+    if (gone) await store.write();
+  });
+}
+
+/** Code 50 when some range set has no free address left (an ADD would fail), naming those sets. */
+export async function ipamStatus(conf: Conf, version: string): Promise<void> {
+  const cfg = parseIpamConfig(conf, version);
+  const dir = networkDir(cfg);
+  const store = existsSync(dir) ? await LeaseStore.open(dir) : undefined;
+  const leased = store ? [...store.leases()].map((l) => parseIp(l.address)!).filter(Boolean) : [];
+  const full = cfg.rangeSets.map((s, i) => ({ s, i })).filter(({ s }) => freeCount(s, leased) <= 0n);
+  if (full.length) {
+    throw new CniError(Code.StatusUnavailable, `no IP addresses available in ${full.map(({ s, i }) => `range set ${i}: ${setString(s)}`).join('; ')}`);
+  }
+}

@@ -1,0 +1,13 @@
+// host-local: IPAM over a lease store per network (see README.md in this folder); the verbs live in ipam.ts.
+
+import { pluginMain } from '../../lib/cni/skel.ts';
+import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from './ipam.ts';
+
+pluginMain({
+  about: 'tscni host-local plugin: allocates addresses from ranges, leases kept per network under dataDir',
+  add: (ctx) => ipamAdd(ctx.conf, ctx.version, ctx.env),
+  del: (ctx) => ipamDel(ctx.conf, ctx.env),
+  check: (ctx) => ipamCheck(ctx.conf, ctx.version, ctx.env, ctx.prevResult),
+  status: (ctx) => ipamStatus(ctx.conf, ctx.version),
+  gc: (ctx) => ipamGc(ctx.conf),
+});
