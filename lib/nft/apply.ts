@@ -1,6 +1,8 @@
-// The nftables seam: one `nft -j -f -` transaction per call (execa, argv only, JSON on stdin) and JSON listings.
+// The nftables seam: one `nft -j -f <private temp file>` transaction per call (execa, argv only) and JSON listings.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CniError, Code } from '../cni/errors.ts';
 
 /** One nftables JSON command, e.g. { add: { table: {...} } } (see libnftables-json(5)). */
@@ -16,9 +18,9 @@ export function nftBinary(): string {
   return nftPath;
 }
 
-async function runNft(args: string[], input?: string): Promise<string> {
+async function runNft(args: string[]): Promise<string> {
   const { execa } = await import('execa');
-  const r = await execa(nftBinary(), args, { input, reject: false, timeout: 30_000, stripFinalNewline: true });
+  const r = await execa(nftBinary(), args, { stdin: 'ignore', reject: false, timeout: 30_000, stripFinalNewline: true });
   if (r.exitCode !== 0) {
     const why = (r.stderr || r.stdout || `exit ${r.exitCode}`).trim();
     throw new CniError(Code.Io, `nft ${args.join(' ')} failed: ${why}`);
@@ -29,7 +31,16 @@ async function runNft(args: string[], input?: string): Promise<string> {
 /** Applies a batch atomically: either every command takes effect or none does. */
 export async function applyNft(batch: NftCommand[]): Promise<void> {
   if (batch.length === 0) return;
-  await runNft(['-j', '-f', '-'], JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, ...batch] }));
+  // nft 1.0.6 reads `-f -` by opening /dev/stdin, which fails (ENXIO) on the socketpair Node gives a child as stdin,
+  // so the batch goes through a private temp file instead.
+  const dir = mkdtempSync(join(tmpdir(), 'tscni-nft-'));
+  const file = join(dir, 'batch.json');
+  try {
+    writeFileSync(file, JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, ...batch] }), { mode: 0o600 });
+    await runNft(['-j', '-f', file]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Lists an object (`list table inet tscni`, `list map inet tscni dnat4` ...) as parsed JSON, or undefined if absent. */
