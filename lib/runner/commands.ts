@@ -1,1 +1,320 @@
-export async function containerCommand(_c: string, _a: string[], _o: (s: string) => void): Promise<number> { return 1; }
+// Container, image and network commands (everything but the cnitool verbs): parse flags, call the library, print.
+
+import { parseArgs, bool, str } from './argv.ts';
+import type { ContainerState } from './container-store.ts';
+import { makeCtx, type Ctx } from './context.ts';
+import { Exit, RunnerError, UsageError, conflict } from './errors.ts';
+import { destroyContainer, refreshState, startContainer, stopContainer, interrupt } from './lifecycle.ts';
+import { printLogs } from './logs.ts';
+import { runCommand } from './run.ts';
+import { ago, humanDuration, humanSize, table } from './table.ts';
+import { buildBusybox } from './busybox-image.ts';
+import { createNetwork, findNetwork, listNetworks, removeNetwork } from './networks.ts';
+import * as runtime from './runtime.ts';
+
+type Out = (s: string) => void;
+
+const HELPS: Record<string, string> = {
+  ps: 'Usage: tscni ps [-a|--all] [--json] [-q]\n\nLists running containers (-a: all, with exit codes).',
+  inspect: 'Usage: tscni inspect NAME|ID...\n\nPrints JSON details: State, Config, HostConfig.PortBindings and NetworkSettings (IPAddress, Gateway, MacAddress, Ports).',
+  logs: 'Usage: tscni logs [-f|--follow] [-t|--timestamps] [--tail N] NAME\n\nPrints the container\'s stdout/stderr (kept as JSON lines with timestamps).',
+  stop: 'Usage: tscni stop [-t|--time SECS] NAME...\n\nSends SIGTERM, then SIGKILL after SECS (default 10); records the exit code and releases the network.',
+  start: 'Usage: tscni start NAME...\n\nStarts stopped containers again (new netns, the network chain ADDed again).',
+  rm: 'Usage: tscni rm [-f|--force] NAME...\n\nRemoves containers (-f: stop running ones first). Releases network, mounts and state.',
+  exec: 'Usage: tscni exec [-i] [-t] [-e K=V]... [-w DIR] NAME CMD [ARG...]\n\nRuns a command in a running container (runc exec).',
+  images: 'Usage: tscni images [--json] [-q]\n\nLists images.',
+  rmi: 'Usage: tscni rmi IMAGE...\n\nRemoves images not used by any container.',
+  image: 'Usage: tscni image build-busybox | ls | rm IMAGE\n\nbuild-busybox builds busybox:latest from Debian\'s busybox-static (no registry needed).',
+  load: 'Usage: tscni load [-i|--input] FILE\n\nLoads an OCI image archive or a `docker save`/`podman save` archive.',
+  network: 'Usage: tscni network ls [--json] | inspect NAME | create NAME --subnet CIDR [--gateway IP] [--bridge NAME] [--no-masquerade] | rm NAME\n\nNetworks are CNI conflists in NETCONFPATH; create writes bridge + host-local + portmap.',
+  explain: 'Usage: tscni explain NAME PORT[/PROTO]\n\nShows the path a packet to a published port takes: the nft map entry, the container address, the veth.',
+};
+
+function help(cmd: string, p: { flags: Record<string, unknown> }, out: Out): boolean {
+  if (p.flags.help === true) {
+    out(HELPS[cmd] + '\n');
+    return true;
+  }
+  return false;
+}
+
+function statusText(c: ContainerState): string {
+  if (c.status === 'running') return `Up ${humanDuration(Date.now() - Date.parse(c.startedAt ?? c.created))}`;
+  if (c.status === 'created') return 'Created';
+  return `Exited (${c.exitCode ?? 255}) ${ago(c.finishedAt)}`;
+}
+
+function portsText(c: ContainerState): string {
+  return c.ports.map((p) => `${p.hostIP || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
+}
+
+function inspectJson(c: ContainerState): Record<string, unknown> {
+  const ports: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of c.ports) (ports[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIP || '0.0.0.0', HostPort: String(p.hostPort) });
+  const ns = c.status === 'running' ? c.networkSettings : undefined;
+  return {
+    Id: c.id,
+    Name: `/${c.name}`,
+    Created: c.created,
+    Image: c.image,
+    State: {
+      Status: c.status,
+      Running: c.status === 'running',
+      Pid: c.pid ?? 0,
+      ExitCode: c.exitCode ?? 0,
+      Error: c.error ?? '',
+      StartedAt: c.startedAt ?? '',
+      FinishedAt: c.finishedAt ?? '',
+    },
+    Config: { Hostname: c.hostname, Env: c.env, Cmd: c.cmd, Image: c.image, WorkingDir: c.workdir },
+    HostConfig: {
+      PortBindings: ports,
+      Memory: c.limits.memory ?? 0,
+      NanoCpus: c.limits.cpus ? Math.round(c.limits.cpus * 1e9) : 0,
+      PidsLimit: c.limits.pidsLimit ?? 0,
+      AutoRemove: c.autoRemove,
+      Runtime: c.runtime,
+      NetworkMode: c.network,
+    },
+    NetworkSettings: {
+      SandboxKey: `/var/run/netns/${c.netnsName}`,
+      IPAddress: ns?.IPAddress ?? '',
+      IPPrefixLen: ns?.IPPrefixLen ?? 0,
+      Gateway: ns?.Gateway ?? '',
+      MacAddress: ns?.MacAddress ?? '',
+      Ports: ports,
+      Networks: { [c.network]: { IPAddress: ns?.IPAddress ?? '', IPPrefixLen: ns?.IPPrefixLen ?? 0, Gateway: ns?.Gateway ?? '', MacAddress: ns?.MacAddress ?? '' } },
+    },
+  };
+}
+
+async function ps(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { bools: ['all', 'json', 'quiet'], aliases: { a: 'all', q: 'quiet' } }, 'ps');
+  if (help('ps', p, out)) return Exit.Ok;
+  const all = await Promise.all(ctx.containers.all().map((c) => refreshState(ctx, c)));
+  const shown = all.filter((c) => bool(p, 'all') || c.status === 'running').reverse();
+  if (bool(p, 'json')) {
+    out(JSON.stringify(shown.map((c) => ({ Id: c.id, Name: c.name, Image: c.image, Command: c.cmd, Created: c.created, State: c.status, Status: statusText(c), ExitCode: c.exitCode ?? null, Ports: c.ports, IPAddress: c.status === 'running' ? c.networkSettings?.IPAddress ?? '' : '', Network: c.network })), null, 2) + '\n');
+  } else if (bool(p, 'quiet')) {
+    for (const c of shown) out(c.id.slice(0, 12) + '\n');
+  } else {
+    out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], shown.map((c) => {
+      const cmd = c.cmd.join(' ');
+      return [c.id.slice(0, 12), c.image, JSON.stringify(cmd.length > 20 ? cmd.slice(0, 19) + '…' : cmd), ago(c.created), statusText(c), portsText(c), c.name];
+    })));
+  }
+  return Exit.Ok;
+}
+
+async function forEachRef(refs: string[], what: string, fn: (ref: string) => Promise<void>): Promise<number> {
+  if (refs.length === 0) throw new UsageError(`${what}: at least one container is required`);
+  let code: number = Exit.Ok;
+  for (const r of refs) {
+    try {
+      await fn(r);
+    } catch (err) {
+      process.stderr.write(`tscni: ${(err as Error).message}\n`);
+      code = err instanceof RunnerError ? err.exitCode : Exit.Failure;
+    }
+  }
+  return code;
+}
+
+async function stop(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { values: ['time'], aliases: { t: 'time' } }, 'stop');
+  if (help('stop', p, out)) return Exit.Ok;
+  const secs = str(p, 'time') === undefined ? 10 : Number(str(p, 'time'));
+  if (!Number.isFinite(secs) || secs < 0) throw new UsageError(`invalid --time ${str(p, 'time')}: expected seconds`);
+  return forEachRef(p.positionals, 'stop', async (r) => {
+    const c = await refreshState(ctx, ctx.containers.resolve(r));
+    await stopContainer(ctx, c, secs);
+    out(r + '\n');
+  });
+}
+
+async function start(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, {}, 'start');
+  if (help('start', p, out)) return Exit.Ok;
+  return forEachRef(p.positionals, 'start', async (r) => {
+    const c = await refreshState(ctx, ctx.containers.resolve(r));
+    if (c.status === 'running') {
+      out(r + '\n');
+      return;
+    }
+    const image = c.rootfsDir ? undefined : ctx.images.get(c.image);
+    const onSignal = () => (interrupt.requested = true);
+    process.on('SIGINT', onSignal);
+    try {
+      await withPortsCheck(ctx, c);
+      await startContainer(ctx, c, image ? ctx.images.layerDirs(image) : undefined);
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+    out(r + '\n');
+  });
+}
+
+async function withPortsCheck(ctx: Ctx, c: ContainerState): Promise<void> {
+  const { checkPortsFree } = await import('./ports.ts');
+  const others = ctx.containers.all().filter((o) => o.id !== c.id && o.status !== 'exited' && o.ports.length);
+  checkPortsFree(c.ports, others.map((o) => ({ owner: o.name, ports: o.ports })));
+}
+
+async function rm(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { bools: ['force'], aliases: { f: 'force' } }, 'rm');
+  if (help('rm', p, out)) return Exit.Ok;
+  return forEachRef(p.positionals, 'rm', async (r) => {
+    let c = await refreshState(ctx, ctx.containers.resolve(r));
+    if (c.status !== 'exited') {
+      if (!bool(p, 'force')) throw conflict(`cannot remove container ${r}: it is ${c.status}; stop it first or use rm -f`);
+      c = await stopContainer(ctx, c, 0);
+    }
+    const problems = await destroyContainer(ctx, c);
+    if (problems.length) throw new RunnerError(`removed ${r}, but cleanup reported: ${problems.join('; ')}`);
+    out(r + '\n');
+  });
+}
+
+async function logs(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { bools: ['follow', 'timestamps'], values: ['tail'], aliases: { f: 'follow', t: 'timestamps' } }, 'logs');
+  if (help('logs', p, out)) return Exit.Ok;
+  if (p.positionals.length !== 1) throw new UsageError('logs: exactly one container is required');
+  const c = ctx.containers.resolve(p.positionals[0]);
+  const tail = str(p, 'tail');
+  await printLogs(ctx, c, { follow: bool(p, 'follow'), timestamps: bool(p, 'timestamps'), tail: tail === undefined || tail === 'all' ? undefined : Number(tail) }, out, (s) => process.stderr.write(s));
+  return Exit.Ok;
+}
+
+async function exec(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { bools: ['interactive', 'tty'], values: ['workdir'], multi: ['env'], aliases: { i: 'interactive', t: 'tty', e: 'env', w: 'workdir' }, stopAtPositional: true }, 'exec');
+  if (help('exec', p, out)) return Exit.Ok;
+  const [ref, ...cmd] = p.positionals;
+  if (!ref || cmd.length === 0) throw new UsageError('exec: a container and a command are required');
+  const c = await refreshState(ctx, ctx.containers.resolve(ref));
+  if (c.status !== 'running') throw conflict(`container ${ref} is not running`);
+  const { parseEnv } = await import('./flags.ts');
+  const child = runtime.spawnExec(ctx.runtime(c.runtime), c.id, cmd, { tty: bool(p, 'tty'), env: parseEnv((p.flags.env as string[]) ?? []), cwd: str(p, 'workdir') });
+  return new Promise((resolve) => child.on('close', (code, sig) => resolve(code ?? (sig ? 128 + 9 : 1))));
+}
+
+async function inspect(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, {}, 'inspect');
+  if (help('inspect', p, out)) return Exit.Ok;
+  if (p.positionals.length === 0) throw new UsageError('inspect: at least one container is required');
+  const found: Record<string, unknown>[] = [];
+  let code: number = Exit.Ok;
+  for (const r of p.positionals) {
+    try {
+      found.push(inspectJson(await refreshState(ctx, ctx.containers.resolve(r))));
+    } catch (err) {
+      process.stderr.write(`tscni: ${(err as Error).message}\n`);
+      code = err instanceof RunnerError ? err.exitCode : Exit.Failure;
+    }
+  }
+  out(JSON.stringify(found, null, 4) + '\n');
+  return code;
+}
+
+async function images(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { bools: ['json', 'quiet'], aliases: { q: 'quiet' } }, 'images');
+  if (help('images', p, out)) return Exit.Ok;
+  const list = ctx.images.list();
+  if (bool(p, 'json')) out(JSON.stringify(list, null, 2) + '\n');
+  else if (bool(p, 'quiet')) for (const i of list) out(i.id.slice(0, 12) + '\n');
+  else out(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], list.map((i) => [i.repo, i.tag, i.id.slice(0, 12), ago(i.created), humanSize(i.size)])));
+  return Exit.Ok;
+}
+
+async function rmi(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { bools: ['force'], aliases: { f: 'force' } }, 'rmi');
+  if (help('rmi', p, out)) return Exit.Ok;
+  if (p.positionals.length === 0) throw new UsageError('rmi: at least one image is required');
+  for (const r of p.positionals) {
+    const img = ctx.images.get(r);
+    const users = ctx.containers.all().filter((c) => c.imageId === img.id);
+    if (users.length) throw conflict(`image ${r} is in use by container(s) ${users.map((c) => c.name).join(', ')}`);
+    ctx.images.remove(r);
+    out(`Untagged: ${img.repo}:${img.tag}\n`);
+  }
+  return Exit.Ok;
+}
+
+async function image(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'build-busybox') {
+    const img = await buildBusybox(ctx.images);
+    out(`built ${img.repo}:${img.tag} ${img.id.slice(0, 12)}\n`);
+    return Exit.Ok;
+  }
+  if (sub === 'ls') return images(ctx, rest, out);
+  if (sub === 'rm') return rmi(ctx, rest, out);
+  if (sub === 'load') return (await import('./load.ts')).loadCommand(ctx, rest, out);
+  out(HELPS.image + '\n');
+  return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;
+}
+
+async function network(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'ls': {
+      const p = parseArgs(rest, { bools: ['json'] }, 'network ls');
+      const nets = listNetworks(ctx.paths);
+      if (bool(p, 'json')) out(JSON.stringify(nets, null, 2) + '\n');
+      else out(table(['NAME', 'BRIDGE', 'SUBNETS', 'PLUGINS', 'FILE'], nets.map((n) => [n.name, n.bridge ?? '', n.subnets.join(','), n.plugins.join(','), n.file])));
+      return Exit.Ok;
+    }
+    case 'inspect': {
+      const p = parseArgs(rest, {}, 'network inspect');
+      if (p.positionals.length !== 1) throw new UsageError('network inspect: a network name is required');
+      const l = findNetwork(ctx.paths, p.positionals[0]);
+      const users = ctx.containers.all().filter((c) => c.network === l.name && c.status === 'running');
+      out(JSON.stringify({ Name: l.name, File: l.file, CniVersion: l.cniVersion, Config: JSON.parse(l.bytes.toString()), Containers: Object.fromEntries(users.map((c) => [c.id, { Name: c.name, IPAddress: c.networkSettings?.IPAddress ?? '', MacAddress: c.networkSettings?.MacAddress ?? '' }])) }, null, 2) + '\n');
+      return Exit.Ok;
+    }
+    case 'create': {
+      const p = parseArgs(rest, { bools: ['no-masquerade'], values: ['subnet', 'gateway', 'bridge'] }, 'network create');
+      if (p.positionals.length !== 1 || !str(p, 'subnet')) throw new UsageError('network create: NAME and --subnet CIDR are required');
+      const file = createNetwork(ctx.paths, { name: p.positionals[0], subnet: str(p, 'subnet')!, gateway: str(p, 'gateway'), bridge: str(p, 'bridge'), ipMasq: !bool(p, 'no-masquerade') });
+      out(`${p.positionals[0]} (${file})\n`);
+      return Exit.Ok;
+    }
+    case 'rm': {
+      const p = parseArgs(rest, {}, 'network rm');
+      if (p.positionals.length === 0) throw new UsageError('network rm: a network name is required');
+      for (const n of p.positionals) {
+        const users = ctx.containers.all().filter((c) => c.network === n).map((c) => c.name);
+        removeNetwork(ctx.paths, n, users);
+        out(n + '\n');
+      }
+      return Exit.Ok;
+    }
+    default:
+      out(HELPS.network + '\n');
+      return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;
+  }
+}
+
+const COMMANDS: Record<string, (ctx: Ctx, argv: string[], out: Out) => Promise<number>> = {
+  run: runCommand,
+  ps,
+  inspect,
+  logs,
+  stop,
+  start,
+  rm,
+  exec,
+  images,
+  rmi,
+  image,
+  network,
+  load: async (ctx, argv, out) => (await import('./load.ts')).loadCommand(ctx, argv, out),
+  explain: async (ctx, argv, out) => (await import('./explain.ts')).explainCommand(ctx, argv, out),
+};
+
+export async function containerCommand(cmd: string, argv: string[], out: Out): Promise<number> {
+  const fn = COMMANDS[cmd];
+  if (!fn) throw new UsageError(`unknown command ${JSON.stringify(cmd)}: see tscni --help`);
+  return fn(makeCtx(), argv, out);
+}
+
+export { HELPS };

@@ -1,1 +1,97 @@
-export async function monitorMain(_a: string[]): Promise<number> { return 1; }
+// The per-container monitor (`tscni __monitor <id>`, detached): runs `runc run` in the foreground, writes the
+// container's output as JSON lines with timestamps, records running/exit status, and releases the network on exit.
+
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { makeCtx } from './context.ts';
+import { destroyContainer, releaseContainer } from './lifecycle.ts';
+import { withLock } from './lock.ts';
+import * as runtime from './runtime.ts';
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13 };
+
+function pipeLog(stream: Readable, name: 'stdout' | 'stderr', file: string): Promise<void> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: stream, crlfDelay: Infinity });
+    rl.on('line', (line) => appendFileSync(file, JSON.stringify({ log: line + '\n', stream: name, time: new Date().toISOString() }) + '\n'));
+    rl.on('close', () => resolve());
+  });
+}
+
+/** The runtime's own error (runc --log json), when it failed before the process ran. */
+function runtimeError(logFile: string): string | undefined {
+  let text = '';
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const errs = text.split('\n').filter(Boolean).map((l) => {
+    try {
+      return JSON.parse(l) as { level?: string; msg?: string };
+    } catch {
+      return { level: 'error', msg: l };
+    }
+  }).filter((e) => e.level === 'error' || e.level === 'fatal');
+  return errs.length ? errs.map((e) => e.msg).join('; ') : undefined;
+}
+
+export async function monitorMain(args: string[]): Promise<number> {
+  const id = args[0] ?? '';
+  const ctx = makeCtx();
+  const c = ctx.containers.load(id);
+  if (!c) return 1;
+  const dir = ctx.containers.dir(id);
+  const rt = ctx.runtime(c.runtime);
+  const runtimeLog = join(dir, 'runtime.log');
+  const logFile = join(dir, 'container.log');
+  const child = runtime.spawnRun(rt, id, dir, runtimeLog);
+  const logs = Promise.all([pipeLog(child.stdout!, 'stdout', logFile), pipeLog(child.stderr!, 'stderr', logFile)]);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  let done = false;
+  void exited.then(() => (done = true));
+
+  // Mark running as soon as runc reports it (the `run` client waits for this).
+  while (!done) {
+    const st = await runtime.state(rt, id);
+    if (st && (st.status === 'running' || st.status === 'stopped')) {
+      await withLock(ctx.containers.lockFile(id), async () => {
+        const cur = ctx.containers.load(id);
+        if (cur && cur.status === 'created') {
+          cur.status = 'running';
+          cur.pid = st.pid;
+          cur.startedAt = new Date().toISOString();
+          ctx.containers.save(cur);
+        }
+      });
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const { code, signal } = await exited;
+  await logs;
+  const exitCode = code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0);
+  let autoRemove = false;
+  await withLock(ctx.containers.lockFile(id), async () => {
+    const cur = ctx.containers.load(id);
+    if (!cur) return;
+    const neverRan = cur.status === 'created';
+    cur.status = 'exited';
+    cur.exitCode = exitCode;
+    cur.finishedAt = new Date().toISOString();
+    if (neverRan || exitCode !== 0) {
+      const err = runtimeError(runtimeLog);
+      if (err && (neverRan || !cur.startedAt)) cur.error = err;
+    }
+    if (!cur.startedAt) cur.startedAt = cur.finishedAt;
+    cur.pid = undefined;
+    ctx.containers.save(cur);
+    autoRemove = cur.autoRemove === true && !cur.error;
+    const problems = await releaseContainer(ctx, cur);
+    if (problems.length) process.stderr.write(`tscni monitor ${id}: ${problems.join('; ')}\n`);
+  });
+  if (autoRemove) await destroyContainer(ctx, ctx.containers.load(id)!);
+  return 0;
+}

@@ -1,0 +1,47 @@
+// Per-container /etc/hosts, /etc/resolv.conf and /etc/hostname, bind-mounted read-only into the container.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** docker's fallback when the host only has a loopback resolver (systemd-resolved, dnsmasq on 127.0.0.x). */
+export const FALLBACK_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
+
+function isLoopback(addr: string): boolean {
+  return addr.startsWith('127.') || addr === '::1' || addr === '0.0.0.0';
+}
+
+/** The host's resolv.conf minus loopback nameservers; public resolvers when none are left. */
+export function resolvConf(hostText: string): string {
+  const keep: string[] = [];
+  let servers = 0;
+  for (const line of hostText.split('\n')) {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#') || t.startsWith(';')) continue;
+    const m = /^nameserver\s+(\S+)/.exec(t);
+    if (m) {
+      if (isLoopback(m[1])) continue;
+      servers++;
+    }
+    keep.push(t);
+  }
+  if (servers === 0) keep.push(...FALLBACK_NAMESERVERS.map((s) => `nameserver ${s}`));
+  return keep.join('\n') + '\n';
+}
+
+export function hostsFile(hostname: string, name: string, ip: string | undefined): string {
+  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters'];
+  if (ip) lines.push(`${ip}\t${[...new Set([hostname, name])].join(' ')}`);
+  return lines.join('\n') + '\n';
+}
+
+export function writeEtcFiles(dir: string, c: { hostname: string; name: string }, ip: string | undefined): void {
+  let host = '';
+  try {
+    host = readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    host = '';
+  }
+  writeFileSync(join(dir, 'resolv.conf'), resolvConf(host));
+  writeFileSync(join(dir, 'hostname'), c.hostname + '\n');
+  writeFileSync(join(dir, 'hosts'), hostsFile(c.hostname, c.name, ip));
+}

@@ -1,0 +1,238 @@
+// Starting and tearing down a container: netns → CNI ADD → /etc files → rootfs → bundle → monitor (runc run),
+// each step on an undo stack; teardown is idempotent (runc, CNI DEL with the cached config, netns, mount).
+
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { addNetworkList, cachedConfList, delNetworkList, type RuntimeConf } from './chain.ts';
+import type { ConfList } from './conflist.ts';
+import type { ContainerState, NetworkSettings } from './container-store.ts';
+import type { Ctx } from './context.ts';
+import { writeEtcFiles } from './etc-files.ts';
+import { RunnerError, Exit } from './errors.ts';
+import { withLock } from './lock.ts';
+import { createNetns, deleteNetns, netnsPath } from './netns.ts';
+import { findNetwork } from './networks.ts';
+import { selfExecutable } from './paths.ts';
+import { toCapability } from './ports.ts';
+import { mountOverlay, rootfsPaths, unmountOverlay } from './rootfs.ts';
+import { ociSpec, writeBundle } from './bundle.ts';
+import * as runtime from './runtime.ts';
+
+export const IFNAME = 'eth0';
+
+export class Aborted extends RunnerError {
+  constructor() {
+    super('interrupted: cleaned up', 130);
+  }
+}
+
+/** Set by a SIGINT/SIGTERM handler while a start is in progress; checked between steps. */
+export const interrupt = { requested: false };
+
+function checkpoint(): void {
+  if (interrupt.requested) throw new Aborted();
+}
+
+function runtimeConfFor(ctx: Ctx, c: ContainerState): RuntimeConf {
+  const capabilityArgs: Record<string, unknown> = {};
+  if (c.ports.length) capabilityArgs.portMappings = toCapability(c.ports);
+  if (c.requestedIp) capabilityArgs.ips = [c.requestedIp];
+  if (c.requestedMac) capabilityArgs.mac = c.requestedMac;
+  return { containerId: c.id, netns: netnsPath(ctx.paths.netnsDir, c.netnsName), ifName: IFNAME, capabilityArgs: Object.keys(capabilityArgs).length ? capabilityArgs : undefined };
+}
+
+/** docker's NetworkSettings from a CNI result: the container-side interface, its address and gateway. */
+export function networkSettingsFrom(result: Record<string, unknown> | undefined, netns: string): NetworkSettings {
+  const ns: NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '' };
+  if (!result) return ns;
+  const ifaces = (result.interfaces as { name: string; mac?: string; sandbox?: string }[] | undefined) ?? [];
+  let idx = ifaces.findIndex((i) => i.sandbox === netns && i.name === IFNAME);
+  if (idx < 0) idx = ifaces.findIndex((i) => i.sandbox);
+  if (idx >= 0) ns.MacAddress = ifaces[idx].mac ?? '';
+  const ips = (result.ips as { address: string; gateway?: string; interface?: number }[] | undefined) ?? [];
+  const ip = ips.find((i) => i.interface === idx && !i.address.includes(':')) ?? ips.find((i) => !i.address.includes(':')) ?? ips[0];
+  if (ip) {
+    const [addr, len] = ip.address.split('/');
+    ns.IPAddress = addr;
+    ns.IPPrefixLen = Number(len);
+    ns.Gateway = ip.gateway ?? '';
+  }
+  return ns;
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Network side of a start: a fresh netns and the chain ADDed; returns the undo for both. */
+async function attachNetwork(ctx: Ctx, c: ContainerState, list: ConfList, undo: (() => Promise<void>)[]): Promise<NetworkSettings> {
+  await createNetns(c.netnsName);
+  undo.push(() => deleteNetns(ctx.paths.netnsDir, c.netnsName));
+  checkpoint();
+  const rt = runtimeConfFor(ctx, c);
+  // A failed ADD still gets a DEL (the spec asks runtimes to clean up after a failed ADD).
+  undo.push(() => delNetworkList(list, rt, ctx.chain()).catch(() => undefined));
+  const result = await addNetworkList(list, rt, ctx.chain());
+  return networkSettingsFrom(result, rt.netns);
+}
+
+/** Spawns the monitor (a detached tscni that runs `runc run` and records the exit). */
+function spawnMonitor(ctx: Ctx, c: ContainerState): number {
+  const dir = ctx.containers.dir(c.id);
+  const fd = openSync(join(dir, 'monitor.log'), 'a');
+  const child = spawn(process.execPath, [selfExecutable(), '__monitor', c.id], { detached: true, stdio: ['ignore', fd, fd], env: process.env });
+  closeSync(fd);
+  child.unref();
+  return child.pid ?? 0;
+}
+
+/** Brings a created or exited container up. On any failure everything done so far is undone. */
+export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: string[] | undefined): Promise<ContainerState> {
+  const dir = ctx.containers.dir(c.id);
+  const undo: (() => Promise<void>)[] = [];
+  try {
+    const list = findNetwork(ctx.paths, c.network);
+    checkpoint();
+    c.networkSettings = await attachNetwork(ctx, c, list, undo);
+    checkpoint();
+    writeEtcFiles(dir, c, c.networkSettings.IPAddress || undefined);
+    let rootfs = c.rootfsDir ?? '';
+    if (!c.rootfsDir) {
+      const rp = rootfsPaths(dir);
+      await mountOverlay(imageLayers ?? [], rp);
+      undo.push(() => unmountOverlay(rp));
+      rootfs = rp.merged;
+    }
+    checkpoint();
+    writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: netnsPath(ctx.paths.netnsDir, c.netnsName) }));
+    const rt = ctx.runtime(c.runtime);
+    undo.push(() => runtime.remove(rt, c.id));
+    await withLock(ctx.containers.lockFile(c.id), async () => {
+      c.status = 'created';
+      c.exitCode = undefined;
+      c.finishedAt = undefined;
+      c.error = undefined;
+      c.startedAt = undefined;
+      c.monitorPid = spawnMonitor(ctx, c);
+      ctx.containers.save(c);
+    });
+    // The monitor marks the container running (or exited, with the runtime's error) once runc answers.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const s = ctx.containers.load(c.id);
+      if (s && s.status !== 'created') {
+        if (s.status === 'exited' && s.error) throw new RunnerError(`${c.runtime} could not start the container: ${s.error}`, Exit.RunFailed);
+        return s;
+      }
+      if (interrupt.requested) {
+        await runtime.kill(rt, c.id, 'KILL');
+        throw new Aborted();
+      }
+      if (Date.now() > deadline) throw new RunnerError(`container ${c.name} did not start within 30s`, Exit.RunFailed);
+      await sleep(15);
+    }
+  } catch (err) {
+    for (const u of undo.reverse()) {
+      try {
+        await u();
+      } catch {
+        // best effort: report the first failure, not the cleanup's
+      }
+    }
+    throw err;
+  }
+}
+
+/**
+ * Releases what a container holds while not running: the runc container, the chain (DEL with the config it was
+ * ADDed with, so a since-removed network still cleans up), the netns and the overlay mount. Safe to repeat.
+ */
+export async function releaseContainer(ctx: Ctx, c: ContainerState): Promise<string[]> {
+  const problems: string[] = [];
+  const rt = ctx.runtime(c.runtime);
+  await runtime.remove(rt, c.id).catch((e) => problems.push(`runtime: ${(e as Error).message}`));
+  const rc = runtimeConfFor(ctx, c);
+  let list = cachedConfList(ctx.paths.cacheDir, c.network, c.id, IFNAME);
+  if (!list) {
+    try {
+      list = findNetwork(ctx.paths, c.network);
+    } catch {
+      list = undefined;
+    }
+  }
+  const cacheExists = existsSync(join(ctx.paths.cacheDir, 'results', `${c.network}-${c.id}-${IFNAME}`));
+  if (list && (cacheExists || existsSync(rc.netns))) {
+    await delNetworkList(list, rc, ctx.chain()).catch((e) => problems.push(`network: ${(e as Error).message}`));
+  }
+  await deleteNetns(ctx.paths.netnsDir, c.netnsName).catch((e) => problems.push(`netns: ${(e as Error).message}`));
+  if (!c.rootfsDir) await unmountOverlay(rootfsPaths(ctx.containers.dir(c.id))).catch((e) => problems.push(`rootfs: ${(e as Error).message}`));
+  return problems;
+}
+
+/** Removes a container's state after releasing everything (caller made sure it is not running). */
+export async function destroyContainer(ctx: Ctx, c: ContainerState): Promise<string[]> {
+  const problems = await withLock(ctx.containers.lockFile(c.id), () => releaseContainer(ctx, c));
+  await withLock(ctx.containers.globalLock, async () => {
+    ctx.containers.unregister(c.id);
+    ctx.containers.removeDir(c.id);
+  });
+  return problems;
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Makes the recorded state tell the truth: a "running" container whose monitor is gone and which runc no longer
+ * runs (a crash, a reboot) is recorded as exited with 255, docker's code for an unknown exit.
+ */
+export async function refreshState(ctx: Ctx, c: ContainerState): Promise<ContainerState> {
+  if (c.status === 'exited' || alive(c.monitorPid)) return c;
+  const st = await runtime.state(ctx.runtime(c.runtime), c.id);
+  if (st && st.status === 'running') return c;
+  return withLock(ctx.containers.lockFile(c.id), async () => {
+    const cur = ctx.containers.load(c.id) ?? c;
+    if (cur.status === 'exited' || alive(cur.monitorPid)) return cur;
+    cur.status = 'exited';
+    cur.exitCode = cur.exitCode ?? 255;
+    cur.finishedAt = cur.finishedAt ?? new Date().toISOString();
+    cur.error = cur.error ?? 'the container monitor is gone (host reboot or crash): exit status unknown';
+    ctx.containers.save(cur);
+    return cur;
+  });
+}
+
+/** Stops a running container: TERM, then KILL after `timeoutSec`; waits for the monitor to record the exit. */
+export async function stopContainer(ctx: Ctx, c: ContainerState, timeoutSec: number): Promise<ContainerState> {
+  const rt = ctx.runtime(c.runtime);
+  const waitExited = async (ms: number) => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const s = ctx.containers.load(c.id);
+      if (!s || s.status === 'exited') return s;
+      if (!alive(s.monitorPid)) return refreshState(ctx, s);
+      if (Date.now() > deadline) return undefined;
+      await sleep(20);
+    }
+  };
+  if (c.status !== 'exited') {
+    await runtime.kill(rt, c.id, 'TERM');
+    let s = await waitExited(timeoutSec * 1000);
+    if (!s) {
+      await runtime.kill(rt, c.id, 'KILL');
+      s = await waitExited(10_000);
+    }
+  }
+  const cur = ctx.containers.load(c.id) ?? c;
+  // The monitor releases the network itself; do it again in case it died first (idempotent).
+  await withLock(ctx.containers.lockFile(c.id), () => releaseContainer(ctx, cur));
+  return ctx.containers.load(c.id) ?? cur;
+}

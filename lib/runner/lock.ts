@@ -1,0 +1,47 @@
+// A crash-safe lock file between tscni processes: O_EXCL create holding our pid; a dead holder's lock is taken over.
+
+import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { RunnerError } from './errors.ts';
+
+function holderAlive(path: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path, 'utf8').trim());
+  } catch {
+    return true; // being written right now: treat as held
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function withLock<T>(path: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  mkdirSync(dirname(path), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (!holderAlive(path)) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new RunnerError(`timed out waiting for lock ${path}`);
+      await new Promise((r) => setTimeout(r, 15 + Math.random() * 20));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(path, { force: true });
+  }
+}

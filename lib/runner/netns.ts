@@ -1,0 +1,27 @@
+// Container network namespaces: created and removed with `ip netns` (argv only), pinned at <netnsDir>/<name>.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { RunnerError } from './errors.ts';
+
+const IP = existsSync('/usr/sbin/ip') ? '/usr/sbin/ip' : existsSync('/sbin/ip') ? '/sbin/ip' : 'ip';
+
+export function netnsPath(netnsDir: string, name: string): string {
+  return join(netnsDir, name);
+}
+
+export async function createNetns(name: string): Promise<void> {
+  const { execa } = await import('execa');
+  const r = await execa(IP, ['netns', 'add', name], { reject: false });
+  if (r.exitCode !== 0) throw new RunnerError(`creating netns ${name}: ${String(r.stderr).trim()}`);
+  // A fresh netns has lo down; the loopback plugin may not be in the chain, and localhost must work inside.
+  await execa(IP, ['-n', name, 'link', 'set', 'lo', 'up'], { reject: false });
+}
+
+/** Removes the netns pin; a missing one is fine. */
+export async function deleteNetns(netnsDir: string, name: string): Promise<void> {
+  if (!existsSync(netnsPath(netnsDir, name))) return;
+  const { execa } = await import('execa');
+  const r = await execa(IP, ['netns', 'del', name], { reject: false });
+  if (r.exitCode !== 0 && existsSync(netnsPath(netnsDir, name))) throw new RunnerError(`removing netns ${name}: ${String(r.stderr).trim()}`);
+}

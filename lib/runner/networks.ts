@@ -1,0 +1,132 @@
+// Networks the runner attaches containers to: conflists in NETCONFPATH, the default `tscni` network from conf/,
+// and `network create|rm` writing bridge + host-local + portmap lists that never overlap.
+
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Address4, Address6 } from 'ip-address';
+import { confListFromBytes, loadAllConfLists, loadConfList, type ConfList } from './conflist.ts';
+import { conflict, notFound, RunnerError, UsageError } from './errors.ts';
+import type { RunnerPaths } from './paths.ts';
+
+export const DEFAULT_NETWORK = 'tscni';
+
+/** The default network shipped in conf/ (next to dist/ in a checkout). */
+export function bundledDefaultConf(p: RunnerPaths): string {
+  return resolve(p.selfDir, '../../conf/10-tscni.conflist');
+}
+
+/** Finds a network by name in NETCONFPATH; the default one falls back to the copy in conf/. */
+export function findNetwork(p: RunnerPaths, name: string): ConfList {
+  try {
+    return loadConfList(p.netconfDir, name);
+  } catch (err) {
+    const fallback = bundledDefaultConf(p);
+    if (name === DEFAULT_NETWORK && existsSync(fallback)) return confListFromBytes(readFileSync(fallback), fallback);
+    throw notFound(`network ${name} not found in ${p.netconfDir}: create it with \`tscni network create ${name} --subnet CIDR\` (${(err as Error).message})`);
+  }
+}
+
+export interface NetworkSummary {
+  name: string;
+  file: string;
+  cniVersion: string;
+  plugins: string[];
+  bridge?: string;
+  subnets: string[];
+}
+
+function subnetsOf(list: ConfList): string[] {
+  const out: string[] = [];
+  for (const p of list.plugins) {
+    const ipam = p.ipam as Record<string, unknown> | undefined;
+    if (!ipam) continue;
+    if (typeof ipam.subnet === 'string') out.push(ipam.subnet);
+    if (Array.isArray(ipam.ranges)) for (const set of ipam.ranges) if (Array.isArray(set)) for (const r of set) if (r && typeof r.subnet === 'string') out.push(r.subnet);
+  }
+  return out;
+}
+
+export function summarize(list: ConfList): NetworkSummary {
+  const bridge = list.plugins.find((p) => p.type === 'bridge')?.bridge;
+  return { name: list.name, file: list.file, cniVersion: list.cniVersion, plugins: list.plugins.map((p) => p.type), bridge: typeof bridge === 'string' ? bridge : undefined, subnets: subnetsOf(list) };
+}
+
+export function listNetworks(p: RunnerPaths): NetworkSummary[] {
+  const { lists } = loadAllConfLists(p.netconfDir);
+  const seen = new Set<string>();
+  const out: NetworkSummary[] = [];
+  for (const l of lists) if (!seen.has(l.name)) {
+    seen.add(l.name);
+    out.push(summarize(l));
+  }
+  if (!seen.has(DEFAULT_NETWORK) && existsSync(bundledDefaultConf(p))) {
+    out.push(summarize(confListFromBytes(readFileSync(bundledDefaultConf(p)), bundledDefaultConf(p))));
+  }
+  return out;
+}
+
+function parseCidr(cidr: string): { v6: boolean; start: bigint; end: bigint } {
+  try {
+    if (cidr.includes(':')) {
+      const a = new Address6(cidr);
+      return { v6: true, start: a.startAddress().bigInt(), end: a.endAddress().bigInt() };
+    }
+    const a = new Address4(cidr);
+    return { v6: false, start: a.startAddress().bigInt(), end: a.endAddress().bigInt() };
+  } catch {
+    throw new UsageError(`invalid subnet ${JSON.stringify(cidr)}: expected a CIDR like 10.43.0.0/24`);
+  }
+}
+
+export function subnetsOverlap(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  return x.v6 === y.v6 && x.start <= y.end && y.start <= x.end;
+}
+
+export interface CreateOptions {
+  name: string;
+  subnet: string;
+  gateway?: string;
+  bridge?: string;
+  ipMasq: boolean;
+}
+
+/** Writes <NETCONFPATH>/20-<name>.conflist: tscni bridge (gateway, masquerade) + host-local + portmap. */
+export function createNetwork(p: RunnerPaths, o: CreateOptions): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(o.name)) throw new UsageError(`invalid network name ${JSON.stringify(o.name)}: letters, digits, _ . - only`);
+  parseCidr(o.subnet);
+  for (const n of listNetworks(p)) {
+    if (n.name === o.name) throw conflict(`network ${o.name} already exists (${n.file})`);
+    for (const s of n.subnets) if (subnetsOverlap(s, o.subnet)) throw conflict(`subnet ${o.subnet} overlaps ${s} of network ${n.name}`);
+  }
+  const bridge = o.bridge ?? `tscni-${o.name}`.slice(0, 15);
+  if (Buffer.byteLength(bridge) > 15) throw new UsageError(`invalid bridge name ${JSON.stringify(bridge)}: at most 15 bytes`);
+  const range: Record<string, unknown> = { subnet: o.subnet };
+  if (o.gateway) range.gateway = o.gateway;
+  const list = {
+    cniVersion: '1.1.0',
+    name: o.name,
+    plugins: [
+      { type: 'bridge', bridge, isGateway: true, ipMasq: o.ipMasq, hairpinMode: true, capabilities: { ips: true, mac: true }, ipam: { type: 'host-local', ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }] } },
+      { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+    ],
+  };
+  mkdirSync(p.netconfDir, { recursive: true });
+  const file = join(p.netconfDir, `20-${o.name}.conflist`);
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(list, null, 2) + '\n');
+  renameSync(tmp, file);
+  return file;
+}
+
+/** Removes the file that defines `name` (only files tscni could load from NETCONFPATH). */
+export function removeNetwork(p: RunnerPaths, name: string, inUseBy: string[]): string {
+  if (inUseBy.length) throw conflict(`network ${name} is in use by container(s) ${inUseBy.join(', ')}: remove them first`);
+  const { lists } = loadAllConfLists(p.netconfDir);
+  const l = lists.find((x) => x.name === name);
+  if (!l) throw notFound(`no such network: ${name}`);
+  if (dirname(l.file) !== resolve(p.netconfDir)) throw new RunnerError(`refusing to remove ${l.file}: not in ${p.netconfDir}`);
+  rmSync(l.file);
+  return l.file;
+}
