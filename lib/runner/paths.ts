@@ -12,7 +12,7 @@ export interface RunnerPaths {
   stateRoot: string;
   /** Where container netns files are bind-mounted (ip netns's directory). */
   netnsDir: string;
-  /** Plugin search path. */
+  /** Plugin search path (default: tscni's own dist/bin, /opt/cni/bin, then Debian's /usr/lib/cni). */
   cniPath: string[];
   /** Directory of the running tscni executable (dist/bin): our own plugins live beside it. */
   selfDir: string;
@@ -34,7 +34,7 @@ export function selfExecutable(): string {
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env): RunnerPaths {
   const selfDir = dirname(selfExecutable());
   const stateRoot = env.TSCNI_STATE_DIR || '/var/lib/tscni';
-  const cniPath = env.CNI_PATH ? env.CNI_PATH.split(':').filter(Boolean) : [selfDir, '/opt/cni/bin'];
+  const cniPath = env.CNI_PATH ? env.CNI_PATH.split(':').filter(Boolean) : [selfDir, '/opt/cni/bin', '/usr/lib/cni'];
   return {
     netconfDir: env.NETCONFPATH || '/etc/cni/net.d',
     cacheDir: env.TSCNI_CACHE_DIR || '/var/lib/cni',
