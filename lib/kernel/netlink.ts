@@ -8,7 +8,7 @@ import {
   parseAttrs, readStr, readU32, rtmsg,
 } from './netlink-codec.ts';
 
-interface NlMessage { type: number; flags: number; seq: number; data: Buffer }
+export interface NlMessage { type: number; flags: number; seq: number; data: Buffer }
 interface NlSocket {
   request(type: number, data: Buffer | Buffer[], options?: { flags?: number; timeout?: number }): Promise<[NlMessage[], unknown]>;
   close(): void;
@@ -37,6 +37,7 @@ export interface Link {
   linkNetnsId?: number;   // set when the peer lives in another netns
   promiscuity?: number;
   operstate?: number;
+  alias?: string;         // IFLA_IFALIAS: tscni keeps an owner tag here on host veths
   up: boolean;
 }
 
@@ -58,6 +59,7 @@ function parseLink(msg: NlMessage): Link {
     linkNetnsId: readU32(attrs.get(IFLA.LINK_NETNSID)),
     promiscuity: readU32(attrs.get(IFLA.PROMISCUITY)),
     operstate: attrs.get(IFLA.OPERSTATE)?.[0],
+    alias: readStr(attrs.get(20 /* IFLA_IFALIAS */)) || undefined,
     up: (flags & IFF.UP) !== 0,
   };
   const info = attrs.get(IFLA.LINKINFO);
@@ -123,6 +125,16 @@ export class Rtnl {
       const m = /Request rejected: (\w+)/.exec((err as Error).message);
       throw new NetlinkError(op, m ? m[1] : (err as Error).message);
     }
+  }
+
+  /** Sends one raw rtnetlink request (for lib/kernel helpers that build their own messages) and returns the replies. */
+  async request(op: string, type: number, parts: Buffer[], flags = 0): Promise<NlMessage[]> {
+    return this.req(op, type, parts, flags);
+  }
+
+  /** Sets IFLA_IFALIAS (shown by `ip link` as "alias"); an empty string clears it. */
+  async setAlias(index: number, alias: string): Promise<void> {
+    await this.req(`set alias of link #${index}`, RTM.NEWLINK, [ifinfomsg({ index }), attr(20 /* IFLA_IFALIAS */, Buffer.from(alias))]);
   }
 
   async links(): Promise<Link[]> {

@@ -1,0 +1,78 @@
+// bridge DEL: forgives what is gone, runs every step, reports all failures together; never deletes the bridge.
+
+import { existsSync } from 'node:fs';
+import { CniError, Code } from '../../lib/cni/errors.ts';
+import type { CallContext } from '../../lib/cni/skel.ts';
+import { NetlinkError, Rtnl } from '../../lib/kernel/netlink.ts';
+import { inNetns } from '../../lib/kernel/netns.ts';
+import { parseBridgeConfig } from './config.ts';
+import { execIpam } from './ipam.ts';
+import { ownerTag } from './owner.ts';
+import { removeOwned } from './nft-state.ts';
+import { ownerOf } from './add.ts';
+
+const gone = (err: unknown) => err instanceof NetlinkError && (err.errno === 'ENODEV' || err.errno === 'ENOENT');
+
+/** Deletes the container end (its peer goes with it). Returns false when there was nothing to delete. */
+async function deleteContainerIface(netns: string, ifname: string): Promise<boolean> {
+  if (!netns || !existsSync(netns)) return false;
+  let ctr: Rtnl;
+  try {
+    ctr = inNetns(netns, () => Rtnl.open());
+  } catch (err) {
+    if (err instanceof CniError && /ENOENT|not a network namespace/.test(err.message)) return false;
+    throw err;
+  }
+  try {
+    const link = await ctr.linkByName(ifname);
+    if (!link) return false;
+    try {
+      await ctr.deleteLink(link.index);
+    } catch (err) {
+      if (!gone(err)) throw err;
+    }
+    return true;
+  } finally {
+    ctr.close();
+  }
+}
+
+/** Host veths tagged with `tag` (left behind when the netns was unmounted but is still alive somewhere). */
+export async function deleteTaggedVeths(select: (alias: string) => boolean): Promise<string[]> {
+  const rt = Rtnl.open();
+  try {
+    const doomed = (await rt.links()).filter((l) => l.kind === 'veth' && l.alias !== undefined && select(l.alias));
+    for (const l of doomed) {
+      try {
+        await rt.deleteLink(l.index);
+      } catch (err) {
+        if (!gone(err)) throw err;
+      }
+    }
+    return doomed.map((l) => l.name);
+  } finally {
+    rt.close();
+  }
+}
+
+export async function del(ctx: CallContext): Promise<void> {
+  const cfg = parseBridgeConfig(ctx.conf, ctx.env.args);
+  const tag = ownerTag(ownerOf(ctx));
+  const failures: string[] = [];
+  const step = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (err) {
+      failures.push(`${what}: ${(err as Error).message}`);
+    }
+  };
+  let deleted = false;
+  await step('delete container interface', async () => (deleted = await deleteContainerIface(ctx.env.netns, ctx.env.ifname)));
+  if (!deleted) await step('delete host veth by owner tag', () => deleteTaggedVeths((a) => a === tag));
+  if (cfg.ipamType) {
+    const type = cfg.ipamType;
+    await step(`IPAM ${type} DEL`, () => execIpam(ctx, type, 'DEL'));
+  }
+  await step('remove nftables elements', () => removeOwned((c) => c === tag));
+  if (failures.length) throw new CniError(Code.Internal, `bridge DEL incomplete: ${failures.join('; ')}`);
+}
