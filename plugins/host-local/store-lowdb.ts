@@ -11,14 +11,19 @@ export const STORE_FILE = 'leases.json';
 export const LOCK_FILE = 'lock';
 export const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
 
-/** One lease, short keys so 10k of them parse fast: [containerId, ifname, unix seconds, index into `b`]. */
-export type LeaseRow = [id: string, ifname: string, time: number, boot: number];
-
-/** The file: v = format version, b = boot ids seen, l = leases by address, r = last reserved address per range set. */
+/**
+ * The file, column-wise so 10k leases parse and print fast (arrays of strings and numbers, no per-lease objects):
+ * v = format version, b = boot ids seen; lease k is (a[k] address, c[k] container id, i[k] ifname, t[k] unix
+ * seconds, o[k] index into b); r = last reserved address per range set index.
+ */
 export interface StoreData {
   v: 1;
   b: string[];
-  l: Record<string, LeaseRow>;
+  a: string[];
+  c: string[];
+  i: string[];
+  t: number[];
+  o: number[];
   r: Record<string, string>;
 }
 
@@ -43,13 +48,15 @@ export function currentBootId(): string {
   return cachedBootId;
 }
 
-const empty = (): StoreData => ({ v: 1, b: [], l: {}, r: {} });
+const empty = (): StoreData => ({ v: 1, b: [], a: [], c: [], i: [], t: [], o: [], r: {} });
 
 function checkShape(d: unknown, path: string): StoreData {
   const o = d as StoreData;
-  if (typeof o !== 'object' || o === null || o.v !== 1 || !Array.isArray(o.b) || typeof o.l !== 'object' || o.l === null || typeof o.r !== 'object' || o.r === null) {
-    throw new CniError(Code.Io, `lease store ${JSON.stringify(path)} is not a tscni host-local store (format v1)`);
-  }
+  const bad = () => new CniError(Code.Io, `lease store ${JSON.stringify(path)} is not a tscni host-local store (format v1)`);
+  if (typeof o !== 'object' || o === null || o.v !== 1 || typeof o.r !== 'object' || o.r === null) throw bad();
+  for (const k of ['b', 'a', 'c', 'i', 't', 'o'] as const) if (!Array.isArray(o[k])) throw bad();
+  const n = o.a.length;
+  if (o.c.length !== n || o.i.length !== n || o.t.length !== n || o.o.length !== n) throw bad();
   return o;
 }
 
@@ -57,14 +64,17 @@ export class LeaseStore implements LeaseView {
   readonly path: string;
   readonly #db: Low<StoreData>;
   #boot: number;
-  #owners: Map<string, string[]> | undefined;
+  /** Row of each address: O(1) lookups whatever the number of leases. */
+  readonly #index = new Map<string, number>();
 
   private constructor(path: string, db: Low<StoreData>, bootId: string) {
     this.path = path;
     this.#db = db;
-    let idx = db.data.b.indexOf(bootId);
-    if (idx < 0) idx = db.data.b.push(bootId) - 1;
+    const d = db.data;
+    let idx = d.b.indexOf(bootId);
+    if (idx < 0) idx = d.b.push(bootId) - 1;
     this.#boot = idx;
+    for (let k = 0; k < d.a.length; k++) this.#index.set(d.a[k], k);
   }
 
   /** Reads `<dir>/leases.json` (an absent file is an empty store). */
@@ -84,41 +94,31 @@ export class LeaseStore implements LeaseView {
     return this.#db.data;
   }
 
-  #live(row: LeaseRow): boolean {
-    return row[3] === this.#boot;
+  #row(k: number): Lease {
+    const d = this.#db.data;
+    return { address: d.a[k], id: d.c[k], ifname: d.i[k], time: d.t[k], bootId: d.b[d.o[k]] };
   }
 
   /** Every lease of the current boot. */
   *leases(): Generator<Lease> {
-    const { l, b } = this.#db.data;
-    for (const address in l) {
-      const row = l[address];
-      if (this.#live(row)) yield { address, id: row[0], ifname: row[1], time: row[2], bootId: b[row[3]] };
-    }
+    const d = this.#db.data;
+    for (let k = 0; k < d.a.length; k++) if (d.o[k] === this.#boot) yield this.#row(k);
   }
 
   isTaken(ip: string): boolean {
-    const row = this.#db.data.l[ip];
-    return row !== undefined && Object.hasOwn(this.#db.data.l, ip) && this.#live(row);
+    const k = this.#index.get(ip);
+    return k !== undefined && this.#db.data.o[k] === this.#boot;
   }
 
   owner(ip: string): Lease | undefined {
-    if (!this.isTaken(ip)) return undefined;
-    const row = this.#db.data.l[ip];
-    return { address: ip, id: row[0], ifname: row[1], time: row[2], bootId: this.#db.data.b[row[3]] };
+    return this.isTaken(ip) ? this.#row(this.#index.get(ip)!) : undefined;
   }
 
   heldBy(id: string, ifname: string): readonly string[] {
-    if (!this.#owners) {
-      this.#owners = new Map();
-      for (const lease of this.leases()) {
-        const k = `${lease.id}\n${lease.ifname}`;
-        const list = this.#owners.get(k);
-        if (list) list.push(lease.address);
-        else this.#owners.set(k, [lease.address]);
-      }
-    }
-    return this.#owners.get(`${id}\n${ifname}`) ?? [];
+    const d = this.#db.data;
+    const out: string[] = [];
+    for (let k = 0; k < d.a.length; k++) if (d.c[k] === id && d.i[k] === ifname && d.o[k] === this.#boot) out.push(d.a[k]);
+    return out;
   }
 
   lastReserved(index: number): string | undefined {
@@ -126,43 +126,65 @@ export class LeaseStore implements LeaseView {
   }
 
   reserve(address: string, id: string, ifname: string, setIndex: number, now = Math.floor(Date.now() / 1000)): void {
-    this.#db.data.l[address] = [id, ifname, now, this.#boot];
-    this.#db.data.r[String(setIndex)] = address;
-    this.#owners = undefined;
+    const d = this.#db.data;
+    let k = this.#index.get(address);
+    if (k === undefined) {
+      k = d.a.push(address) - 1;
+      this.#index.set(address, k);
+    }
+    d.c[k] = id;
+    d.i[k] = ifname;
+    d.t[k] = now;
+    d.o[k] = this.#boot;
+    d.r[String(setIndex)] = address;
+  }
+
+  #removeRow(k: number): void {
+    const d = this.#db.data;
+    const last = d.a.length - 1;
+    this.#index.delete(d.a[k]);
+    if (k !== last) {
+      for (const col of [d.a, d.c, d.i, d.t, d.o] as unknown[][]) col[k] = col[last];
+      this.#index.set(d.a[k], k);
+    }
+    for (const col of [d.a, d.c, d.i, d.t, d.o]) col.pop();
   }
 
   /** Drops every lease `drop` selects; returns the addresses dropped. */
   release(drop: (lease: Lease) => boolean): string[] {
-    const { l, b } = this.#db.data;
     const gone: string[] = [];
-    for (const address in l) {
-      const row = l[address];
-      if (drop({ address, id: row[0], ifname: row[1], time: row[2], bootId: b[row[3]] })) {
-        delete l[address];
-        gone.push(address);
+    for (let k = this.#db.data.a.length - 1; k >= 0; k--) {
+      const lease = this.#row(k);
+      if (drop(lease)) {
+        this.#removeRow(k);
+        gone.push(lease.address);
       }
     }
-    if (gone.length) this.#owners = undefined;
     return gone;
   }
 
   /** Reclaims the leases made in an earlier boot (their containers died with it); returns how many. */
   reclaimOtherBoots(): number {
-    const boot = this.#db.data.b[this.#boot];
-    return this.release((lease) => lease.bootId !== boot).length;
+    const d = this.#db.data;
+    let n = 0;
+    for (let k = d.a.length - 1; k >= 0; k--) {
+      if (d.o[k] !== this.#boot) {
+        this.#removeRow(k);
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Writes the store atomically (steno: temp file + rename), files 0600, keeping only boot ids still referenced. */
   async write(): Promise<void> {
     const d = this.#db.data;
-    const used = new Set<number>();
-    used.add(this.#boot);
-    for (const a in d.l) used.add(d.l[a][3]);
-    if (used.size < d.b.length) {
+    if (d.b.length > 1) {
+      const used = new Set<number>([this.#boot, ...d.o]);
       const remap = new Map<number, number>();
       const b: string[] = [];
       for (const i of [...used].sort((x, y) => x - y)) remap.set(i, b.push(d.b[i]) - 1);
-      for (const a in d.l) d.l[a][3] = remap.get(d.l[a][3])!;
+      for (let k = 0; k < d.o.length; k++) d.o[k] = remap.get(d.o[k])!;
       d.b = b;
       this.#boot = remap.get(this.#boot)!;
     }

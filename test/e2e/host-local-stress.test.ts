@@ -16,7 +16,11 @@ function tempDir(t: ExecutionContext): string {
 }
 
 const net = (dataDir: string, subnet: string) => ({ cniVersion: '1.1.0', name: 'stress', type: 'host-local', ipam: { type: 'host-local', dataDir, subnet } });
-const store = (d: string) => JSON.parse(readFileSync(join(d, 'stress', 'leases.json'), 'utf8'));
+/** The store's columns as {address: [id, ifname]}; JSON.parse throws if a write ever left it torn. */
+function store(d: string): Record<string, [string, string]> {
+  const s = JSON.parse(readFileSync(join(d, 'stress', 'leases.json'), 'utf8'));
+  return Object.fromEntries(s.a.map((a: string, k: number) => [a, [s.c[k], s.i[k]]]));
+}
 
 test.serial('200 concurrent ADDs: 200 distinct addresses, every lease kept', async (t) => {
   const d = tempDir(t);
@@ -33,7 +37,7 @@ test.serial('200 concurrent ADDs: 200 distinct addresses, every lease kept', asy
   }
   const addrs = [...byId.values()];
   t.is(new Set(addrs).size, 200, 'no address handed out twice');
-  const l = store(d).l;
+  const l = store(d);
   t.is(Object.keys(l).length, 200, 'no lease lost');
   for (const [id, ip] of byId) t.deepEqual(l[ip].slice(0, 2), [id, 'eth0']);
   const sorted = addrs.map((a) => Number(a.split('.')[3])).sort((x, y) => x - y);
@@ -57,9 +61,9 @@ test.serial('kill -9 of writers at random instants never corrupts the store or l
   const conf = net(d, '10.31.0.0/16');
   // A big store (10,000 leases of other containers) makes each write long enough to be hit mid-way.
   mkdirSync(join(d, 'stress'));
-  const l: Record<string, unknown> = {};
-  for (let i = 0; i < 10000; i++) l[`10.31.${100 + (i >> 8)}.${i & 255}`] = [`keep${i}`, 'eth0', 1700000000, 0];
-  writeFileSync(join(d, 'stress', 'leases.json'), JSON.stringify({ v: 1, b: [BOOT], l, r: {} }));
+  const a = Array.from({ length: 10000 }, (_, i) => `10.31.${100 + (i >> 8)}.${i & 255}`);
+  const seed = { v: 1, b: [BOOT], a, c: a.map((_, i) => `keep${i}`), i: a.map(() => 'eth0'), t: a.map(() => 1700000000), o: a.map(() => 0), r: {} };
+  writeFileSync(join(d, 'stress', 'leases.json'), JSON.stringify(seed));
   const t0 = Date.now();
   const probe = await spawnAdd(conf, 'probe').done;
   t.is(probe.code, 0, probe.stdout);
@@ -85,13 +89,16 @@ test.serial('kill -9 of writers at random instants never corrupts the store or l
     });
     if (existsSync(join(d, 'stress', '.leases.json.tmp'))) tornWrites++;
     const s = store(d);
-    for (let i = 0; i < 10000; i++) t.deepEqual(s.l[`10.31.${100 + (i >> 8)}.${i & 255}`]?.[0], `keep${i}`);
-    for (const [id, ip] of confirmed) t.is(s.l[ip]?.[0], id, `lease of ${id} kept`);
+    for (let i = 0; i < 10000; i++) if (s[`10.31.${100 + (i >> 8)}.${i & 255}`]?.[0] !== `keep${i}`) t.fail(`lease of keep${i} lost`);
+    // A writer killed after its rename but before it printed keeps its lease: more leases than confirmed is fine.
+    t.true(Object.keys(s).length >= 10000 + confirmed.size);
+    t.true(Object.values(s).every(([id]) => /^(keep\d+|probe|r\d+p\d+)$/.test(id)), 'no lease of an unknown owner');
+    for (const [id, ip] of confirmed) t.is(s[ip]?.[0], id, `lease of ${id} kept`);
   }
   t.log(`killed ${killed} of ${12 * 8} writers, ${confirmed.size - 1} completed; ${tornWrites} rounds left a torn temp file behind (a writer killed mid-write)`);
   t.true(killed > 0);
   t.true(tornWrites > 0, 'at least one writer was killed between writing the temp file and renaming it');
   const s = store(d);
-  const owners = Object.values(s.l).map((row: any) => row[0]);
+  const owners = Object.values(s).map((row) => row[0]);
   t.is(new Set(owners).size, owners.length, 'no container holds two addresses');
 });

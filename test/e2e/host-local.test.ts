@@ -28,7 +28,9 @@ function call(command: string, conf: object, id = 'c1', ifname = 'eth0', args?: 
 }
 
 const leases = (dataDir: string, name = 'hlnet') => JSON.parse(readFileSync(join(dataDir, name, 'leases.json'), 'utf8'));
-const leased = (dataDir: string) => Object.fromEntries(Object.entries(leases(dataDir).l).map(([ip, row]: [string, any]) => [ip, `${row[0]}/${row[1]}`]));
+/** The store's columns as {address: [id, ifname, time, boot index]}. */
+const rows = (s: any): Record<string, [string, string, number, number]> => Object.fromEntries(s.a.map((a: string, k: number) => [a, [s.c[k], s.i[k], s.t[k], s.o[k]]]));
+const leased = (dataDir: string) => Object.fromEntries(Object.entries(rows(leases(dataDir))).map(([ip, row]) => [ip, `${row[0]}/${row[1]}`]));
 
 test('ADD result shape is exact for every spec version (dual stack, routes, dns)', async (t) => {
   const d = tempDir(t);
@@ -87,9 +89,9 @@ test('store records container id, ifname, time and boot id per lease', async (t)
   const before = Math.floor(Date.now() / 1000);
   await call('ADD', net(d, { subnet: '10.13.0.0/24' }), 'ctr-1', 'net1');
   const s = leases(d);
-  t.deepEqual(Object.keys(s).sort(), ['b', 'l', 'r', 'v']);
+  t.deepEqual(Object.keys(s).sort(), ['a', 'b', 'c', 'i', 'o', 'r', 't', 'v']);
   t.deepEqual(s.b, [BOOT]);
-  const [id, ifname, time, boot] = s.l['10.13.0.2'];
+  const [id, ifname, time, boot] = rows(s)['10.13.0.2'];
   t.deepEqual([id, ifname, boot], ['ctr-1', 'net1', 0]);
   t.true(time >= before && time <= Math.floor(Date.now() / 1000));
   t.deepEqual(readdirSync(join(d, 'hlnet')).sort(), ['leases.json', 'lock']);
@@ -197,16 +199,18 @@ test('leases from an earlier boot are reclaimed: a pool full of them still serve
   const conf = net(d, { subnet: '10.21.0.0/29' });
   mkdirSync(join(d, 'hlnet'));
   const old = '00000000-1111-2222-3333-444444444444';
-  const l: Record<string, unknown> = {};
-  for (let i = 2; i <= 6; i++) l[`10.21.0.${i}`] = [`old${i}`, 'eth0', 1600000000, 0];
-  l['10.21.0.5'] = ['alive', 'eth0', 1700000000, 1];
-  writeFileSync(join(d, 'hlnet', 'leases.json'), JSON.stringify({ v: 1, b: [old, BOOT], l, r: { '0': '10.21.0.4' } }));
+  const a = ['10.21.0.2', '10.21.0.3', '10.21.0.4', '10.21.0.5', '10.21.0.6'];
+  const c = ['old2', 'old3', 'old4', 'alive', 'old6'];
+  const store = { v: 1, b: [old, BOOT], a, c, i: a.map(() => 'eth0'), t: [1600000000, 1600000000, 1600000000, 1700000000, 1600000000], o: [0, 0, 0, 1, 0], r: { '0': '10.21.0.4' } };
+  writeFileSync(join(d, 'hlnet', 'leases.json'), JSON.stringify(store));
   t.is((await callPlugin('host-local', { command: 'STATUS' }, conf)).code, 0, 'earlier-boot leases count as free');
   const r = await call('ADD', conf, 'new');
   t.is(r.json.ips[0].address, '10.21.0.6/29', 'round robin goes on after the last reserved address, skipping the live lease');
   const s = leases(d);
   t.deepEqual(s.b, [BOOT]);
-  t.deepEqual(s.l, { '10.21.0.5': ['alive', 'eth0', 1700000000, 0], '10.21.0.6': ['new', 'eth0', s.l['10.21.0.6'][2], 0] });
+  const now = rows(s)['10.21.0.6']?.[2];
+  t.true(now >= Math.floor(Date.now() / 1000) - 60);
+  t.deepEqual(rows(s), { '10.21.0.5': ['alive', 'eth0', 1700000000, 0], '10.21.0.6': ['new', 'eth0', now, 0] });
 });
 
 test('bad input gets the right code naming field and value, and writes nothing', async (t) => {
