@@ -22,14 +22,27 @@ type Conf = Record<string, unknown>;
 
 const networkDir = (sc: StoreConfig): string => join(sc.dataDir, sc.name);
 
-/** Creates `<dataDir>/<network>` (code 5 naming dataDir when that is impossible; nothing else is created first). */
+/** mkdir -p that reports the real errno (Node's recursive mkdir says ENOENT on a read-only file system). */
+function mkdirs(path: string): void {
+  let prefix = '';
+  for (const part of path.split('/').filter(Boolean)) {
+    prefix += `/${part}`;
+    try {
+      mkdirSync(prefix, { mode: 0o755 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (!statSync(prefix).isDirectory()) throw Object.assign(new Error(`${prefix} is not a directory`), { code: 'ENOTDIR' });
+    }
+  }
+}
+
+/** Creates `<dataDir>/<network>` (code 5 naming dataDir when that is impossible). */
 function ensureNetworkDir(sc: StoreConfig): string {
   const dir = networkDir(sc);
   try {
     const st = statSync(sc.dataDir, { throwIfNoEntry: false });
     if (st && !st.isDirectory()) throw new CniError(Code.Io, `ipam.dataDir ${JSON.stringify(sc.dataDir)} is not a directory`);
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    if (!statSync(dir).isDirectory()) throw new CniError(Code.Io, `${JSON.stringify(dir)} is not a directory`);
+    mkdirs(dir);
   } catch (err) {
     if (err instanceof CniError) throw err;
     throw new CniError(Code.Io, `cannot use ipam.dataDir ${JSON.stringify(sc.dataDir)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
