@@ -89,7 +89,11 @@ export async function addNetworkList(list: ConfList, rt: RuntimeConf, opts: Chai
     } catch (err) {
       throw wrap(err, plugin, list, 'add');
     }
-    if (opts.dryRun) continue;
+    if (opts.dryRun) {
+      // Later plugins plan against the result the chain would most likely produce (the range's first address).
+      prev = plannedResult(list, rt);
+      continue;
+    }
     try {
       prev = JSON.parse(out);
     } catch {
@@ -108,6 +112,27 @@ export async function addNetworkList(list: ConfList, rt: RuntimeConf, opts: Chai
     result: prev,
   });
   return prev;
+}
+
+/** For dry-run only: the result a bridge-like first plugin would give, the IPAM range's first free address. */
+export function plannedResult(list: ConfList, rt: RuntimeConf): Record<string, unknown> {
+  const first = list.plugins[0];
+  const ipam = (first.ipam ?? {}) as Record<string, unknown>;
+  const ranges = Array.isArray(ipam.ranges) ? (ipam.ranges as Record<string, unknown>[][]).flat() : [ipam];
+  const ips: Record<string, unknown>[] = [];
+  for (const r of ranges) {
+    const m = typeof r?.subnet === 'string' ? /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(r.subnet) : null;
+    if (!m) continue;
+    const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+    const ip = (n: number) => [24, 16, 8, 0].map((s) => ((n >>> s) & 255).toString()).join('.');
+    ips.push({ address: `${ip(base + 2)}/${m[5]}`, gateway: typeof r.gateway === 'string' ? r.gateway : ip(base + 1), interface: 2 });
+  }
+  const bridge = typeof first.bridge === 'string' ? first.bridge : 'cni0';
+  return {
+    cniVersion: list.cniVersion,
+    interfaces: [{ name: bridge }, { name: 'veth-planned' }, { name: rt.ifName, sandbox: rt.netns }],
+    ips,
+  };
 }
 
 /** The cached result converted to the list's version (what DEL and CHECK pass as prevResult). */
