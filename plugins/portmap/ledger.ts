@@ -1,0 +1,99 @@
+// The port ledger: who holds a published port (read back from the table's owner comments) and host listeners (bind probe).
+
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { CniError } from '../../lib/cni/errors.ts';
+import { listNft } from '../../lib/nft/apply.ts';
+import { describe } from './config.ts';
+import { containerOf } from './owner.ts';
+import { fromHostipsElem, MAPS, TABLE, type Entry, type Listed } from './rules.ts';
+
+/** Plugin-specific error code (CNI codes 100+): the port is already allocated, by a container or a host process. */
+export const PORT_ALLOCATED = 100;
+
+/** The whole table as nft JSON objects, or undefined when it does not exist. */
+export function readTable(): Promise<Record<string, unknown>[] | undefined> {
+  return listNft(['table', 'inet', TABLE]);
+}
+
+/** Every element of our maps and sets, with its key, value and owner comment. */
+export function listedElements(objs: readonly Record<string, unknown>[]): Listed[] {
+  const out: Listed[] = [];
+  for (const o of objs) {
+    const s = (o.map ?? o.set) as { name: string; elem?: unknown[] } | undefined;
+    if (!s?.elem) continue;
+    for (const raw of s.elem) {
+      const [k, value] = o.map ? (raw as [unknown, unknown]) : [raw, undefined];
+      const wrapped = k as { elem?: { val: unknown; comment?: string } };
+      if (wrapped && typeof wrapped === 'object' && 'elem' in wrapped && wrapped.elem) {
+        out.push({ name: s.name, key: wrapped.elem.val, value, comment: wrapped.elem.comment });
+      } else {
+        out.push({ name: s.name, key: k, value });
+      }
+    }
+  }
+  return out;
+}
+
+/** Specific host addresses ever published (the probes of a wildcard mapping check each of them). */
+export async function knownHostIPs(): Promise<string[]> {
+  const objs = await listNft(['set', 'inet', TABLE, 'hostips']);
+  const set = objs?.find((o) => o.set)?.set as { elem?: string[] } | undefined;
+  return (set?.elem ?? []).filter((e) => typeof e === 'string').map(fromHostipsElem);
+}
+
+/** Splits a listed DNAT map key into (hostIP?, protocol, port). */
+export function keyParts(key: unknown): { hostIP?: string; protocol: string; hostPort: number } | undefined {
+  const c = (key as { concat?: unknown[] })?.concat;
+  if (!Array.isArray(c)) return undefined;
+  return c.length === 3 ? { hostIP: String(c[0]), protocol: String(c[1]), hostPort: Number(c[2]) } : { protocol: String(c[0]), hostPort: Number(c[1]) };
+}
+
+/** Finds who holds a port that one of `entries` wants, from a listing made after a refused transaction. */
+export function findConflict(entries: readonly Entry[], listed: readonly Listed[]): CniError | undefined {
+  for (const e of entries) {
+    for (const it of listed) {
+      if (!MAPS.includes(it.name) || !it.name.startsWith(`addr${e.family}`)) continue;
+      const k = keyParts(it.key);
+      if (!k || k.protocol !== e.protocol || k.hostPort !== e.hostPort) continue;
+      if (k.hostIP && e.hostIP && k.hostIP !== e.hostIP) continue;
+      return portAllocated(e, `held by container ${containerOf(it.comment ?? '?')}`);
+    }
+  }
+  return undefined;
+}
+
+export function portAllocated(e: Pick<Entry, 'protocol' | 'hostIP' | 'hostPort' | 'family'>, holder: string): CniError {
+  return new CniError(PORT_ALLOCATED, `port is already allocated: ${describe(e, e.family)} ${holder}`);
+}
+
+function bindProbe(e: Entry): Promise<string | undefined> {
+  const host = e.hostIP ?? (e.family === 4 ? '0.0.0.0' : '::');
+  return new Promise((resolve) => {
+    const verdict = (err?: NodeJS.ErrnoException) => resolve(err?.code === 'EADDRINUSE' ? err.code : undefined);
+    if (e.protocol === 'tcp') {
+      const srv = createServer();
+      srv.once('error', (err) => verdict(err));
+      srv.listen({ host, port: e.hostPort, exclusive: true, ipv6Only: e.family === 6 }, () => srv.close(() => verdict()));
+    } else {
+      const sock = createSocket({ type: e.family === 4 ? 'udp4' : 'udp6', ipv6Only: e.family === 6 });
+      sock.once('error', (err) => {
+        sock.close();
+        verdict(err);
+      });
+      sock.bind({ address: host, port: e.hostPort, exclusive: true }, () => sock.close(() => verdict()));
+    }
+  });
+}
+
+/**
+ * Refuses a port a host process already listens on: bind it for a moment (the kernel's own overlap rules, wildcard
+ * against specific, v4-mapped included). An address that is not local (EADDRNOTAVAIL) cannot be held by anyone.
+ * SCTP is not probed (Node has no SCTP sockets).
+ */
+export async function checkHostListeners(entries: readonly Entry[]): Promise<void> {
+  const probed = entries.filter((e) => e.protocol !== 'sctp');
+  const results = await Promise.all(probed.map(bindProbe));
+  const i = results.findIndex((r) => r !== undefined);
+  if (i >= 0) throw portAllocated(probed[i], `held by a host process (bind: ${results[i]})`);
+}

@@ -1,0 +1,131 @@
+// portmap: publishes runtimeConfig.portMappings to the container addresses of prevResult with O(1) nftables DNAT maps.
+
+import { pluginMain, type CallContext } from '../../lib/cni/skel.ts';
+import { CniError, Code } from '../../lib/cni/errors.ts';
+import type { Result } from '../../lib/cni/result.ts';
+import { applyNft, type NftCommand } from '../../lib/nft/apply.ts';
+import { containerAddrs, describe, parseConfig, type ContainerAddr, type PortmapConfig } from './config.ts';
+import { conntrackArgv, enableRouteLocalnet, flushUdpConntrack } from './host.ts';
+import { checkHostListeners, findConflict, knownHostIPs, listedElements, readTable } from './ledger.ts';
+import { belongsTo, ownerTag } from './owner.ts';
+import { entriesOf, probes, publish, removal, skeleton, type Entry, type Listed } from './rules.ts';
+import { statusProblem, checkEntries } from './verify.ts';
+
+interface AddPlan {
+  cfg: PortmapConfig;
+  addrs: ContainerAddr[];
+  entries: Entry[];
+  owner: string;
+  batch: NftCommand[];
+}
+
+const ownerOf = (ctx: CallContext) => ownerTag(ctx.conf.name, ctx.env.containerId, ctx.env.ifname);
+
+async function planAdd(ctx: CallContext): Promise<AddPlan | undefined> {
+  const cfg = parseConfig(ctx.conf);
+  if (!ctx.prevResult) throw new CniError(Code.InvalidConfig, 'portmap must be called as a chained plugin: prevResult is missing');
+  if (cfg.mappings.length === 0) return undefined;
+  const addrs = containerAddrs(ctx.prevResult, ctx.env.ifname);
+  const entries = entriesOf(cfg, addrs);
+  if (entries.length === 0) return undefined;
+  const owner = ownerOf(ctx);
+  const known = entries.some((e) => !e.hostIP) ? await knownHostIPs() : [];
+  return { cfg, addrs, entries, owner, batch: [...skeleton(), ...probes(entries, known), ...publish(cfg, addrs, entries, owner)] };
+}
+
+async function ownElements(owner: string): Promise<Listed[]> {
+  const objs = await readTable();
+  return objs ? listedElements(objs).filter((it) => it.comment === owner) : [];
+}
+
+/** Removes listed elements; a concurrent removal (ENOENT) makes us list again once. */
+async function removeOwned(select: () => Promise<Listed[]>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const items = await select();
+    if (!items.length) return;
+    try {
+      await applyNft(removal(items));
+      return;
+    } catch (err) {
+      if (attempt > 0 || !(err instanceof CniError) || !/No such file or directory/.test(err.message)) throw err;
+    }
+  }
+}
+
+async function add(ctx: CallContext): Promise<Result | undefined> {
+  const plan = await planAdd(ctx);
+  if (!plan) return ctx.prevResult;
+  await checkHostListeners(plan.entries);
+  try {
+    await applyNft(plan.batch);
+  } catch (err) {
+    if (err instanceof CniError && /File exists/.test(err.message)) {
+      const objs = await readTable();
+      throw findConflict(plan.entries, objs ? listedElements(objs) : []) ?? err;
+    }
+    throw err;
+  }
+  try {
+    const v4 = plan.addrs.find((a) => a.family === 4);
+    if (plan.cfg.snat && v4 && plan.entries.some((e) => e.family === 4)) enableRouteLocalnet(v4.address);
+  } catch (err) {
+    // Undo: the nft transaction is the only thing applied so far.
+    await removeOwned(() => ownElements(plan.owner)).catch(() => undefined);
+    throw new CniError(Code.Io, `portmap: enabling route_localnet toward ${plan.addrs[0].address}: ${(err as Error).message}`);
+  }
+  await flushUdpConntrack(plan.entries, ctx.log);
+  return ctx.prevResult;
+}
+
+async function del(ctx: CallContext): Promise<void> {
+  // By owner tag only: no prevResult and no runtimeConfig needed (the reference needs the mappings again).
+  await removeOwned(() => ownElements(ownerOf(ctx)));
+}
+
+async function check(ctx: CallContext): Promise<void> {
+  const plan = await planAdd(ctx);
+  const objs = await readTable();
+  if (!plan) return;
+  const problem = statusProblem(objs) ?? checkEntries(plan.entries, objs ? listedElements(objs) : [], plan.owner);
+  if (problem) throw new CniError(Code.Internal, `portmap: ${problem}`);
+}
+
+async function status(): Promise<void> {
+  const problem = statusProblem(await readTable());
+  if (problem) throw new CniError(Code.StatusLimited, `portmap: ${problem}; published ports are not forwarded until the next ADD re-creates it`);
+}
+
+async function gc(ctx: CallContext): Promise<void> {
+  const raw = ctx.conf['cni.dev/valid-attachments'] ?? ctx.conf['cni.dev/attachments'] ?? [];
+  if (!Array.isArray(raw)) throw new CniError(Code.InvalidConfig, `invalid cni.dev/valid-attachments ${JSON.stringify(raw)}: must be a list`);
+  const valid = new Set(raw.map((a: { containerID?: unknown; ifname?: unknown }) => ownerTag(ctx.conf.name, String(a?.containerID), String(a?.ifname))));
+  await removeOwned(async () => {
+    const objs = await readTable();
+    if (!objs) return [];
+    return listedElements(objs).filter((it) => it.comment !== undefined && belongsTo(it.comment, ctx.conf.name) && !valid.has(it.comment));
+  });
+}
+
+async function plan(ctx: CallContext): Promise<unknown> {
+  if (ctx.env.command === 'DEL') return { nft: removal(await ownElements(ownerOf(ctx))) };
+  const p = await planAdd(ctx);
+  if (!p) return { nft: [], note: 'no port mappings for this attachment: prevResult is returned unchanged' };
+  const v4 = p.addrs.find((a) => a.family === 4);
+  return {
+    mappings: p.entries.map((e) => `${describe(e, e.family)} -> ${e.family === 6 ? `[${e.address}]` : e.address}:${e.containerPort}`),
+    owner: p.owner,
+    nft: p.batch,
+    routeLocalnetToward: p.cfg.snat && v4 ? v4.address : undefined,
+    conntrack: conntrackArgv(p.entries).map((argv) => ['conntrack', ...argv]),
+  };
+}
+
+pluginMain({
+  about: 'tscni portmap plugin: publishes container ports with O(1) nftables maps (table inet tscni_portmap)',
+  add,
+  del,
+  check,
+  status,
+  gc,
+  plan,
+});

@@ -1,0 +1,177 @@
+// portmap rules (pure): the table, its O(1) DNAT maps and masquerade sets, and the elements of one attachment, as nft JSON.
+
+import type { NftCommand } from '../../lib/nft/apply.ts';
+import type { ContainerAddr, Family, PortmapConfig, Protocol } from './config.ts';
+import { appliesTo, isWildcard } from './config.ts';
+
+export const TABLE = 'tscni_portmap';
+const T = { family: 'inet', table: TABLE } as const;
+
+/** One published port of one family: (hostIP or every address, protocol, hostPort) → (address, containerPort). */
+export interface Entry {
+  readonly family: Family;
+  readonly index: number;
+  readonly protocol: Protocol;
+  readonly hostPort: number;
+  readonly hostIP?: string;
+  readonly address: string;
+  readonly containerPort: number;
+}
+
+const addrType = (f: Family) => (f === 4 ? 'ipv4_addr' : 'ipv6_addr');
+const ipProto = (f: Family) => (f === 4 ? 'ip' : 'ip6');
+
+/** Map names: `addr4` / `port4` are keyed by hostIP . protocol . port, the `_any` ones by protocol . port. */
+export const mapName = (kind: 'addr' | 'port', f: Family, wildcard: boolean) => `${kind}${f}${wildcard ? '_any' : ''}`;
+export const MAPS = ([4, 6] as const).flatMap((f) => [false, true].flatMap((w) => [mapName('addr', f, w), mapName('port', f, w)]));
+export const SETS = ['masq4', 'masq6', 'hostips'];
+export const CHAINS = ['prerouting', 'output', 'hostports', 'postrouting', 'guard'];
+
+function mapDecls(): NftCommand[] {
+  const out: NftCommand[] = [];
+  for (const f of [4, 6] as const) {
+    for (const wildcard of [false, true]) {
+      const type = wildcard ? ['inet_proto', 'inet_service'] : [addrType(f), 'inet_proto', 'inet_service'];
+      out.push({ add: { map: { ...T, name: mapName('addr', f, wildcard), type, map: addrType(f) } } });
+      out.push({ add: { map: { ...T, name: mapName('port', f, wildcard), type, map: 'inet_service' } } });
+    }
+  }
+  return out;
+}
+
+const meta = (key: string) => ({ meta: { key } });
+const payload = (protocol: string, field: string) => ({ payload: { protocol, field } });
+const match = (left: unknown, right: unknown, op = '==') => ({ match: { op, left, right } });
+const rule = (chain: string, expr: unknown[]) => ({ add: { rule: { ...T, chain, expr } } });
+const baseChain = (name: string, type: string, hook: string, prio: number) => ({ add: { chain: { ...T, name, type, hook, prio, policy: 'accept' } } });
+
+function dnatRule(f: Family, wildcard: boolean): NftCommand {
+  const key = { concat: [...(wildcard ? [] : [payload(ipProto(f), 'daddr')]), meta('l4proto'), payload('th', 'dport')] };
+  return rule('hostports', [
+    match(meta('nfproto'), f === 4 ? 'ipv4' : 'ipv6'),
+    { dnat: { family: ipProto(f), addr: { map: { key, data: `@${mapName('addr', f, wildcard)}` } }, port: { map: { key, data: `@${mapName('port', f, wildcard)}` } } } },
+  ]);
+}
+
+/**
+ * The whole table skeleton. Chains are flushed and their fixed rules re-added in every transaction, so an ADD also
+ * repairs a half-deleted table; maps and sets (the published ports) are only ever added to, never flushed here.
+ */
+export function skeleton(): NftCommand[] {
+  const local = match({ fib: { result: 'type', flags: ['daddr'] } }, 'local');
+  return [
+    { add: { table: { family: 'inet', name: TABLE } } },
+    ...mapDecls(),
+    { add: { set: { ...T, name: 'masq4', type: ['ipv4_addr', 'ipv4_addr'], flags: ['interval'] } } },
+    { add: { set: { ...T, name: 'masq6', type: ['ipv6_addr', 'ipv6_addr'], flags: ['interval'] } } },
+    { add: { set: { ...T, name: 'hostips', type: 'ipv6_addr' } } },
+    baseChain('prerouting', 'nat', 'prerouting', -100),
+    baseChain('output', 'nat', 'output', -100),
+    { add: { chain: { ...T, name: 'hostports' } } },
+    baseChain('postrouting', 'nat', 'postrouting', 100),
+    baseChain('guard', 'filter', 'prerouting', -300),
+    ...CHAINS.map((name) => ({ flush: { chain: { ...T, name } } })),
+    // Only traffic addressed to this host is published; routed traffic to other hosts is left alone.
+    rule('prerouting', [local, { jump: { target: 'hostports' } }]),
+    rule('output', [local, { jump: { target: 'hostports' } }]),
+    dnatRule(4, false),
+    dnatRule(4, true),
+    dnatRule(6, false),
+    dnatRule(6, true),
+    // Hairpin, neighbours and localhost: a DNATed flow whose (source, target) pair is in the set is masqueraded.
+    rule('postrouting', [match({ ct: { key: 'status' } }, 'dnat', 'in'), match({ concat: [payload('ip', 'saddr'), payload('ip', 'daddr')] }, '@masq4'), { masquerade: null }]),
+    rule('postrouting', [match({ ct: { key: 'status' } }, 'dnat', 'in'), match({ concat: [payload('ip6', 'saddr'), payload('ip6', 'daddr')] }, '@masq6'), { masquerade: null }]),
+    // route_localnet lets 127.0.0.0/8 be routed; never from another host (pain point 3): drop it unless it came from lo.
+    rule('guard', [match(meta('iifname'), 'lo', '!='), match(payload('ip', 'daddr'), { prefix: { addr: '127.0.0.0', len: 8 } }), { drop: null }]),
+    rule('guard', [match(meta('iifname'), 'lo', '!='), match(payload('ip6', 'daddr'), '::1'), { drop: null }]),
+  ];
+}
+
+/** The per-family entries of an attachment: every mapping that applies to the family of each container address. */
+export function entriesOf(cfg: PortmapConfig, addrs: readonly ContainerAddr[]): Entry[] {
+  const out: Entry[] = [];
+  for (const a of addrs) {
+    for (const m of cfg.mappings) {
+      if (!appliesTo(m, a.family)) continue;
+      const hostIP = isWildcard(m.hostIP) ? undefined : m.hostIP;
+      out.push({ family: a.family, index: m.index, protocol: m.protocol, hostPort: m.hostPort, hostIP, address: a.address, containerPort: m.containerPort });
+    }
+  }
+  return out;
+}
+
+export const entryKey = (e: Pick<Entry, 'hostIP' | 'protocol' | 'hostPort'>) => ({ concat: e.hostIP ? [e.hostIP, e.protocol, e.hostPort] : [e.protocol, e.hostPort] });
+const withComment = (val: unknown, comment: string) => ({ elem: { val, comment } });
+const elements = (verb: string, name: string, elem: unknown[]) => ({ [verb]: { element: { ...T, name, elem } } });
+
+/** v4 host addresses are kept in the one `hostips` set as v4-mapped IPv6, so a single listing returns both families. */
+export const hostipsElem = (ip: string) => (ip.includes(':') ? ip : `::ffff:${ip}`);
+export const fromHostipsElem = (e: string) => (e.startsWith('::ffff:') && e.includes('.') ? e.slice(7) : e);
+
+/**
+ * Ledger probes, in the same transaction: `create` fails with EEXIST when a key is held, and the `delete` right after
+ * undoes a probe that succeeded. A specific hostIP probes the family's wildcard key; a wildcard probes every specific
+ * hostIP ever published for that protocol and port (the `hostips` set, bounded by the host's addresses, not by ports).
+ */
+export function probes(entries: readonly Entry[], knownHostIPs: readonly string[]): NftCommand[] {
+  const out: NftCommand[] = [];
+  for (const e of entries) {
+    const targets = e.hostIP
+      ? [{ ...e, hostIP: undefined }]
+      : knownHostIPs.filter((h) => (h.includes(':') ? 6 : 4) === e.family).map((h) => ({ ...e, hostIP: h }));
+    for (const p of targets) {
+      const name = mapName('addr', p.family, !p.hostIP);
+      out.push(elements('create', name, [[entryKey(p), p.family === 4 ? '0.0.0.0' : '::']]));
+      out.push(elements('delete', name, [entryKey(p)]));
+    }
+  }
+  return out;
+}
+
+/** The masquerade pairs of one container address: its subnet (neighbours and itself) or everything, plus localhost. */
+export function masqPairs(cfg: PortmapConfig, a: ContainerAddr): unknown[] {
+  if (!cfg.snat) return [];
+  const any = a.family === 4 ? '0.0.0.0' : '::';
+  const src = cfg.masqAll ? { prefix: { addr: any, len: 0 } } : { prefix: { addr: a.subnet, len: a.prefixLen } };
+  const pairs: unknown[] = [{ concat: [src, a.address] }];
+  if (a.family === 4 && !cfg.masqAll) pairs.push({ concat: [{ prefix: { addr: '127.0.0.0', len: 8 } }, a.address] });
+  return pairs;
+}
+
+/** Everything one ADD applies, after the skeleton and probes: the map elements and masquerade pairs, tagged with owner. */
+export function publish(cfg: PortmapConfig, addrs: readonly ContainerAddr[], entries: readonly Entry[], owner: string): NftCommand[] {
+  const out: NftCommand[] = [];
+  for (const e of entries) {
+    const w = !e.hostIP;
+    out.push(elements('create', mapName('addr', e.family, w), [[withComment(entryKey(e), owner), e.address]]));
+    out.push(elements('create', mapName('port', e.family, w), [[withComment(entryKey(e), owner), e.containerPort]]));
+  }
+  const hostIPs = [...new Set(entries.filter((e) => e.hostIP).map((e) => hostipsElem(e.hostIP!)))];
+  if (hostIPs.length) out.push(elements('add', 'hostips', hostIPs));
+  for (const a of addrs) {
+    if (!entries.some((e) => e.family === a.family)) continue;
+    const pairs = masqPairs(cfg, a);
+    if (!pairs.length) continue;
+    // add, delete, add: whatever was there (a stale pair of a container that had this address) ends up owned by us.
+    const name = `masq${a.family}`;
+    out.push(elements('add', name, pairs));
+    out.push(elements('delete', name, pairs));
+    out.push(elements('add', name, pairs.map((p) => withComment(p, owner))));
+  }
+  return out;
+}
+
+/** One element as listed by `nft -j list table`, with the owner comment it carries. */
+export interface Listed {
+  readonly name: string;
+  readonly key: unknown;
+  readonly value?: unknown;
+  readonly comment?: string;
+}
+
+/** Deletes listed elements, grouped per map or set, in one batch. */
+export function removal(items: readonly Listed[]): NftCommand[] {
+  const byName = new Map<string, unknown[]>();
+  for (const it of items) byName.set(it.name, [...(byName.get(it.name) ?? []), it.key]);
+  return [...byName].map(([name, keys]) => elements('delete', name, keys));
+}
