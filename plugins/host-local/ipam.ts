@@ -148,3 +148,19 @@ export async function ipamStatus(conf: Conf, version: string): Promise<void> {
     throw new CniError(Code.StatusUnavailable, `no IP addresses available in ${full.map(({ s, i }) => `range set ${i}: ${setString(s)}`).join('; ')}`);
   }
 }
+
+/** The dry-run view of ADD or DEL: what would be leased or released, computed on the store without writing it. */
+export async function ipamPlan(conf: Conf, version: string, env: IpamEnv, command: 'ADD' | 'DEL'): Promise<unknown> {
+  const sc = command === 'ADD' ? parseIpamConfig(conf, version, env.args ?? '') : parseStoreConfig(conf);
+  const dir = networkDir(sc);
+  const store = existsSync(dir) ? await LeaseStore.open(dir) : undefined;
+  const reclaim = store ? store.reclaimOtherBoots() : 0;
+  const base = { store: join(dir, 'leases.json'), lock: join(dir, LOCK_FILE), reclaimEarlierBootLeases: reclaim };
+  if (command === 'DEL') {
+    return { ...base, release: store ? [...store.heldBy(env.containerId, env.ifname)] : [] };
+  }
+  const cfg = sc as ReturnType<typeof parseIpamConfig>;
+  const view = store ?? { isTaken: () => false, heldBy: () => [], lastReserved: () => undefined };
+  const allocs = allocate(cfg.rangeSets, view, cfg.requested, env.containerId, env.ifname);
+  return { ...base, lease: allocs.map((a) => ({ rangeSet: a.setIndex, address: `${a.address}/${a.range.subnet.prefix}`, gateway: formatIp(a.range.gateway) })) };
+}

@@ -1,7 +1,7 @@
 // host-local: IPAM over a lease store per network (see README.md in this folder); the verbs live in ipam.ts.
 
 import { pluginMain } from '../../lib/cni/skel.ts';
-import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from './ipam.ts';
+import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamPlan, ipamStatus } from './ipam.ts';
 
 pluginMain({
   about: 'tscni host-local plugin: allocates addresses from ranges, leases kept per network under dataDir',
@@ -10,4 +10,5 @@ pluginMain({
   check: (ctx) => ipamCheck(ctx.conf, ctx.version, ctx.env, ctx.prevResult),
   status: (ctx) => ipamStatus(ctx.conf, ctx.version),
   gc: (ctx) => ipamGc(ctx.conf),
+  plan: (ctx) => ipamPlan(ctx.conf, ctx.version, ctx.env, ctx.env.command === 'DEL' ? 'DEL' : 'ADD'),
 });

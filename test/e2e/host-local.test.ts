@@ -246,3 +246,42 @@ test('dataDir that is a file: code 5 and no partial state', async (t) => {
   t.is(readFileSync(file, 'utf8'), 'keep');
   t.is((await call('DEL', net(file, { subnet: '10.0.0.0/24' }))).code, 0, 'DEL forgives');
 });
+
+test('every spec version: ADD, CHECK (0.4.0+), DEL twice; GC and STATUS need 1.1.0 (code 1 below)', async (t) => {
+  const d = tempDir(t);
+  for (const v of ALL_VERSIONS) {
+    const conf = net(d, { subnet: '10.22.0.0/24' }, {}, v);
+    const add = await call('ADD', conf, `v${v}`);
+    t.is(add.code, 0, `${v}: ${add.stdout}`);
+    const address = v < '0.3.0' ? add.json.ip4.ip : add.json.ips[0].address;
+    t.regex(address, /^10\.22\.0\.\d+\/24$/);
+    if (v >= '0.4.0') {
+      const check = await call('CHECK', { ...conf, prevResult: add.json }, `v${v}`);
+      t.deepEqual([check.code, check.stdout], [0, ''], v);
+    }
+    for (let i = 0; i < 2; i++) t.deepEqual((await call('DEL', { ...conf, prevResult: add.json }, `v${v}`)).code, 0, v);
+    const gc = await callPlugin('host-local', { command: 'GC' }, { ...conf, 'cni.dev/valid-attachments': [] });
+    const st = await callPlugin('host-local', { command: 'STATUS' }, conf);
+    t.deepEqual([gc.code, gc.json?.code, st.code, st.json?.code], v === '1.1.0' ? [0, undefined, 0, undefined] : [1, 1, 1, 1], v);
+  }
+  t.deepEqual(leased(d), {});
+});
+
+test('TSCNI_DRY_RUN=1 ADD and DEL print the plan and write nothing', async (t) => {
+  const d = tempDir(t);
+  const conf = net(d, { subnet: '10.23.0.0/24' });
+  await call('ADD', conf, 'held');
+  const before = readFileSync(join(d, 'hlnet', 'leases.json'), 'utf8');
+  const dry = (command: string, id: string) =>
+    callPlugin('host-local', { command, containerId: id, ifname: 'eth0', netns: NETNS, extra: { TSCNI_DRY_RUN: '1' } }, conf);
+  const add = await dry('ADD', 'new');
+  t.deepEqual(add.json.plan, {
+    store: join(d, 'hlnet', 'leases.json'),
+    lock: join(d, 'hlnet', 'lock'),
+    reclaimEarlierBootLeases: 0,
+    lease: [{ rangeSet: 0, address: '10.23.0.3/24', gateway: '10.23.0.1' }],
+  });
+  const del = await dry('DEL', 'held');
+  t.deepEqual(del.json.plan.release, ['10.23.0.2']);
+  t.is(readFileSync(join(d, 'hlnet', 'leases.json'), 'utf8'), before);
+});
