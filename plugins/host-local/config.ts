@@ -1,7 +1,7 @@
 // host-local config: turns the raw network config into a frozen, fully-defaulted IPAM config (pure, no I/O).
 
 import { CniError, Code, invalidConfig } from '../../lib/cni/errors.ts';
-import { parseCniArgs } from '../../lib/cni/env.ts';
+import { parseCniArgs, validateNetworkName } from '../../lib/cni/env.ts';
 import type { Route } from '../../lib/cni/result.ts';
 import { atLeast } from '../../lib/cni/version.ts';
 import { bits, cidrContains, formatCidr, formatIp, lastOf, networkOf, parseCidr, parseIp, type Cidr, type Ip } from './addr.ts';
@@ -61,7 +61,8 @@ export function parseStoreConfig(conf: Obj): StoreConfig {
   if (typeof dataDir !== 'string' || !dataDir.startsWith('/') || dataDir.includes('\0')) {
     throw invalidConfig('ipam.dataDir', dataDir, 'must be an absolute path');
   }
-  return { name: String(conf.name), dataDir };
+  // The skeleton checks the name already; checked again for in-process callers, since it becomes a directory.
+  return { name: validateNetworkName(conf.name), dataDir };
 }
 
 /** Canonicalizes one range as the reference does: default gateway .1, rangeStart .1, rangeEnd the last usable address. */

@@ -71,7 +71,7 @@ test.serial('kill -9 of writers at random instants never corrupts the store or l
   const confirmed = new Map<string, string>([['probe', JSON.parse(probe.stdout).ips[0].address.split('/')[0]]]);
   let killed = 0;
   let tornWrites = 0;
-  for (let round = 0; round < 12; round++) {
+  for (let round = 0; round < 16; round++) {
     const procs = Array.from({ length: 8 }, (_, i) => ({ id: `r${round}p${i}`, ...spawnAdd(conf, `r${round}p${i}`) }));
     // Even rounds kill at random instants; odd rounds kill every live writer the moment a temp store file appears.
     const watcher = round % 2
@@ -95,7 +95,7 @@ test.serial('kill -9 of writers at random instants never corrupts the store or l
     t.true(Object.values(s).every(([id]) => /^(keep\d+|probe|r\d+p\d+)$/.test(id)), 'no lease of an unknown owner');
     for (const [id, ip] of confirmed) t.is(s[ip]?.[0], id, `lease of ${id} kept`);
   }
-  t.log(`killed ${killed} of ${12 * 8} writers, ${confirmed.size - 1} completed; ${tornWrites} rounds left a torn temp file behind (a writer killed mid-write)`);
+  t.log(`killed ${killed} of ${16 * 8} writers, ${confirmed.size - 1} completed; ${tornWrites} rounds left a torn temp file behind (a writer killed mid-write)`);
   t.true(killed > 0);
   t.true(tornWrites > 0, 'at least one writer was killed between writing the temp file and renaming it');
   const s = store(d);

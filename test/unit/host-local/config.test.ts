@@ -90,3 +90,10 @@ test('resolv.conf parsing', (t) => {
     options: ['ndots:2', 'edns0'],
   });
 });
+
+test('the network name becomes a directory: checked here too, for in-process callers', (t) => {
+  t.deepEqual(err(() => parseIpamConfig({ ...conf({ subnet: '10.0.0.0/24' }), name: '../x' }, '1.0.0')), [
+    7,
+    'invalid characters found in network name "../x": must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+  ]);
+});
