@@ -46,6 +46,8 @@ export async function buildBusybox(store: ImageStore): Promise<ImageRecord> {
   const list = await applets(bin);
   const digest = 'sha256:' + createHash('sha256').update(readFileSync(bin)).update(INDEX_HTML).update(list.join('\n')).digest('hex');
   return withLock(store.lock, async () => {
+    const have = store.find('busybox:latest');
+    if (have && have.layers.length === 1 && have.layers[0] === digest && existsSync(store.layerDir(digest))) return have;
     const dir = store.layerDir(digest);
     if (!existsSync(dir)) {
       const tmp = `${dir}.tmp-${process.pid}`;

@@ -1,16 +1,22 @@
 // A crash-safe lock file between tscni processes: O_EXCL create holding our pid; a dead holder's lock is taken over.
 
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RunnerError } from './errors.ts';
 
 function holderAlive(path: string): boolean {
-  let pid: number;
+  let text: string;
   try {
-    pid = Number(readFileSync(path, 'utf8').trim());
+    text = readFileSync(path, 'utf8').trim();
   } catch {
-    return true; // being written right now: treat as held
+    return true; // removed or replaced right now: look again
   }
+  // Created but not yet written by its holder: held, unless it stays empty for long (a crash in between).
+  if (text === '') {
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st === undefined || Date.now() - st.mtimeMs < 5000;
+  }
+  const pid = Number(text);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

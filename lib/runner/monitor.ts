@@ -87,10 +87,11 @@ export async function monitorMain(args: string[]): Promise<number> {
     }
     if (!cur.startedAt) cur.startedAt = cur.finishedAt;
     cur.pid = undefined;
-    ctx.containers.save(cur);
-    autoRemove = cur.autoRemove === true && !cur.error;
+    // Release first, so "exited" always means the network and the rootfs are already given back.
     const problems = await releaseContainer(ctx, cur);
     if (problems.length) process.stderr.write(`tscni monitor ${id}: ${problems.join('; ')}\n`);
+    ctx.containers.save(cur);
+    autoRemove = cur.autoRemove === true && !cur.error;
   });
   if (autoRemove) await destroyContainer(ctx, ctx.containers.load(id)!);
   return 0;
