@@ -8,7 +8,7 @@ import { Rtnl } from '../../lib/kernel/netlink.ts';
 import { inNetns } from '../../lib/kernel/netns.ts';
 import { applyNft } from '../../lib/nft/apply.ts';
 import { parseBridgeConfig, type BridgeConfig, type Owner } from './config.ts';
-import { attachPort, createVethPair, ensureBridge, existingBridge, waitOperUp } from './links.ts';
+import { attachPort, createVethPair, ensureBridge, existingBridge, pinBridgeMac, waitOperUp } from './links.ts';
 import { buildL3, configureContainerIface, gatewayAddrs, setBridgeGateways, splitCidr } from './addresses.ts';
 import { ipamAdd, execIpam } from './ipam.ts';
 import { attachmentBatch } from './masq-rules.ts';
@@ -70,6 +70,8 @@ async function attach(ctx: CallContext, cfg: BridgeConfig, tag: string, host: Rt
   if (!veth || !cif) throw new CniError(Code.Internal, `veth pair ${hostName}/${ctx.env.ifname} vanished after creation`);
   await host.setAlias(veth.index, tag);
   await attachPort(host, cfg, veth, bridge);
+  // A bridge's MAC follows its ports unless set explicitly: pin it so the bridge (and gateway) MAC stays stable.
+  await pinBridgeMac(host, bridge.index);
 
   let result: Result = {};
   if (cfg.ipamType) {
@@ -80,12 +82,7 @@ async function attach(ctx: CallContext, cfg: BridgeConfig, tag: string, host: Rt
     await configureContainerIface(ctr, cif.index, l3, cfg);
     const gws = gatewayAddrs(cfg, l3);
     await setBridgeGateways(host, bridge.index, cfg.bridge, gws, cfg);
-    if (gws.length) {
-      // A bridge's MAC follows its ports unless set explicitly: pin it so the gateway's MAC stays stable.
-      const now = await host.linkByIndex(bridge.index);
-      if (now?.mac) await host.setMac(bridge.index, now.mac);
-      forwardingSysctls(gws);
-    }
+    if (gws.length) forwardingSysctls(gws);
     result = l3;
   } else if (!cfg.disableContainerInterface) {
     inNetns(ctx.env.netns, () => containerSysctls(ctx.env.ifname, cfg, {}));

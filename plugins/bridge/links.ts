@@ -28,16 +28,35 @@ export async function ensureBridge(rt: Rtnl, cfg: BridgeConfig): Promise<Link> {
     try {
       await rt.createLink(cfg.bridge, 'bridge', { mtu: cfg.mtu || undefined, infoData: cfg.vlanFiltering ? bridgeVlanFilteringData(true) : undefined });
     } catch (err) {
+      if (isErrno(err, 'ENOTSUP', 'EOPNOTSUPP')) throw noVlanFiltering(cfg);
       if (!isErrno(err, 'EEXIST')) throw err;
     }
     br = await existingBridge(rt, cfg.bridge);
     if (!br) throw new CniError(Code.Internal, `bridge ${cfg.bridge} vanished right after it was created`);
   }
-  if (cfg.vlanFiltering) await setBridgeVlanFiltering(rt, br.index, true);
+  if (cfg.vlanFiltering) {
+    try {
+      await setBridgeVlanFiltering(rt, br.index, true);
+    } catch (err) {
+      throw isErrno(err, 'ENOTSUP', 'EOPNOTSUPP') ? noVlanFiltering(cfg) : err;
+    }
+  }
   if (cfg.promiscMode && !(br.flags & 0x100)) await rt.setPromisc(br.index, true);
   writeSysctl(`net/ipv6/conf/${cfg.bridge}/accept_ra`, '0', { optional: true });
   if (!br.up) await rt.setUp(br.index, true);
   return (await rt.linkByIndex(br.index)) ?? br;
+}
+
+function noVlanFiltering(cfg: BridgeConfig): CniError {
+  const what = cfg.vlan ? `vlan ${cfg.vlan}` : `vlanTrunk ${JSON.stringify(cfg.vlanTrunk.map((r) => (r.min === r.max ? { id: r.min } : { minID: r.min, maxID: r.max })))}`;
+  return new CniError(Code.UnsupportedField, `unsupported ${what}: this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING is off, vlan_filtering answers EOPNOTSUPP)`);
+}
+
+/** Pins the bridge MAC to its current value: an unpinned bridge takes the lowest port MAC, or zeros with no ports. */
+export async function pinBridgeMac(rt: Rtnl, index: number): Promise<Link | undefined> {
+  const now = await rt.linkByIndex(index);
+  if (now?.mac && now.mac !== '00:00:00:00:00:00') await rt.setMac(index, now.mac);
+  return rt.linkByIndex(index);
 }
 
 export const randomVethName = () => `veth${randomBytes(4).toString('hex')}`;
