@@ -205,6 +205,8 @@ export async function refreshState(ctx: Ctx, c: ContainerState): Promise<Contain
     cur.exitCode = cur.exitCode ?? 255;
     cur.finishedAt = cur.finishedAt ?? new Date().toISOString();
     cur.error = cur.error ?? 'the container monitor is gone (host reboot or crash): exit status unknown';
+    // Give back what it held (ports, lease, netns, mount) so "exited" means the same as after a normal exit.
+    await releaseContainer(ctx, cur);
     ctx.containers.save(cur);
     return cur;
   });

@@ -2,6 +2,7 @@
 // from 127.0.0.1 and from another netns, exit codes recorded, nothing left behind, failed runs undone, networks.
 
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ipJson, makeNetns, requireRoot } from '../helpers/netns.ts';
@@ -210,4 +211,35 @@ test.serial('20 containers started in parallel are all reachable, then all remov
   const rm = await r.tscni(['rm', '-f', ...Array.from({ length: n }, (_, i) => `p${i}`)]);
   t.is(rm.code, 0, rm.stderr);
   t.deepEqual(leftovers(r, 'none', ''), NOTHING);
+});
+
+test.serial('foreground run streams output and exits with the code; --rm removes; a reboot-like loss is told and cleaned', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = setup(t, 'rg');
+  const fg = await r.tscni(['run', '--rm', '--network', 'tnet', 'busybox', 'sh', '-c', 'echo hello; echo oops >&2; exit 5']);
+  t.is(fg.code, 5);
+  t.is(fg.stdout, 'hello\n');
+  t.is(fg.stderr, 'oops\n');
+  t.deepEqual(JSON.parse((await ok(t, r, ['ps', '-a', '--json'])).stdout), []);
+
+  const id = (await ok(t, r, ['run', '-d', '--network', 'tnet', '-p', '18097:80', '--name', 'rb', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www'])).stdout.trim();
+  const ip = JSON.parse((await ok(t, r, ['inspect', 'rb'])).stdout)[0].NetworkSettings.IPAddress;
+  // What a reboot takes away: the monitor, the runc container, the netns pin and the overlay mount.
+  const state = JSON.parse(readFileSync(join(r.state, 'containers', id, 'state.json'), 'utf8'));
+  process.kill(state.monitorPid, 'SIGKILL');
+  execFileSync('runc', ['--root', join(r.state, 'runc'), 'delete', '--force', id]);
+  execFileSync('ip', ['netns', 'del', id]);
+  execFileSync('umount', [join(r.state, 'containers', id, 'rootfs')]);
+  let rb: any;
+  for (let i = 0; i < 50; i++) {
+    rb = JSON.parse((await ok(t, r, ['ps', '-a', '--json'])).stdout)[0];
+    if (rb.State === 'exited') break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  t.is(rb.State, 'exited');
+  t.is(rb.ExitCode, 255);
+  t.false(leased(r.ipam, 'tnet', ip), 'the lease is given back once the loss is noticed');
+  t.false(r.host.run(['/usr/sbin/nft', 'list', 'ruleset']).includes(ip));
+  await ok(t, r, ['rm', 'rb']);
+  t.deepEqual(leftovers(r, id, ip), NOTHING);
 });
