@@ -32,7 +32,7 @@ export function parsePodCidr(cidr: string): string {
 type Json = Record<string, unknown>;
 
 /** Parses and checks a conflist; with podCidrs, every host-local ipam gets exactly those ranges. */
-export function renderConflist(path: string, text: string, installed: readonly string[], podCidrs: readonly string[]): Conflist {
+export function renderConflist(path: string, text: string, installed: readonly string[], podCidrs: readonly string[], cniVersion?: string): Conflist {
   let conf: Json;
   try {
     conf = JSON.parse(text);
@@ -63,16 +63,17 @@ export function renderConflist(path: string, text: string, installed: readonly s
       }
     }
   });
+  if (cniVersion) conf.cniVersion = cniVersion;
   if (podCidrs.length && !hostLocal) throw new Error(`conflist ${path}: no host-local ipam to put the pod CIDR ${podCidrs.join(', ')} in`);
   return { name: basename(path), network: conf.name, text: JSON.stringify(conf, null, 2) + '\n' };
 }
 
-export function loadConflist(path: string, installed: readonly string[], podCidrs: readonly string[]): Conflist {
+export function loadConflist(path: string, installed: readonly string[], podCidrs: readonly string[], cniVersion?: string): Conflist {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new Error(`conflist ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return renderConflist(path, text, installed, podCidrs);
+  return renderConflist(path, text, installed, podCidrs, cniVersion);
 }

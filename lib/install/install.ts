@@ -1,6 +1,6 @@
 // `tscni install`: validate options, plan the payload as data, then write it with an undo stack and a manifest.
 
-import { existsSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConflist, locateConflist, type Conflist } from './conflist.ts';
@@ -45,7 +45,7 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   let conflist: Conflist | undefined;
   if (!o.noConflist) {
     const cidrs = o.podCidrFromNode ? await readPodCidrsFromNode(o.podCidrFromNode, o.serviceAccountDir) : o.podCidrs;
-    conflist = loadConflist(locateConflist(source, o.conflist), typesInstalled, cidrs);
+    conflist = loadConflist(locateConflist(source, o.conflist), typesInstalled, cidrs, o.cniVersion);
   }
   const items = planPayload(o, src, conflist);
 
@@ -67,7 +67,8 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   const known = new Set<string>();
   const mkdirs = (dir: string) => {
     for (const d of missingDirs(o.root, dir, known)) {
-      mkdirSync(under(o.root, d), { mode: 0o755 });
+      mkdirSync(under(o.root, d));
+      chmodSync(under(o.root, d), 0o755);
       undo.push(() => rmdirSync(under(o.root, d)));
       manifest.entries.push({ kind: 'dir', path: d });
     }
@@ -114,7 +115,8 @@ function writeItem(root: string, item: Item, backup: string | undefined): Entry 
     return { kind: 'symlink', path: item.path, target: item.target, ...(backup ? { backup } : {}) };
   }
   const data = readSource(item);
-  writeFileSync(tmp, data, { mode: item.mode });
+  writeFileSync(tmp, data);
+  chmodSync(tmp, item.mode); // exact modes whatever the umask
   renameSync(tmp, dest);
   return { kind: 'file', path: item.path, sha256: sha256(data), ...(backup ? { backup } : {}) };
 }

@@ -3,6 +3,8 @@
 import { isAbsolute, normalize } from 'node:path';
 
 export const PLUGINS = ['loopback', 'bridge', 'host-local', 'portmap'] as const;
+// Conflist versions a runtime may ask for; 0.1.0/0.2.0 cannot express a plugin chain.
+const CNI_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];
 
 export interface InstallOptions {
   binDir: string;
@@ -17,6 +19,8 @@ export interface InstallOptions {
   plugins: readonly string[];
   podCidrs: readonly string[];
   podCidrFromNode?: string;
+  /** Rewrites the conflist's cniVersion (runtimes built on libcni 1.1, e.g. containerd 1.6 and podman 4, stop at 1.0.0). */
+  cniVersion?: string;
   serviceAccountDir: string;
   replace: boolean;
   help: boolean;
@@ -37,13 +41,14 @@ export interface Io { out(s: string): void; err(s: string): void }
 export const processIo: Io = { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) };
 
 export const INSTALL_USAGE = `usage: tscni install [--bin-dir DIR] [--conf-dir DIR] [--prefix DIR] [--root DIR]
-                     [--conflist FILE | --no-conflist] [--pod-cidr CIDR]... [--pod-cidr-from-node NAME]
+                     [--conflist FILE | --no-conflist] [--cni-version V] [--pod-cidr CIDR]... [--pod-cidr-from-node NAME]
                      [--service-account-dir DIR] [--plugins a,b,...] [--replace] [--source DIR]
   Installs the CNI plugins (${PLUGINS.join(', ')}) with their own Node runtime under --prefix (default /opt/tscni),
   links them into --bin-dir (default /opt/cni/bin) and writes the conflist into --conf-dir (default /etc/cni/net.d).
   Everything written is recorded in PREFIX/manifest.json; \`tscni uninstall\` removes exactly that.
   --pod-cidr sets the host-local ranges of the conflist (repeat it for dual stack); --pod-cidr-from-node reads
-  them from the Kubernetes API (in-cluster service account). --replace backs up existing files it would overwrite
+  them from the Kubernetes API (in-cluster service account). --cni-version rewrites the conflist's cniVersion
+  (containerd 1.6 and podman 4.x accept results up to 1.0.0). --replace backs up existing files it would overwrite
   (uninstall restores them); without it an existing foreign file is an error. --root DIR writes under DIR.
 `;
 
@@ -73,7 +78,7 @@ export function parseInstallArgs(argv: readonly string[]): InstallOptions {
   const o = {
     binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d', prefix: '/opt/tscni', root: '/', source: undefined as string | undefined,
     conflist: undefined as string | undefined, noConflist: false, plugins: [...PLUGINS] as string[], podCidrs: [] as string[],
-    podCidrFromNode: undefined as string | undefined, serviceAccountDir: '/var/run/secrets/kubernetes.io/serviceaccount',
+    podCidrFromNode: undefined as string | undefined, cniVersion: undefined as string | undefined, serviceAccountDir: '/var/run/secrets/kubernetes.io/serviceaccount',
     replace: false, help: false,
   };
   const args = argv.flatMap((a) => { const [f, v] = splitFlag(a); return v === undefined ? [f] : [f, v]; });
@@ -103,13 +108,19 @@ export function parseInstallArgs(argv: readonly string[]): InstallOptions {
         o.plugins = list;
         break;
       }
+      case '--cni-version': {
+        const v = value();
+        if (!CNI_VERSIONS.includes(v)) throw new UsageError(`--cni-version ${JSON.stringify(v)}: not one of ${CNI_VERSIONS.join(', ')}`);
+        o.cniVersion = v;
+        break;
+      }
       case '--replace': o.replace = true; break;
       case '-h': case '--help': o.help = true; break;
       default: throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
     }
   }
   if (o.noConflist && o.conflist) throw new UsageError('--conflist and --no-conflist exclude each other');
-  if (o.noConflist && (o.podCidrs.length || o.podCidrFromNode)) throw new UsageError('--pod-cidr needs a conflist to write');
+  if (o.noConflist && (o.podCidrs.length || o.podCidrFromNode || o.cniVersion)) throw new UsageError('--pod-cidr and --cni-version need a conflist to write');
   if (o.podCidrs.length && o.podCidrFromNode) throw new UsageError('--pod-cidr and --pod-cidr-from-node exclude each other');
   return Object.freeze({ ...o, plugins: Object.freeze(o.plugins), podCidrs: Object.freeze(o.podCidrs) });
 }
