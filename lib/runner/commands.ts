@@ -7,9 +7,9 @@ import { Exit, RunnerError, UsageError, conflict } from './errors.ts';
 import { destroyContainer, refreshState, startContainer, stopContainer, interrupt } from './lifecycle.ts';
 import { printLogs } from './logs.ts';
 import { runCommand } from './run.ts';
-import { ago, humanDuration, humanSize, table } from './table.ts';
-import { buildBusybox } from './busybox-image.ts';
-import { createNetwork, findNetwork, listNetworks, removeNetwork } from './networks.ts';
+import { ago, humanDuration, table } from './table.ts';
+import { image, images, rmi } from './image-commands.ts';
+import { network } from './network-commands.ts';
 import * as runtime from './runtime.ts';
 
 type Out = (s: string) => void;
@@ -22,11 +22,6 @@ const HELPS: Record<string, string> = {
   start: 'Usage: tscni start NAME...\n\nStarts stopped containers again (new netns, the network chain ADDed again).',
   rm: 'Usage: tscni rm [-f|--force] NAME...\n\nRemoves containers (-f: stop running ones first). Releases network, mounts and state.',
   exec: 'Usage: tscni exec [-i] [-t] [-e K=V]... [-w DIR] NAME CMD [ARG...]\n\nRuns a command in a running container (runc exec).',
-  images: 'Usage: tscni images [--json] [-q]\n\nLists images.',
-  rmi: 'Usage: tscni rmi IMAGE...\n\nRemoves images not used by any container.',
-  image: 'Usage: tscni image build-busybox | ls | rm IMAGE\n\nbuild-busybox builds busybox:latest from Debian\'s busybox-static (no registry needed).',
-  load: 'Usage: tscni load [-i|--input] FILE\n\nLoads an OCI image archive or a `docker save`/`podman save` archive.',
-  network: 'Usage: tscni network ls [--json] | inspect NAME | create NAME --subnet CIDR [--gateway IP] [--bridge NAME] [--no-masquerade] | rm NAME\n\nNetworks are CNI conflists in NETCONFPATH; create writes bridge + host-local + portmap.',
   explain: 'Usage: tscni explain NAME PORT[/PROTO]\n\nShows the path a packet to a published port takes: the nft map entry, the container address, the veth.',
 };
 
@@ -215,85 +210,6 @@ async function inspect(ctx: Ctx, argv: string[], out: Out): Promise<number> {
   return code;
 }
 
-async function images(ctx: Ctx, argv: string[], out: Out): Promise<number> {
-  const p = parseArgs(argv, { bools: ['json', 'quiet'], aliases: { q: 'quiet' } }, 'images');
-  if (help('images', p, out)) return Exit.Ok;
-  const list = ctx.images.list();
-  if (bool(p, 'json')) out(JSON.stringify(list, null, 2) + '\n');
-  else if (bool(p, 'quiet')) for (const i of list) out(i.id.slice(0, 12) + '\n');
-  else out(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], list.map((i) => [i.repo, i.tag, i.id.slice(0, 12), ago(i.created), humanSize(i.size)])));
-  return Exit.Ok;
-}
-
-async function rmi(ctx: Ctx, argv: string[], out: Out): Promise<number> {
-  const p = parseArgs(argv, { bools: ['force'], aliases: { f: 'force' } }, 'rmi');
-  if (help('rmi', p, out)) return Exit.Ok;
-  if (p.positionals.length === 0) throw new UsageError('rmi: at least one image is required');
-  for (const r of p.positionals) {
-    const img = ctx.images.get(r);
-    const users = ctx.containers.all().filter((c) => c.imageId === img.id);
-    if (users.length) throw conflict(`image ${r} is in use by container(s) ${users.map((c) => c.name).join(', ')}`);
-    ctx.images.remove(r);
-    out(`Untagged: ${img.repo}:${img.tag}\n`);
-  }
-  return Exit.Ok;
-}
-
-async function image(ctx: Ctx, argv: string[], out: Out): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === 'build-busybox') {
-    const img = await buildBusybox(ctx.images);
-    out(`built ${img.repo}:${img.tag} ${img.id.slice(0, 12)}\n`);
-    return Exit.Ok;
-  }
-  if (sub === 'ls') return images(ctx, rest, out);
-  if (sub === 'rm') return rmi(ctx, rest, out);
-  if (sub === 'load') return (await import('./load.ts')).loadCommand(ctx, rest, out);
-  out(HELPS.image + '\n');
-  return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;
-}
-
-async function network(ctx: Ctx, argv: string[], out: Out): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'ls': {
-      const p = parseArgs(rest, { bools: ['json'] }, 'network ls');
-      const nets = listNetworks(ctx.paths);
-      if (bool(p, 'json')) out(JSON.stringify(nets, null, 2) + '\n');
-      else out(table(['NAME', 'BRIDGE', 'SUBNETS', 'PLUGINS', 'FILE'], nets.map((n) => [n.name, n.bridge ?? '', n.subnets.join(','), n.plugins.join(','), n.file])));
-      return Exit.Ok;
-    }
-    case 'inspect': {
-      const p = parseArgs(rest, {}, 'network inspect');
-      if (p.positionals.length !== 1) throw new UsageError('network inspect: a network name is required');
-      const l = findNetwork(ctx.paths, p.positionals[0]);
-      const users = ctx.containers.all().filter((c) => c.network === l.name && c.status === 'running');
-      out(JSON.stringify({ Name: l.name, File: l.file, CniVersion: l.cniVersion, Config: JSON.parse(l.bytes.toString()), Containers: Object.fromEntries(users.map((c) => [c.id, { Name: c.name, IPAddress: c.networkSettings?.IPAddress ?? '', MacAddress: c.networkSettings?.MacAddress ?? '' }])) }, null, 2) + '\n');
-      return Exit.Ok;
-    }
-    case 'create': {
-      const p = parseArgs(rest, { bools: ['no-masquerade'], values: ['subnet', 'gateway', 'bridge'] }, 'network create');
-      if (p.positionals.length !== 1 || !str(p, 'subnet')) throw new UsageError('network create: NAME and --subnet CIDR are required');
-      const file = createNetwork(ctx.paths, { name: p.positionals[0], subnet: str(p, 'subnet')!, gateway: str(p, 'gateway'), bridge: str(p, 'bridge'), ipMasq: !bool(p, 'no-masquerade') });
-      out(`${p.positionals[0]} (${file})\n`);
-      return Exit.Ok;
-    }
-    case 'rm': {
-      const p = parseArgs(rest, {}, 'network rm');
-      if (p.positionals.length === 0) throw new UsageError('network rm: a network name is required');
-      for (const n of p.positionals) {
-        const users = ctx.containers.all().filter((c) => c.network === n).map((c) => c.name);
-        removeNetwork(ctx.paths, n, users);
-        out(n + '\n');
-      }
-      return Exit.Ok;
-    }
-    default:
-      out(HELPS.network + '\n');
-      return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;
-  }
-}
-
 const COMMANDS: Record<string, (ctx: Ctx, argv: string[], out: Out) => Promise<number>> = {
   run: runCommand,
   ps,
@@ -317,4 +233,3 @@ export async function containerCommand(cmd: string, argv: string[], out: Out): P
   return fn(makeCtx(), argv, out);
 }
 
-export { HELPS };

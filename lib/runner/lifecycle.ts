@@ -18,6 +18,7 @@ import { toCapability } from './ports.ts';
 import { mountOverlay, rootfsPaths, unmountOverlay } from './rootfs.ts';
 import { ociSpec, writeBundle } from './bundle.ts';
 import * as runtime from './runtime.ts';
+import { trace } from './trace.ts';
 
 export const IFNAME = 'eth0';
 
@@ -68,12 +69,14 @@ async function sleep(ms: number): Promise<void> {
 /** Network side of a start: a fresh netns and the chain ADDed; returns the undo for both. */
 async function attachNetwork(ctx: Ctx, c: ContainerState, list: ConfList, undo: (() => Promise<void>)[]): Promise<NetworkSettings> {
   await createNetns(c.netnsName);
+  trace('netns created');
   undo.push(() => deleteNetns(ctx.paths.netnsDir, c.netnsName));
   checkpoint();
   const rt = runtimeConfFor(ctx, c);
   // A failed ADD still gets a DEL (the spec asks runtimes to clean up after a failed ADD).
   undo.push(() => delNetworkList(list, rt, ctx.chain()).catch(() => undefined));
   const result = await addNetworkList(list, rt, ctx.chain());
+  trace('network chain ADDed');
   return networkSettingsFrom(result, rt.netns);
 }
 
@@ -103,6 +106,7 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
       await mountOverlay(imageLayers ?? [], rp);
       undo.push(() => unmountOverlay(rp));
       rootfs = rp.merged;
+      trace('rootfs mounted');
     }
     checkpoint();
     writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: netnsPath(ctx.paths.netnsDir, c.netnsName) }));
@@ -117,12 +121,14 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
       c.monitorPid = spawnMonitor(ctx, c);
       ctx.containers.save(c);
     });
+    trace('monitor spawned');
     // The monitor marks the container running (or exited, with the runtime's error) once runc answers.
     const deadline = Date.now() + 30_000;
     for (;;) {
       const s = ctx.containers.load(c.id);
       if (s && s.status !== 'created') {
         if (s.status === 'exited' && s.error) throw new RunnerError(`${c.runtime} could not start the container: ${s.error}`, Exit.RunFailed);
+        trace(`container ${s.status}`);
         return s;
       }
       if (interrupt.requested) {
@@ -152,6 +158,7 @@ export async function releaseContainer(ctx: Ctx, c: ContainerState): Promise<str
   const problems: string[] = [];
   const rt = ctx.runtime(c.runtime);
   await runtime.remove(rt, c.id).catch((e) => problems.push(`runtime: ${(e as Error).message}`));
+  trace('runtime container deleted');
   const rc = runtimeConfFor(ctx, c);
   let list = cachedConfList(ctx.paths.cacheDir, c.network, c.id, IFNAME);
   if (!list) {
@@ -164,9 +171,12 @@ export async function releaseContainer(ctx: Ctx, c: ContainerState): Promise<str
   const cacheExists = existsSync(join(ctx.paths.cacheDir, 'results', `${c.network}-${c.id}-${IFNAME}`));
   if (list && (cacheExists || existsSync(rc.netns))) {
     await delNetworkList(list, rc, ctx.chain()).catch((e) => problems.push(`network: ${(e as Error).message}`));
+    trace('network chain DELeted');
   }
   await deleteNetns(ctx.paths.netnsDir, c.netnsName).catch((e) => problems.push(`netns: ${(e as Error).message}`));
+  trace('netns deleted');
   if (!c.rootfsDir) await unmountOverlay(rootfsPaths(ctx.containers.dir(c.id))).catch((e) => problems.push(`rootfs: ${(e as Error).message}`));
+  trace('rootfs unmounted');
   return problems;
 }
 
@@ -226,12 +236,16 @@ export async function stopContainer(ctx: Ctx, c: ContainerState, timeoutSec: num
     }
   };
   if (c.status !== 'exited') {
-    await runtime.kill(rt, c.id, 'TERM');
-    let s = await waitExited(timeoutSec * 1000);
+    let s: ContainerState | undefined;
+    if (timeoutSec > 0) {
+      await runtime.kill(rt, c.id, 'TERM');
+      s = await waitExited(timeoutSec * 1000);
+    }
     if (!s) {
       await runtime.kill(rt, c.id, 'KILL');
       s = await waitExited(10_000);
     }
+    trace('container exited');
   }
   const cur = ctx.containers.load(c.id) ?? c;
   // The monitor releases the network itself; do it again in case it died first (idempotent).

@@ -9,6 +9,7 @@ import { makeCtx } from './context.ts';
 import { destroyContainer, releaseContainer } from './lifecycle.ts';
 import { withLock } from './lock.ts';
 import * as runtime from './runtime.ts';
+import { trace } from './trace.ts';
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13 };
 
@@ -47,6 +48,7 @@ export async function monitorMain(args: string[]): Promise<number> {
   const rt = ctx.runtime(c.runtime);
   const runtimeLog = join(dir, 'runtime.log');
   const logFile = join(dir, 'container.log');
+  trace('monitor up');
   const child = runtime.spawnRun(rt, id, dir, runtimeLog);
   const logs = Promise.all([pipeLog(child.stdout!, 'stdout', logFile), pipeLog(child.stderr!, 'stderr', logFile)]);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
@@ -66,6 +68,7 @@ export async function monitorMain(args: string[]): Promise<number> {
           ctx.containers.save(cur);
         }
       });
+      trace('runc reports running');
       break;
     }
     await new Promise((r) => setTimeout(r, 10));

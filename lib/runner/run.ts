@@ -16,6 +16,7 @@ import { DEFAULT_NETWORK, findNetwork } from './networks.ts';
 import { checkPortsFree, parsePublish, toCapability } from './ports.ts';
 import { addNetworkList } from './chain.ts';
 import { printLogs } from './logs.ts';
+import { trace } from './trace.ts';
 
 export const RUN_HELP = `Usage: tscni run [OPTIONS] IMAGE [COMMAND [ARG...]]
 
@@ -116,6 +117,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     return Exit.Ok;
   }
 
+  trace('validated');
   await withLock(ctx.containers.globalLock, async () => {
     if (ctx.containers.nameTaken(name)) {
       throw new RunnerError(`the container name ${JSON.stringify(name)} is already in use: remove it first (tscni rm -f ${name})`, Exit.Conflict);
@@ -131,6 +133,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     ctx.containers.register(c);
   });
 
+  trace('name and ports reserved');
   const onSignal = () => {
     interrupt.requested = true;
   };

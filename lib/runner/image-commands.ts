@@ -1,0 +1,50 @@
+// Image commands: images, rmi, image build-busybox|ls|rm|load.
+
+import { parseArgs, bool } from './argv.ts';
+import { buildBusybox } from './busybox-image.ts';
+import type { Ctx } from './context.ts';
+import { Exit, UsageError, conflict } from './errors.ts';
+import { ago, humanSize, table } from './table.ts';
+
+type Out = (s: string) => void;
+
+const IMAGE_HELP = 'Usage: tscni image build-busybox | ls | rm IMAGE | load FILE\n\nbuild-busybox builds busybox:latest from Debian\'s busybox-static (no registry needed).';
+const help = (p: { flags: Record<string, unknown> }, text: string, out: Out) => (p.flags.help === true ? (out(text + '\n'), true) : false);
+
+export async function images(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { bools: ['json', 'quiet'], aliases: { q: 'quiet' } }, 'images');
+  if (help(p, 'Usage: tscni images [--json] [-q]\n\nLists images.', out)) return Exit.Ok;
+  const list = ctx.images.list();
+  if (bool(p, 'json')) out(JSON.stringify(list, null, 2) + '\n');
+  else if (bool(p, 'quiet')) for (const i of list) out(i.id.slice(0, 12) + '\n');
+  else out(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], list.map((i) => [i.repo, i.tag, i.id.slice(0, 12), ago(i.created), humanSize(i.size)])));
+  return Exit.Ok;
+}
+
+export async function rmi(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { bools: ['force'], aliases: { f: 'force' } }, 'rmi');
+  if (help(p, 'Usage: tscni rmi IMAGE...\n\nRemoves images no container uses.', out)) return Exit.Ok;
+  if (p.positionals.length === 0) throw new UsageError('rmi: at least one image is required');
+  for (const r of p.positionals) {
+    const img = ctx.images.get(r);
+    const users = ctx.containers.all().filter((c) => c.imageId === img.id);
+    if (users.length) throw conflict(`image ${r} is in use by container(s) ${users.map((c) => c.name).join(', ')}`);
+    ctx.images.remove(r);
+    out(`Untagged: ${img.repo}:${img.tag}\n`);
+  }
+  return Exit.Ok;
+}
+
+export async function image(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'build-busybox') {
+    const img = await buildBusybox(ctx.images);
+    out(`built ${img.repo}:${img.tag} ${img.id.slice(0, 12)}\n`);
+    return Exit.Ok;
+  }
+  if (sub === 'ls') return images(ctx, rest, out);
+  if (sub === 'rm') return rmi(ctx, rest, out);
+  if (sub === 'load') return (await import('./load.ts')).loadCommand(ctx, rest, out);
+  out(IMAGE_HELP + '\n');
+  return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;
+}
