@@ -1,0 +1,29 @@
+// Unit tests of owner tags: readable when short, exact hashes when long, always at most 127 bytes.
+
+import test from 'ava';
+import { attachmentKey, networkTag, ownerTag } from '../../../plugins/bridge/owner.ts';
+
+test('short names stay readable', (t) => {
+  t.is(ownerTag({ network: 'n1', containerId: 'abc', ifname: 'eth0' }), 'tscni n1 abc/eth0');
+  t.is(networkTag('n1'), 'tscni n1 ');
+});
+
+test('a long container id is hashed, deterministically, and the tag fits an nft comment', (t) => {
+  const id = 'f'.repeat(200);
+  const tag = ownerTag({ network: 'n1', containerId: id, ifname: 'eth0' });
+  t.regex(tag, /^tscni n1 #[0-9a-f]{32}$/);
+  t.is(tag, ownerTag({ network: 'n1', containerId: id, ifname: 'eth0' }));
+  t.not(tag, ownerTag({ network: 'n1', containerId: id, ifname: 'eth1' }));
+  t.is(attachmentKey(id, 'eth0', 'n1'), tag.slice('tscni n1 '.length));
+});
+
+test('a 64-hex container id (docker, containerd) stays literal', (t) => {
+  const id = 'a'.repeat(64);
+  t.is(ownerTag({ network: 'podman', containerId: id, ifname: 'eth0' }), `tscni podman ${id}/eth0`);
+});
+
+test('a long network name is hashed in the network tag and every tag stays under 128 bytes', (t) => {
+  const net = 'n'.repeat(100);
+  t.regex(networkTag(net), /^tscni #[0-9a-f]{24} $/);
+  for (const id of ['c', 'x'.repeat(64), 'y'.repeat(300)]) t.true(Buffer.byteLength(ownerTag({ network: net, containerId: id, ifname: 'eth0' })) <= 127);
+});
