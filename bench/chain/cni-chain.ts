@@ -2,8 +2,11 @@
 // runtimeConfig only for declared capabilities; loopback as its own network on lo, then bridge(+host-local), portmap.
 
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { run } from './proc.ts';
 import { nsPath } from './namespaces.ts';
+
+const RUSAGE = fileURLToPath(new URL('./rusage.py', import.meta.url));
 
 export const CNI_VERSION = '1.0.0';
 export const NETWORK = 'tscni-bench';
@@ -22,9 +25,13 @@ export interface Side {
   host: string;
   /** host-local's dataDir for this side. */
   dataDir: string;
-  /** When set, every plugin runs under /usr/bin/time -f %M writing here, and pods record peak RSS (KiB). */
+  /** When set, every plugin runs under /usr/bin/time writing here, and pods record its rusage (peak RSS, CPU) via rusage.py. */
   rssDir?: string;
+  /** Extra environment for every plugin of this side (e.g. NODE_OPTIONS=--cpu-prof for a profile). */
+  extraEnv?: Record<string, string>;
 }
+
+export interface Usage { rssKiB: number; cpuMs: number }
 
 export interface Pod {
   index: number;
@@ -35,8 +42,8 @@ export interface Pod {
   loResult?: Record<string, unknown>;
   add: Record<string, number>;
   del: Record<string, number>;
-  /** Peak RSS in KiB per "plugin VERB" (only when the side has rssDir). */
-  rss: Record<string, number>;
+  /** wait4 rusage per "plugin VERB" (only when the side has rssDir); a plugin's includes the children it waited for. */
+  usage: Record<string, Usage>;
   error?: string;
 }
 
@@ -77,15 +84,20 @@ function env(side: Side, pod: Pod, command: string, ifname: string): Record<stri
     CNI_IFNAME: ifname,
     CNI_PATH: side.dir,
     CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=pod-${pod.index}`,
+    ...side.extraEnv,
   };
 }
 
 async function call(side: Side, pod: Pod, type: string, command: string, e: Record<string, string>, stdin: string): Promise<{ ms: number; out?: Record<string, unknown> }> {
   const exe = `${side.dir}/${type}`;
   const rssFile = side.rssDir && `${side.rssDir}/${pod.index}-${type}-${command}`;
-  const argv = rssFile ? ['/usr/bin/time', '-f', '%M', '-o', rssFile, exe] : [exe];
+  const argv = rssFile ? ['python3', RUSAGE, rssFile, exe] : [exe];
   const r = await run(argv, { netns: nsPath(side.host), env: e, input: stdin, timeoutMs: 60_000 });
-  if (rssFile) pod.rss[`${type} ${command}`] = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+  if (rssFile) {
+    const [rss, user, sys, wall] = readFileSync(rssFile, 'utf8').trim().split(' ').map(Number);
+    pod.usage[`${type} ${command}`] = { rssKiB: rss, cpuMs: user + sys };
+    r.ms = wall; // the wrapper's own fork-to-reap time, without python's start-up
+  }
   if (r.code !== 0) throw new Error(`${side.name} ${type} ${command} exit ${r.code}: ${(r.stdout || r.stderr).trim().slice(0, 400)}`);
   return { ms: r.ms, out: r.stdout.trim() ? JSON.parse(r.stdout) : undefined };
 }

@@ -1,6 +1,6 @@
 // Benchmark entry (run by bench/run as root): reference plugins vs tscni's, side by side in one run; prints and saves
 // the markdown report. Options: --ref DIR --tscni DIR --n 20,300 --parallel 100 --jobs 8 --rss-pods 3 --runner-cycles 5
-// --no-runner --quick --out DIR.
+// --no-runner --quick --out DIR --tscni-env K=V (e.g. NODE_OPTIONS=--cpu-prof --cpu-prof-dir=/tmp/prof).
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installCleanup, PREFIX } from './namespaces.ts';
-import { parallel, peakRss, sequential } from './phases.ts';
+import { parallel, peakRss, sequential, tscniEnv } from './phases.ts';
 import { parTable, rssTable, seqTable, targetTable, type Target } from './report.ts';
 import { runnerSection } from '../runner/runner.ts';
 
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     'no-runner': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
+    'tscni-env': { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -36,6 +37,7 @@ if (process.getuid?.() !== 0) {
 }
 installCleanup();
 
+for (const kv of values['tscni-env']!) tscniEnv[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
 const quick = values.quick;
 const dirs = { ref: resolve(values.ref!), tscni: resolve(values.tscni!) };
 const ns = (quick ? '20' : values.n!).split(',').filter(Boolean).map(Number);

@@ -14,20 +14,23 @@ export interface ParSide { side: Side; pods: Pod[]; addWallMs: number; delWallMs
 
 const log = (s: string) => process.stderr.write(s);
 
-function makeSide(name: string, dir: string, phase: string): Side {
+/** Extra env for the tscni side's plugins (bench/chain/main.ts --tscni-env). */
+export const tscniEnv: Record<string, string> = {};
+
+export function makeSide(name: string, dir: string, phase: string): Side {
   const host = addNetns(`${phase}-${name}-host`);
   const dataDir = join(SCRATCH, phase, name, 'ipam');
   mkdirSync(dataDir, { recursive: true });
-  return { name, dir, host, dataDir };
+  return { name, dir, host, dataDir, extraEnv: name === 'tscni' ? tscniEnv : undefined };
 }
 
-const newPod = (phase: string, side: string, index: number): Pod => ({
+export const newPod = (phase: string, side: string, index: number): Pod => ({
   index,
   id: `${PREFIX}${phase}-${side}-${index}`,
   netns: addNetns(`${phase}-${side}-p${index}`),
   add: {},
   del: {},
-  rss: {},
+  usage: {},
 });
 
 async function guarded(pod: Pod, fn: () => Promise<void>): Promise<void> {
@@ -112,7 +115,7 @@ export async function peakRss(dirs: SideDirs, pods = 3): Promise<RssSide[]> {
       });
       if (pod.error) errors.push(pod.error);
       delNetns(pod.netns);
-      for (const [key, v] of Object.entries(pod.rss)) kib[key] = Math.max(kib[key] ?? 0, v);
+      for (const [key, u] of Object.entries(pod.usage)) kib[key] = Math.max(kib[key] ?? 0, u.rssKiB);
     }
     delNetns(side.host);
     out.push({ side: name, kib, errors });

@@ -1,14 +1,25 @@
 // Builds dist/bin: one bundled executable per plugin (plugins/<name>/main.ts) plus the runner, each run by the
 // pinned Node 24 from node_modules (an absolute shebang, so a runtime can exec it from any cwd with any PATH).
+// Start-up options (bench/README.md has the numbers): --no-natives, --no-minify, --out DIR (for A/B builds).
 
 import { build } from 'esbuild';
 import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { nativeDefines, nativesPlugin, resolveNatives } from './natives.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const { values: opt } = parseArgs({
+  options: {
+    out: { type: 'string', default: join(root, 'dist/bin') },
+    'no-natives': { type: 'boolean', default: false },
+    'no-minify': { type: 'boolean', default: false },
+  },
+});
 const nodeBin = realpathSync(join(root, 'node_modules/node/bin/node'));
-const out = join(root, 'dist/bin');
+const out = resolve(opt.out!);
+const dist = dirname(out);
 
 const entries: Record<string, string> = {};
 for (const name of readdirSync(join(root, 'plugins'))) {
@@ -20,8 +31,9 @@ if (existsSync(runner)) entries.tscni = runner;
 
 mkdirSync(out, { recursive: true });
 // The bundles are CommonJS; the repo root says "type": "module", so dist/ says otherwise.
-writeFileSync(join(root, "dist/package.json"), JSON.stringify({ type: "commonjs" }) + "\n");
-mkdirSync(out, { recursive: true });
+writeFileSync(join(dist, 'package.json'), JSON.stringify({ type: 'commonjs' }) + '\n');
+
+const natives = opt['no-natives'] ? {} : resolveNatives(root);
 
 await Promise.all(
   Object.entries(entries).map(async ([name, entry]) => {
@@ -35,11 +47,13 @@ await Promise.all(
       platform: 'node',
       target: 'node24',
       format: 'cjs',
-      // Native addons load their prebuilt .node files at run time from node_modules.
-      external: ['netlink', 'netlink/*', 'koffi'],
+      minify: !opt['no-minify'],
+      // Native addons: dlopen'ed by a path fixed at build time (natives.ts) or loaded at run time from node_modules.
+      external: natives.netlink ? ['koffi'] : ['netlink', 'netlink/*', 'koffi'],
+      plugins: [nativesPlugin(natives)],
       banner: { js: `#!${nodeBin}\n"use strict";` },
-      define: { 'import.meta.url': '__tscniImportMetaUrl' },
-      inject: [join(root, 'lib/build/import-meta-url.js')],
+      define: { 'import.meta.url': '__tscniImportMetaUrl', ...nativeDefines(natives) },
+      inject: [join(root, 'lib/build/import-meta-url.js'), join(root, 'lib/build/native-require.js')],
       legalComments: 'none',
       logLevel: 'warning',
     });
