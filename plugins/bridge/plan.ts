@@ -4,7 +4,7 @@ import type { BridgeConfig, Owner } from './config.ts';
 import { attachmentBatch } from './masq-rules.ts';
 import { ownerTag } from './owner.ts';
 import { containerSysctlList, forwardingSysctlList } from './sysctls.ts';
-import { splitCidr, type Cidr } from './addresses.ts';
+import { firstHost, splitCidr, type Cidr } from './addresses.ts';
 
 export interface PlanInput {
   readonly command: string;
@@ -32,7 +32,8 @@ export function planBridge(p: PlanInput): Record<string, unknown> {
   }
   const addrs: Cidr[] = p.knownAddrs.map((a) => splitCidr(a));
   const l3 = { ips: p.knownAddrs.map((address) => ({ address })) };
-  const gws = cfg.isGateway ? (addrs.length ? addrs : [{ ip: '<gateway>', prefixLen: 0, v6: false }]) : [];
+  // Without known addresses the plan assumes IPv4 for the forwarding sysctl; IPAM decides the real families.
+  const gws: Cidr[] = !cfg.isGateway ? [] : addrs.length ? addrs.map((a) => ({ ...a, ip: firstHost(a) })) : [{ ip: '<gateway from IPAM, or network + 1>', prefixLen: 0, v6: false }];
   const steps: Record<string, unknown>[] = [
     { step: 'ensure bridge', name: cfg.bridge, mtu: cfg.mtu || 'kernel default', vlanFiltering: cfg.vlanFiltering, promisc: cfg.promiscMode, up: true, note: 'created if missing; EEXIST from a concurrent ADD is fine' },
     { step: 'create veth pair', container: { netns: p.netns, name: owner.ifname, mac: cfg.mac ?? 'kernel-assigned' }, host: { name: HOST_VETH, alias: tag } },
@@ -41,7 +42,10 @@ export function planBridge(p: PlanInput): Record<string, unknown> {
   if (cfg.ipamType) {
     steps.push({ step: 'exec IPAM', plugin: cfg.ipamType, command: 'ADD', addresses: p.knownAddrs.length ? p.knownAddrs : 'chosen by IPAM' });
     steps.push({ step: 'configure container interface', link: owner.ifname, addresses: 'from IPAM', noDad: !cfg.enabledad, defaultRoute: cfg.isDefaultGateway });
-    if (cfg.isGateway) steps.push({ step: 'add gateway address', link: cfg.bridge, forceAddress: cfg.forceAddress });
+    if (cfg.isGateway) {
+      const addresses = addrs.length ? gws.map((g) => `${g.ip}/${g.prefixLen}`) : [gws[0].ip];
+      steps.push({ step: 'add gateway address', link: cfg.bridge, addresses, forceAddress: cfg.forceAddress, note: 'an IPAM gateway takes precedence over network + 1' });
+    }
   } else if (!cfg.disableContainerInterface) {
     steps.push({ step: 'set link up', netns: p.netns, link: owner.ifname });
   }
@@ -55,7 +59,7 @@ export function planBridge(p: PlanInput): Record<string, unknown> {
     owner: tag,
     steps,
     sysctls: {
-      host: [{ key: `net/ipv6/conf/${cfg.bridge}/accept_ra`, value: '0' }, ...(gws.length ? forwardingSysctlList(addrs.length ? gws : [{ ip: '', prefixLen: 0, v6: false }]) : [])],
+      host: [{ key: `net/ipv6/conf/${cfg.bridge}/accept_ra`, value: '0', optional: true }, ...forwardingSysctlList(gws)],
       container: containerSysctlList(owner.ifname, cfg, l3),
     },
     nft: nft.length ? { nftables: [{ metainfo: { json_schema_version: 1 } }, ...nft] } : null,
