@@ -243,3 +243,19 @@ test.serial('foreground run streams output and exits with the code; --rm removes
   await ok(t, r, ['rm', 'rb']);
   t.deepEqual(leftovers(r, id, ip), NOTHING);
 });
+
+test.serial('cgroup limits from --memory/--cpus/--pids-limit; rlimits are the current ones; the cgroup goes with rm', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = setup(t, 'rl');
+  const id = (await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', 'lim', '--memory', '64m', '--cpus', '0.5', '--pids-limit', '50', 'busybox', 'sleep', '100'])).stdout.trim();
+  const cg = (ctl: string, file: string) => readFileSync(`/sys/fs/cgroup/${ctl}/tscni/${id}/${file}`, 'utf8').trim();
+  t.is(cg('memory', 'memory.limit_in_bytes'), String(64 * 1024 * 1024));
+  t.is(cg('cpu', 'cpu.cfs_quota_us'), '50000');
+  t.is(cg('cpu', 'cpu.cfs_period_us'), '100000');
+  t.is(cg('pids', 'pids.max'), '50');
+  const mine = readFileSync('/proc/self/limits', 'utf8').split('\n').filter((l) => /open files|processes/.test(l));
+  const theirs = (await ok(t, r, ['exec', 'lim', 'cat', '/proc/self/limits'])).stdout.split('\n').filter((l) => /open files|processes/.test(l));
+  t.deepEqual(theirs, mine);
+  await ok(t, r, ['rm', '-f', 'lim']);
+  t.false(existsSync(`/sys/fs/cgroup/memory/tscni/${id}`));
+});
