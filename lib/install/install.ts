@@ -8,6 +8,7 @@ import { readPodCidrsFromNode } from './kube-api.ts';
 import { sha256, under, writeManifest, readManifest, type Entry, type Manifest } from './manifest.ts';
 import { INSTALL_USAGE, parseInstallArgs, processIo, UsageError, type Io, type InstallOptions } from './options.ts';
 import { findSources, planPayload, readSource, type Item } from './payload.ts';
+import { movePath } from './move.ts';
 import { uninstall } from './uninstall.ts';
 
 /** The checkout this code runs from: lib/install/*.ts and the bundle dist/bin/tscni both sit two levels down. */
@@ -82,9 +83,9 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
       if (lexists(dest)) {
         backup = backupPath(o.prefix, item.path);
         mkdirs(dirname(backup));
-        renameSync(dest, under(o.root, backup));
+        movePath(dest, under(o.root, backup));
         const b = backup;
-        undo.push(() => renameSync(under(o.root, b), dest));
+        undo.push(() => movePath(under(o.root, b), dest));
       }
       manifest.entries.push(writeItem(o.root, item, backup));
       undo.push(() => rmSync(dest, { force: true }));

@@ -1,7 +1,8 @@
 // `tscni uninstall`: removes exactly what the manifest records, restores the files an install replaced, and keeps
 // (and names) anything changed since, unless --force.
 
-import { lstatSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
+import { movePath } from './move.ts';
 import { manifestPath, readManifest, sha256, under, writeManifest, type Entry } from './manifest.ts';
 import { parseUninstallArgs, UNINSTALL_USAGE, processIo, UsageError, type Io, type UninstallOptions } from './options.ts';
 
@@ -38,7 +39,7 @@ export function uninstall(o: UninstallOptions, log: (s: string) => void): string
     if (now) rmSync(p, { force: true });
     if ('backup' in e && e.backup) {
       const b = under(o.root, e.backup);
-      if (kindOf(b)) renameSync(b, p);
+      if (kindOf(b)) movePath(b, p);
       else log(`tscni uninstall: backup ${e.backup} of ${e.path} is gone; nothing to restore`);
     }
   }
