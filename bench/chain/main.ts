@@ -65,8 +65,10 @@ if (parCount > 0) {
   log(`bench: ${parCount} pods, ${jobs} in flight`);
   sections.push(parTable(parCount, jobs, await parallel(dirs, parCount, jobs, ['ref', 'tscni']), targets));
 }
-log('bench: peak RSS');
-sections.push(rssTable(await peakRss(dirs, Number(values['rss-pods'])), targets));
+if (Number(values['rss-pods']) > 0) {
+  log('bench: peak RSS');
+  sections.push(rssTable(await peakRss(dirs, Number(values['rss-pods'])), targets));
+}
 if (!values['no-runner']) {
   log('bench: runner cycle');
   sections.push(await runnerSection(dirs.tscni, quick ? 2 : Number(values['runner-cycles']), targets));
