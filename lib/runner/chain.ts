@@ -25,6 +25,8 @@ export interface ChainOptions {
   /** Plugins under this directory are tscni's: in dry-run they are exec'd with TSCNI_DRY_RUN=1 to print their plan. */
   selfDir?: string;
   dryRun?: boolean;
+  /** Keep plugins' stderr (diagnostics) off the terminal: container commands show a plugin's words only on failure. */
+  quietPlugins?: boolean;
   /** Receives each plugin's dry-run plan (or a description for a third-party plugin). */
   onPlan?: (entry: Record<string, unknown>) => void;
 }
@@ -69,7 +71,7 @@ async function invoke(plugin: PluginConf, list: ConfList, command: string, conf:
     opts.onPlan?.({ plugin: plugin.type, path, command, plan });
     return '';
   }
-  return execPlugin(path, env, JSON.stringify(conf));
+  return execPlugin(path, env, JSON.stringify(conf), { passStderr: !opts.quietPlugins });
 }
 
 function validateRt(rt: RuntimeConf): void {

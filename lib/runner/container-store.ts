@@ -46,6 +46,8 @@ export interface ContainerState {
   status: Status;
   pid?: number;
   monitorPid?: number;
+  /** The tscni process setting the container up (run/start) until its monitor takes over. */
+  setupPid?: number;
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number;

@@ -21,6 +21,6 @@ export function makeCtx(): Ctx {
     containers: new ContainerStore(paths.stateRoot),
     images: new ImageStore(paths.stateRoot),
     runtime: (binary) => ({ binary: binary || paths.runtime, root: paths.runtimeRoot }),
-    chain: (extra) => ({ cniPath: paths.cniPath, cacheDir: paths.cacheDir, selfDir: paths.selfDir, ...extra }),
+    chain: (extra) => ({ cniPath: paths.cniPath, cacheDir: paths.cacheDir, selfDir: paths.selfDir, quietPlugins: true, ...extra }),
   };
 }

@@ -94,6 +94,12 @@ function spawnMonitor(ctx: Ctx, c: ContainerState): number {
 export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: string[] | undefined): Promise<ContainerState> {
   const dir = ctx.containers.dir(c.id);
   const undo: (() => Promise<void>)[] = [];
+  await withLock(ctx.containers.lockFile(c.id), async () => {
+    c.status = 'created';
+    c.setupPid = process.pid;
+    c.monitorPid = undefined;
+    ctx.containers.save(c);
+  });
   try {
     const list = findNetwork(ctx.paths, c.network);
     checkpoint();
@@ -206,11 +212,14 @@ function alive(pid: number | undefined): boolean {
  */
 export async function refreshState(ctx: Ctx, c: ContainerState): Promise<ContainerState> {
   if (c.status === 'exited' || alive(c.monitorPid)) return c;
+  // Still being set up by a live run/start: its own undo stack owns the outcome.
+  if (c.status === 'created' && !c.monitorPid && alive(c.setupPid)) return c;
   const st = await runtime.state(ctx.runtime(c.runtime), c.id);
   if (st && st.status === 'running') return c;
   return withLock(ctx.containers.lockFile(c.id), async () => {
     const cur = ctx.containers.load(c.id) ?? c;
     if (cur.status === 'exited' || alive(cur.monitorPid)) return cur;
+    if (cur.status === 'created' && !cur.monitorPid && alive(cur.setupPid)) return cur;
     cur.status = 'exited';
     cur.exitCode = cur.exitCode ?? 255;
     cur.finishedAt = cur.finishedAt ?? new Date().toISOString();

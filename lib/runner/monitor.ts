@@ -58,7 +58,7 @@ export async function monitorMain(args: string[]): Promise<number> {
   // Mark running as soon as runc reports it (the `run` client waits for this).
   while (!done) {
     const st = await runtime.state(rt, id);
-    if (st && (st.status === 'running' || st.status === 'stopped')) {
+    if (st && st.status === 'running') {
       await withLock(ctx.containers.lockFile(id), async () => {
         const cur = ctx.containers.load(id);
         if (cur && cur.status === 'created') {
@@ -84,10 +84,8 @@ export async function monitorMain(args: string[]): Promise<number> {
     cur.status = 'exited';
     cur.exitCode = exitCode;
     cur.finishedAt = new Date().toISOString();
-    if (neverRan || exitCode !== 0) {
-      const err = runtimeError(runtimeLog);
-      if (err && (neverRan || !cur.startedAt)) cur.error = err;
-    }
+    // runc logs errors only for its own failures (the process could not be started), never for the process's exit.
+    if (neverRan || exitCode !== 0) cur.error = runtimeError(runtimeLog);
     if (!cur.startedAt) cur.startedAt = cur.finishedAt;
     cur.pid = undefined;
     // Release first, so "exited" always means the network and the rootfs are already given back.

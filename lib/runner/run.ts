@@ -104,6 +104,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     autoRemove: bool(p, 'rm') && detach,
     runtime: str(p, 'runtime') ?? ctx.paths.runtime,
     status: 'created',
+    setupPid: process.pid,
   };
 
   if (bool(p, 'dry-run')) {
