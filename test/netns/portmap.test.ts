@@ -1,0 +1,338 @@
+// portmap against the real kernel: every traffic path with real TCP/UDP servers and clients, the localhost guard,
+// the port ledger, DEL/CHECK/GC/STATUS, bad input. Containers are plain veths on a bridge (no tscni bridge plugin).
+
+import test, { type ExecutionContext } from 'ava';
+import { callPlugin } from '../helpers/plugin.ts';
+import { requireRoot, type TestNetns } from '../helpers/netns.ts';
+import { answer, GW4, GW6, HOST4, HOST6, makeBridgeHost, serve, tcp, udp, type BridgeHost, type Container } from '../helpers/veth-container.ts';
+
+const NFT = '/usr/sbin/nft';
+const NET = 'pmnet';
+
+type Mapping = Record<string, unknown>;
+const conf = (c: Container, mappings: Mapping[] | undefined, extra: Record<string, unknown> = {}) => ({
+  cniVersion: '1.1.0',
+  name: NET,
+  type: 'portmap',
+  ...(mappings ? { runtimeConfig: { portMappings: mappings } } : {}),
+  prevResult: c.prevResult,
+  ...extra,
+});
+
+function call(fx: BridgeHost, command: string, c: Container, stdin: unknown, id = c.id) {
+  return callPlugin('portmap', { command, containerId: id, netns: c.ns.path, ifname: 'eth0' }, stdin, { hostNetns: fx.host.name });
+}
+
+/** The table as nft prints it (a different tool from the plugin's JSON writer), or '' when absent. */
+const tableText = (h: TestNetns) => h.try([NFT, 'list', 'table', 'inet', 'tscni_portmap']).stdout;
+const tableJson = (h: TestNetns) => h.try([NFT, '-j', 'list', 'table', 'inet', 'tscni_portmap']).stdout;
+const sysctl = (h: TestNetns, key: string) => h.run(['cat', `/proc/sys/${key}`]).trim();
+
+async function added(t: ExecutionContext, fx: BridgeHost, c: Container, mappings: Mapping[], extra: Record<string, unknown> = {}) {
+  const r = await call(fx, 'ADD', c, conf(c, mappings, extra));
+  t.is(r.code, 0, r.stdout + r.stderr);
+  return r;
+}
+
+test.serial('TCP and UDP, IPv4 and IPv6: from another host, the host itself, 127.0.0.1, the container and a neighbour', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  const c2 = fx.addContainer(12);
+  await serve(t, c1.ns, 80, 'c1');
+  const add = await added(t, fx, c1, [
+    { hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+    { hostPort: 5353, containerPort: 80, protocol: 'udp' },
+  ]);
+  t.deepEqual(add.json, c1.prevResult, 'ADD returns prevResult unchanged');
+  const v4 = answer('c1', c1.v4);
+  const v6 = answer('c1', c1.v6);
+  t.is(tcp(fx.outside, HOST4, 8080), v4, 'outside host, IPv4');
+  t.is(tcp(fx.outside, HOST6, 8080), v6, 'outside host, IPv6');
+  t.is(udp(fx.outside, HOST4, 5353), v4, 'outside host, UDP IPv4');
+  t.is(udp(fx.outside, HOST6, 5353), v6, 'outside host, UDP IPv6');
+  t.is(tcp(fx.host, HOST4, 8080), v4, 'the host through its own address');
+  t.is(tcp(fx.host, GW6, 8080), v6, 'the host through its own IPv6 address');
+  t.is(tcp(fx.host, '127.0.0.1', 8080), v4, 'the host through 127.0.0.1');
+  t.is(udp(fx.host, '127.0.0.1', 5353), v4, 'the host through 127.0.0.1, UDP');
+  t.is(tcp(c1.ns, GW4, 8080), v4, 'hairpin: the container through the bridge address');
+  t.is(tcp(c1.ns, HOST4, 8080), v4, 'hairpin: the container through another host address');
+  t.is(tcp(c1.ns, GW6, 8080), v6, 'hairpin IPv6');
+  t.is(tcp(c2.ns, HOST4, 8080), v4, 'a neighbour on the same bridge');
+  t.is(tcp(fx.outside, HOST4, 8081), '', 'an unpublished port is not forwarded');
+  // route_localnet only on the interface toward the container, never `all` or the outside interface.
+  t.is(sysctl(fx.host, 'net/ipv4/conf/br0/route_localnet'), '1');
+  t.is(sysctl(fx.host, 'net/ipv4/conf/all/route_localnet'), '0');
+  t.is(sysctl(fx.host, 'net/ipv4/conf/vo/route_localnet'), '0');
+  const text = tableText(fx.host);
+  t.regex(text, /tcp \. 8080 comment "pmnet ctr-11 eth0" : 10\.88\.0\.11/);
+  t.regex(text, /tcp \. 8080 comment "pmnet ctr-11 eth0" : fd88::11\b/);
+  t.regex(text, /udp \. 5353 comment "pmnet ctr-11 eth0" : 80/);
+});
+
+test.serial('snat false: no hairpin or localhost masquerade pairs; masqAll masquerades any source', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  const c2 = fx.addContainer(12);
+  await serve(t, c1.ns, 80, 'c1');
+  await added(t, fx, c1, [{ hostPort: 8080, containerPort: 80 }], { snat: false });
+  t.notRegex(tableText(fx.host), /10\.88\.0\.11 comment/);
+  t.is(tcp(fx.outside, HOST4, 8080), answer('c1', c1.v4), 'plain DNAT still works');
+  t.is(tcp(c1.ns, GW4, 8080), '', 'hairpin needs snat');
+  await serve(t, c2.ns, 80, 'c2');
+  await added(t, fx, c2, [{ hostPort: 9090, containerPort: 80 }], { masqAll: true });
+  t.regex(tableText(fx.host), /0\.0\.0\.0\/0 \. 10\.88\.0\.12 comment "pmnet ctr-12 eth0"/);
+  t.regex(tableText(fx.host), /::\/0 \. fd88::12 comment "pmnet ctr-12 eth0"/);
+  t.is(tcp(fx.outside, HOST4, 9090), answer('c2', c2.v4));
+  t.is(tcp(c2.ns, GW4, 9090), answer('c2', c2.v4), 'masqAll covers hairpin too');
+});
+
+test.serial('a port published on 127.0.0.1 is not reachable from another host or a neighbour on the bridge', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  const attacker = fx.addContainer(13, { v6: false });
+  await serve(t, c1.ns, 80, 'c1');
+  await added(t, fx, c1, [{ hostPort: 8080, containerPort: 80, hostIP: '127.0.0.1' }]);
+  t.is(tcp(fx.host, '127.0.0.1', 8080), answer('c1', c1.v4), 'the host itself reaches it');
+  t.is(tcp(fx.outside, HOST4, 8080), '', 'not published on the other addresses');
+  // The attacker routes 127.0.0.1 to the host over the bridge, where route_localnet=1 (the CVE-2025-54388 shape).
+  attacker.ns.run(['ip', 'addr', 'del', '127.0.0.1/8', 'dev', 'lo']);
+  attacker.ns.run(['sysctl', '-qw', 'net.ipv4.conf.eth0.route_localnet=1']);
+  attacker.ns.run(['ip', 'route', 'add', '127.0.0.1/32', 'via', GW4, 'dev', 'eth0']);
+  fx.outside.run(['ip', 'addr', 'del', '127.0.0.1/8', 'dev', 'lo']);
+  fx.outside.run(['sysctl', '-qw', 'net.ipv4.conf.eth0.route_localnet=1']);
+  fx.outside.run(['ip', 'route', 'add', '127.0.0.1/32', 'via', HOST4, 'dev', 'eth0']);
+  fx.host.run(['sysctl', '-qw', 'net.ipv4.conf.vo.route_localnet=1']); // even if an admin turns it on there
+  t.is(tcp(attacker.ns, '127.0.0.1', 8080), '', 'neighbour on the bridge is refused');
+  t.is(tcp(fx.outside, '127.0.0.1', 8080), '', 'another host is refused');
+  const counters = fx.host.run([NFT, '-a', 'list', 'chain', 'inet', 'tscni_portmap', 'guard']);
+  const handle = /ip daddr 127\.0\.0\.0\/8 drop # handle (\d+)/.exec(counters)?.[1];
+  t.truthy(handle);
+  // Control: without the guard rule the same packets do get through, so the refusal above is the guard's doing.
+  fx.host.run([NFT, 'delete', 'rule', 'inet', 'tscni_portmap', 'guard', 'handle', handle!]);
+  t.is(tcp(attacker.ns, '127.0.0.1', 8080), answer('c1', c1.v4), 'control: the guard is what refuses it');
+});
+
+test.serial('hostIP binds one address, 0.0.0.0 and :: mean all of a family, and the other family is skipped', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  await serve(t, c1.ns, 80, 'c1');
+  await added(t, fx, c1, [
+    { hostPort: 8081, containerPort: 80, hostIP: HOST4 },
+    { hostPort: 8082, containerPort: 80, hostIP: '0.0.0.0' },
+    { hostPort: 8083, containerPort: 80, hostIP: '::' },
+    { hostPort: 8084, containerPort: 80, hostIP: HOST6 },
+  ]);
+  t.is(tcp(fx.outside, HOST4, 8081), answer('c1', c1.v4));
+  t.is(tcp(fx.host, GW4, 8081), '', 'another host address is not bound');
+  t.is(tcp(fx.outside, HOST6, 8081), '', 'an IPv4 hostIP publishes nothing on IPv6');
+  t.is(tcp(fx.outside, HOST4, 8082), answer('c1', c1.v4));
+  t.is(tcp(fx.outside, HOST6, 8082), '', '0.0.0.0 is IPv4 only');
+  t.is(tcp(fx.outside, HOST6, 8083), answer('c1', c1.v6));
+  t.is(tcp(fx.outside, HOST4, 8083), '', ':: is IPv6 only');
+  t.is(tcp(fx.outside, HOST6, 8084), answer('c1', c1.v6));
+  t.is(tcp(fx.host, GW6, 8084), '');
+  const text = tableText(fx.host);
+  t.regex(text, /192\.168\.77\.1 \. tcp \. 8081 comment "pmnet ctr-11 eth0" : 10\.88\.0\.11/);
+  t.regex(text, /fd77::1 \. tcp \. 8084 comment "pmnet ctr-11 eth0" : fd88::11/);
+});
+
+test.serial('port ledger: a held port is refused in Docker\'s words and nothing is applied', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  const c2 = fx.addContainer(12);
+  await serve(t, c1.ns, 80, 'c1');
+  await added(t, fx, c1, [{ hostPort: 8080, containerPort: 80 }, { hostPort: 7070, containerPort: 80, hostIP: HOST4 }]);
+  const cases: [Mapping[], string][] = [
+    [[{ hostPort: 9000, containerPort: 80 }, { hostPort: 8080, containerPort: 81 }], 'port is already allocated: tcp 0.0.0.0:8080 held by container ctr-11'],
+    [[{ hostPort: 8080, containerPort: 80, hostIP: GW4 }], 'port is already allocated: tcp 10.88.0.1:8080 held by container ctr-11'],
+    [[{ hostPort: 8080, containerPort: 80, hostIP: '::' }], 'port is already allocated: tcp [::]:8080 held by container ctr-11'],
+    [[{ hostPort: 7070, containerPort: 80 }], 'port is already allocated: tcp 0.0.0.0:7070 held by container ctr-11'],
+    [[{ hostPort: 7070, containerPort: 80, hostIP: HOST4 }], 'port is already allocated: tcp 192.168.77.1:7070 held by container ctr-11'],
+  ];
+  const before = tableJson(fx.host);
+  for (const [mappings, msg] of cases) {
+    const r = await call(fx, 'ADD', c2, conf(c2, mappings));
+    t.is(r.code, 1, JSON.stringify(mappings));
+    t.deepEqual(r.json, { cniVersion: '1.1.0', code: 100, msg });
+    t.is(tableJson(fx.host), before, `nothing applied after refusing ${JSON.stringify(mappings)}`);
+  }
+  // Not overlapping: another protocol, another specific address, another port.
+  await added(t, fx, c2, [{ hostPort: 8080, containerPort: 80, protocol: 'udp' }, { hostPort: 7070, containerPort: 80, hostIP: GW4 }]);
+  await serve(t, c2.ns, 80, 'c2');
+  t.is(tcp(fx.outside, HOST4, 7070), answer('c1', c1.v4));
+  t.is(tcp(fx.host, GW4, 7070), answer('c2', c2.v4));
+  t.is(tcp(fx.outside, HOST4, 8080), answer('c1', c1.v4), 'the holder keeps working');
+});
+
+test.serial('port ledger: a port a host process listens on is refused', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  await serve(t, fx.host, 6060, 'host');
+  const before = tableJson(fx.host);
+  for (const [m, msg] of [
+    [{ hostPort: 6060, containerPort: 80 }, 'port is already allocated: tcp 0.0.0.0:6060 held by a host process (bind: EADDRINUSE)'],
+    [{ hostPort: 6060, containerPort: 80, protocol: 'udp', hostIP: HOST4 }, 'port is already allocated: udp 192.168.77.1:6060 held by a host process (bind: EADDRINUSE)'],
+    [{ hostPort: 6060, containerPort: 80, hostIP: '::1' }, 'port is already allocated: tcp [::1]:6060 held by a host process (bind: EADDRINUSE)'],
+  ] as const) {
+    const r = await call(fx, 'ADD', c1, conf(c1, [m]));
+    t.deepEqual(r.json, { cniVersion: '1.1.0', code: 100, msg });
+    t.is(tableJson(fx.host), before);
+  }
+});
+
+test.serial('DEL by owner without runtimeConfig or prevResult, twice; a reused address stays with its new owner', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  await serve(t, c1.ns, 80, 'c1');
+  await added(t, fx, c1, [{ hostPort: 8080, containerPort: 80 }, { hostPort: 5353, containerPort: 80, protocol: 'udp' }]);
+  // Another attachment publishes to the same address (an address reused before ctr-11's DEL came): the masquerade
+  // pair now belongs to it, and ctr-11's DEL must not take it away.
+  const stale = { ...c1, id: 'ctr-old' };
+  await added(t, fx, stale, [{ hostPort: 9999, containerPort: 80 }]);
+  t.regex(tableText(fx.host), /10\.88\.0\.0\/24 \. 10\.88\.0\.11 comment "pmnet ctr-old eth0"/, 'the newest ADD owns the masquerade pair');
+  const bare = { cniVersion: '1.1.0', name: NET, type: 'portmap' };
+  for (let i = 0; i < 2; i++) {
+    const r = await call(fx, 'DEL', c1, bare);
+    t.is(r.code, 0, r.stdout);
+    t.is(r.stdout, '');
+  }
+  const text = tableText(fx.host);
+  t.notRegex(text, /ctr-11/);
+  t.regex(text, /tcp \. 9999 comment "pmnet ctr-old eth0" : 10\.88\.0\.11/);
+  t.is(tcp(fx.outside, HOST4, 8080), '');
+  t.is(tcp(fx.outside, HOST4, 9999), answer('c1', c1.v4));
+  t.is(tcp(c1.ns, GW4, 9999), answer('c1', c1.v4), 'hairpin of the other owner survives');
+  const r = await call(fx, 'DEL', stale, bare);
+  t.is(r.code, 0);
+  t.notRegex(tableText(fx.host), /comment/);
+  // DEL with no table at all (fresh host) is fine too.
+  fx.host.run([NFT, 'delete', 'table', 'inet', 'tscni_portmap']);
+  t.is((await call(fx, 'DEL', c1, bare)).code, 0);
+});
+
+test.serial('UDP conntrack entries of a newly published host port are flushed, so an old flow follows the new container', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  const c2 = fx.addContainer(12);
+  await serve(t, c1.ns, 53, 'c1');
+  await serve(t, c2.ns, 53, 'c2');
+  const m = [{ hostPort: 5353, containerPort: 53, protocol: 'udp' }];
+  await added(t, fx, c1, m);
+  t.is(udp(fx.outside, HOST4, 5353, 40000), answer('c1', c1.v4));
+  t.regex(fx.host.run(['conntrack', '-L', '-p', 'udp', '--orig-port-dst', '5353']), /dport=5353 .*src=10\.88\.0\.11/);
+  t.is((await call(fx, 'DEL', c1, { cniVersion: '1.1.0', name: NET, type: 'portmap' })).code, 0);
+  await added(t, fx, c2, m);
+  t.is(udp(fx.outside, HOST4, 5353, 40000), answer('c2', c2.v4), 'the same 5-tuple now reaches the new container');
+});
+
+test.serial('CHECK passes after ADD and names what is wrong after tampering', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  const m = [{ hostPort: 8080, containerPort: 80 }];
+  await added(t, fx, c1, m);
+  const ok = await call(fx, 'CHECK', c1, conf(c1, m));
+  t.is(ok.code, 0, ok.stdout);
+  fx.host.run([NFT, 'delete', 'element', 'inet', 'tscni_portmap', 'addr6_any', '{ tcp . 8080 }']);
+  const bad = await call(fx, 'CHECK', c1, conf(c1, m));
+  t.deepEqual(bad.json, { cniVersion: '1.1.0', code: 999, msg: 'portmap: portMappings[0] tcp [::]:8080 is not published (no element in map addr6_any)' });
+  fx.host.run([NFT, 'add', 'element', 'inet', 'tscni_portmap', 'addr6_any', '{ tcp . 8080 comment "pmnet ctr-11 eth0" : fd88::99 }']);
+  const wrong = await call(fx, 'CHECK', c1, conf(c1, m));
+  t.deepEqual(wrong.json, { cniVersion: '1.1.0', code: 999, msg: 'portmap: portMappings[0] tcp [::]:8080 points at "fd88::99" in map addr6_any, expected "fd88::11"' });
+});
+
+test.serial('GC removes the mappings of attachments not in cni.dev/valid-attachments, only in its own network', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c = [fx.addContainer(11), fx.addContainer(12), fx.addContainer(13)];
+  for (const [i, x] of c.entries()) await added(t, fx, x, [{ hostPort: 8080 + i, containerPort: 80 }]);
+  const other = { ...c[0], id: 'ctr-other-net' };
+  const r0 = await call(fx, 'ADD', other, { ...conf(other, [{ hostPort: 9000, containerPort: 80 }]), name: 'othernet' });
+  t.is(r0.code, 0, r0.stdout);
+  const gc = await callPlugin('portmap', { command: 'GC' }, { cniVersion: '1.1.0', name: NET, type: 'portmap', 'cni.dev/valid-attachments': [{ containerID: 'ctr-12', ifname: 'eth0' }] }, { hostNetns: fx.host.name });
+  t.is(gc.code, 0, gc.stdout);
+  const owners = [...tableText(fx.host).matchAll(/comment "([^"]+)"/g)].map((m) => m[1]);
+  t.deepEqual([...new Set(owners)].sort(), ['othernet ctr-other-net eth0', 'pmnet ctr-12 eth0']);
+});
+
+test.serial('STATUS is 51 with a precise message after `nft flush ruleset`, and 0 once an ADD re-creates the table', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  const status = () => callPlugin('portmap', { command: 'STATUS' }, { cniVersion: '1.1.0', name: NET, type: 'portmap' }, { hostNetns: fx.host.name });
+  await added(t, fx, c1, [{ hostPort: 8080, containerPort: 80 }]);
+  t.is((await status()).code, 0);
+  fx.host.run([NFT, 'delete', 'chain', 'inet', 'tscni_portmap', 'guard']);
+  t.deepEqual((await status()).json, { cniVersion: '1.1.0', code: 51, msg: 'portmap: table inet tscni_portmap lacks chain guard; published ports are not forwarded until the next ADD re-creates it' });
+  fx.host.run([NFT, 'flush', 'ruleset']);
+  t.deepEqual((await status()).json, { cniVersion: '1.1.0', code: 51, msg: 'portmap: table inet tscni_portmap is missing (flushed ruleset?); published ports are not forwarded until the next ADD re-creates it' });
+  await added(t, fx, fx.addContainer(12), [{ hostPort: 8081, containerPort: 80 }]);
+  t.is((await status()).code, 0);
+});
+
+test.serial('bad input: code 7 naming mapping index, field and value, and nothing applied', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  const ok = { hostPort: 8080, containerPort: 80 };
+  const cases: [unknown, string][] = [
+    [conf(c1, [ok, { hostPort: 0, containerPort: 80 }]), 'invalid portMappings[1].hostPort 0: must be an integer 1-65535'],
+    [conf(c1, [{ hostPort: 65536, containerPort: 80 }]), 'invalid portMappings[0].hostPort 65536: must be an integer 1-65535'],
+    [conf(c1, [{ hostPort: -1, containerPort: 80 }]), 'invalid portMappings[0].hostPort -1: must be an integer 1-65535'],
+    [conf(c1, [{ hostPort: '80', containerPort: 80 }]), 'invalid portMappings[0].hostPort "80": must be an integer 1-65535'],
+    [conf(c1, [{ hostPort: 80, containerPort: 0 }]), 'invalid portMappings[0].containerPort 0: must be an integer 1-65535'],
+    [conf(c1, [{ hostPort: 80, containerPort: 80, protocol: 'icmp' }]), 'invalid portMappings[0].protocol "icmp": must be tcp, udp or sctp'],
+    [conf(c1, [{ hostPort: 80, containerPort: 80, hostIP: 'localhost' }]), 'invalid portMappings[0].hostIP "localhost": must be an IPv4 or IPv6 address'],
+    [conf(c1, [ok, { hostPort: 80 }]), 'invalid portMappings[1]: containerPort is missing'],
+    [conf(c1, [ok, { ...ok, hostIP: '0.0.0.0' }]), 'invalid portMappings[1]: tcp 0.0.0.0:8080 overlaps portMappings[0] (tcp 0.0.0.0:8080)'],
+    [{ ...conf(c1, [ok]), prevResult: undefined }, 'portmap must be called as a chained plugin: prevResult is missing'],
+    [{ ...conf(c1, [ok]), prevResult: { cniVersion: '1.1.0', interfaces: [{ name: 'eth1', sandbox: c1.ns.path }], ips: [{ address: '10.88.0.11/24', interface: 0 }] } },
+      'invalid prevResult: no IP address on interface "eth0" in a sandbox (ips ["10.88.0.11/24"])'],
+  ];
+  for (const [stdin, msg] of cases) {
+    const r = await call(fx, 'ADD', c1, stdin);
+    t.deepEqual(r.json, { cniVersion: '1.1.0', code: 7, msg });
+    t.is(tableText(fx.host), '', 'nothing applied');
+  }
+  const unsupported: [Record<string, unknown>, string][] = [
+    [{ backend: 'iptables' }, 'unsupported backend "iptables": tscni portmap uses nftables only (one table, inet tscni_portmap); remove "backend" or set it to "nftables"'],
+    [{ markMasqBit: 13 }, 'unsupported markMasqBit 13: is an iptables-backend option; tscni portmap uses nftables, where hairpin and localhost masquerade need no packet mark'],
+    [{ externalSetMarkChain: 'KUBE-MARK-MASQ' }, 'unsupported externalSetMarkChain "KUBE-MARK-MASQ": is an iptables-backend option; tscni portmap uses nftables, where hairpin and localhost masquerade need no packet mark'],
+    [{ conditionsV4: ['-s', '1.2.3.4'] }, 'unsupported conditionsV4 ["-s","1.2.3.4"]: iptables syntax (a first token starting with "-" or "!") needs the iptables backend, which tscni does not have; write nftables matches instead'],
+  ];
+  for (const [extra, msg] of unsupported) {
+    const r = await call(fx, 'ADD', c1, conf(c1, [ok], extra));
+    t.deepEqual(r.json, { cniVersion: '1.1.0', code: 2, msg });
+    t.is(tableText(fx.host), '');
+  }
+});
+
+test.serial('dry run prints the exact nft batch and applies nothing', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11, { v6: false });
+  const r = await callPlugin('portmap', { command: 'ADD', containerId: c1.id, netns: c1.ns.path, ifname: 'eth0', extra: { TSCNI_DRY_RUN: '1' } },
+    conf(c1, [{ hostPort: 5353, containerPort: 53, protocol: 'udp' }]), { hostNetns: fx.host.name });
+  t.is(r.code, 0, r.stdout);
+  t.is(tableText(fx.host), '');
+  t.deepEqual(r.json.plan.mappings, ['udp 0.0.0.0:5353 -> 10.88.0.11:53']);
+  t.deepEqual(r.json.plan.conntrack, [['conntrack', '-D', '-f', 'ipv4', '-p', 'udp', '--orig-port-dst', '5353']]);
+  t.deepEqual(r.json.plan.nft.slice(-5), [
+    { create: { element: { family: 'inet', table: 'tscni_portmap', name: 'addr4_any', elem: [[{ elem: { val: { concat: ['udp', 5353] }, comment: 'pmnet ctr-11 eth0' } }, '10.88.0.11']] } } },
+    { create: { element: { family: 'inet', table: 'tscni_portmap', name: 'port4_any', elem: [[{ elem: { val: { concat: ['udp', 5353] }, comment: 'pmnet ctr-11 eth0' } }, 53]] } } },
+    { add: { element: { family: 'inet', table: 'tscni_portmap', name: 'masq4', elem: [{ concat: [{ prefix: { addr: '10.88.0.0', len: 24 } }, '10.88.0.11'] }, { concat: [{ prefix: { addr: '127.0.0.0', len: 8 } }, '10.88.0.11'] }] } } },
+    { delete: { element: { family: 'inet', table: 'tscni_portmap', name: 'masq4', elem: [{ concat: [{ prefix: { addr: '10.88.0.0', len: 24 } }, '10.88.0.11'] }, { concat: [{ prefix: { addr: '127.0.0.0', len: 8 } }, '10.88.0.11'] }] } } },
+    { add: { element: { family: 'inet', table: 'tscni_portmap', name: 'masq4', elem: [
+      { elem: { val: { concat: [{ prefix: { addr: '10.88.0.0', len: 24 } }, '10.88.0.11'] }, comment: 'pmnet ctr-11 eth0' } },
+      { elem: { val: { concat: [{ prefix: { addr: '127.0.0.0', len: 8 } }, '10.88.0.11'] }, comment: 'pmnet ctr-11 eth0' } },
+    ] } } },
+  ]);
+});
