@@ -3,7 +3,7 @@
 // (nsenter --net, so podman's own /run/netns bind mounts stay visible to later commands).
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
@@ -15,9 +15,9 @@ export const IMAGE = 'localhost/tscni-busybox:test';
 export interface Podman {
   dir: string;
   confDir: string;
-  run(args: string[]): { status: number; stdout: string; stderr: string };
+  run(args: string[], opts?: { hideVarLib?: boolean }): { status: number; stdout: string; stderr: string };
   /** Runs and returns trimmed stdout; a non-zero exit fails with podman's stderr. */
-  ok(args: string[]): string;
+  ok(args: string[], opts?: { hideVarLib?: boolean }): string;
   addConflist(name: string, conf: unknown): void;
 }
 
@@ -44,18 +44,35 @@ export function makePodman(t: ExecutionContext, host: TestNetns, pluginDirs: rea
   ].join('\n'));
   const base = ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', '--tmpdir', join(dir, 'tmp')];
   const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', CONTAINERS_CONF: join(dir, 'containers.conf'), HOME: dir };
-  const run = (args: string[]) => {
-    const r = spawnSync('nsenter', [`--net=${host.path}`, 'podman', ...base, ...args], { env, encoding: 'utf8', cwd: dir, timeout: 60_000 });
+  const run = (args: string[], opts: { hideVarLib?: boolean } = {}) => {
+    // Copying an image writes containers/image's blob-info cache to /var/lib/containers/cache (no option moves it):
+    // such commands get a private mount namespace with an empty /var/lib.
+    const argv = opts.hideVarLib
+      ? ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tscni-e2e /var/lib && exec "$@"', 'sh', 'nsenter', `--net=${host.path}`, 'podman', ...base, ...args]
+      : ['nsenter', `--net=${host.path}`, 'podman', ...base, ...args];
+    const r = spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8', cwd: dir, timeout: 60_000 });
     return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   };
-  const ok = (args: string[]) => {
-    const r = run(args);
+  const ok = (args: string[], opts: { hideVarLib?: boolean } = {}) => {
+    const r = run(args, opts);
     if (r.status !== 0) throw new Error(`podman ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     return r.stdout.trim();
   };
+  const parents = libpodParents();
   t.teardown(() => {
     run(['rm', '--all', '--force', '--time', '0']);
     rmSync(dir, { recursive: true, force: true });
+    // podman (cgroupfs manager) leaves libpod_parent/conmon behind; remove them only if this test made them.
+    for (const p of libpodParents()) {
+      if (parents.includes(p)) continue;
+      for (const d of [join(p, 'conmon'), p]) {
+        try {
+          rmdirSync(d);
+        } catch {
+          // still in use by a concurrent podman: leave it
+        }
+      }
+    }
   });
   return {
     dir, confDir, run, ok,
@@ -63,13 +80,16 @@ export function makePodman(t: ExecutionContext, host: TestNetns, pluginDirs: rea
   };
 }
 
+/** podman's cgroupfs parent under every mounted controller (v1) or the unified root (v2). */
+function libpodParents(): string[] {
+  const roots = existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup'] : readdirSync('/sys/fs/cgroup').map((c) => join('/sys/fs/cgroup', c));
+  return roots.map((r) => join(r, 'libpod_parent')).filter((p) => existsSync(p));
+}
+
 /** Imports the busybox rootfs as IMAGE into this podman's private storage. */
 export function importBusybox(p: Podman): void {
   const work = join(p.dir, 'image');
   mkdirSync(work);
-  p.ok(['import', '--change', 'CMD ["/bin/sh"]', rootfsTar(work), IMAGE]);
+  p.ok(['import', '--change', 'CMD ["/bin/sh"]', rootfsTar(work), IMAGE], { hideVarLib: true });
   rmSync(work, { recursive: true, force: true });
 }
-
-/** The container netns podman keeps in /run/netns (its CNI backend names them netns-<uuid>). */
-export const podmanNetnsNames = () => readdirSync('/run/netns').filter((n) => n.startsWith('netns-')).sort();
