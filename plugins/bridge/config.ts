@@ -115,6 +115,11 @@ export function parseBridgeConfig(conf: Record<string, unknown>, cniArgsRaw = ''
   if (flags.hairpinMode && flags.promiscMode) {
     throw new CniError(Code.InvalidConfig, 'invalid hairpinMode true with promiscMode true: the two cannot be set at the same time');
   }
+  if (vlan && (flags.isGateway || flags.isDefaultGateway)) {
+    // The reference puts the gateway on a `<bridge>.<vlan>` link; tscni does not build that yet, and a gateway on
+    // the bridge itself would sit outside the VLAN and silently not answer.
+    throw unsupportedField('vlan', vlan, `with ${flags.isDefaultGateway ? 'isDefaultGateway' : 'isGateway'} true: tscni does not create the per-VLAN gateway interface yet; use vlan without a gateway`);
+  }
   let ipamType: string | undefined;
   if (conf.ipam !== undefined && conf.ipam !== null) {
     if (!isObject(conf.ipam)) throw invalidConfig('ipam', conf.ipam, 'must be an object');

@@ -55,24 +55,36 @@ export async function deleteTaggedVeths(select: (alias: string) => boolean): Pro
   }
 }
 
+/** The IPAM type to release through: from the parsed config, or read leniently when the config does not parse. */
+function ipamTypeForDel(ctx: CallContext): string | undefined {
+  try {
+    return parseBridgeConfig(ctx.conf, ctx.env.args).ipamType;
+  } catch {
+    // DEL forgives: a config that no longer validates still gets its lease and elements released.
+    const ipam = ctx.conf.ipam as { type?: unknown } | undefined;
+    return typeof ipam?.type === 'string' && ipam.type && !ipam.type.includes('/') ? ipam.type : undefined;
+  }
+}
+
 export async function del(ctx: CallContext): Promise<void> {
-  const cfg = parseBridgeConfig(ctx.conf, ctx.env.args);
+  const ipamType = ipamTypeForDel(ctx);
   const tag = ownerTag(ownerOf(ctx));
-  const failures: string[] = [];
+  const failures: { what: string; err: unknown }[] = [];
   const step = async (what: string, fn: () => Promise<unknown>) => {
     try {
       await fn();
     } catch (err) {
-      failures.push(`${what}: ${(err as Error).message}`);
+      failures.push({ what, err });
     }
   };
   let deleted = false;
   await step('delete container interface', async () => (deleted = await deleteContainerIface(ctx.env.netns, ctx.env.ifname)));
   if (!deleted) await step('delete host veth by owner tag', () => deleteTaggedVeths((a) => a === tag));
-  if (cfg.ipamType) {
-    const type = cfg.ipamType;
-    await step(`IPAM ${type} DEL`, () => execIpam(ctx, type, 'DEL'));
-  }
+  if (ipamType) await step(`IPAM ${ipamType} DEL`, () => execIpam(ctx, ipamType, 'DEL'));
   await step('remove nftables elements', () => removeOwned((c) => c === tag));
-  if (failures.length) throw new CniError(Code.Internal, `bridge DEL incomplete: ${failures.join('; ')}`);
+  if (failures.length === 1 && failures[0].err instanceof CniError) {
+    const e = failures[0].err;
+    throw new CniError(e.code, `${failures[0].what}: ${e.message}`, e.details);
+  }
+  if (failures.length) throw new CniError(Code.Internal, `bridge DEL incomplete: ${failures.map((f) => `${f.what}: ${(f.err as Error).message}`).join('; ')}`);
 }

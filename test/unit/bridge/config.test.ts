@@ -19,12 +19,13 @@ test('defaults: cni0, everything off, L2 only, frozen', (t) => {
 
 test('every key is read; isDefaultGateway implies isGateway; an empty ipam is L2 only', (t) => {
   const cfg = parseBridgeConfig({
-    ...base, bridge: 'br-x', isDefaultGateway: true, forceAddress: true, ipMasq: true, ipMasqBackend: 'nftables', mtu: 9000,
+    ...base, bridge: 'br-x', forceAddress: true, ipMasq: true, ipMasqBackend: 'nftables', mtu: 9000,
     hairpinMode: true, vlan: 10, vlanTrunk: [{ id: 20 }, { minID: 30, maxID: 40 }], preserveDefaultVlan: true, macspoofchk: true,
     enabledad: true, portIsolation: true, ipam: { type: 'host-local' }, dns: { nameservers: ['10.0.0.53'], search: ['a.b'] },
   });
+  t.like(parseBridgeConfig({ ...base, isDefaultGateway: true }), { isGateway: true, isDefaultGateway: true });
   t.like(cfg, {
-    bridge: 'br-x', isGateway: true, isDefaultGateway: true, forceAddress: true, ipMasq: true, mtu: 9000, hairpinMode: true,
+    bridge: 'br-x', isGateway: false, isDefaultGateway: false, forceAddress: true, ipMasq: true, mtu: 9000, hairpinMode: true,
     vlan: 10, preserveDefaultVlan: true, macspoofchk: true, enabledad: true, portIsolation: true, ipamType: 'host-local', vlanFiltering: true,
   });
   t.deepEqual(cfg.vlanTrunk, [{ min: 20, max: 20 }, { min: 30, max: 40 }]);
@@ -56,6 +57,7 @@ const bad: [string, Record<string, unknown>, number, string, string?][] = [
   ['hairpin + promisc', { hairpinMode: true, promiscMode: true }, 7, 'invalid hairpinMode true with promiscMode true: the two cannot be set at the same time'],
   ['disableContainerInterface + ipam', { disableContainerInterface: true, ipam: { type: 'host-local' } }, 7,
     'invalid disableContainerInterface true with ipam.type "host-local": a container interface left down cannot carry IPAM addresses'],
+  ['vlan with a gateway', { vlan: 7, isDefaultGateway: true }, 2, 'unsupported vlan 7: with isDefaultGateway true: tscni does not create the per-VLAN gateway interface yet; use vlan without a gateway'],
   ['iptables backend', { ipMasqBackend: 'iptables' }, 2, 'unsupported ipMasqBackend "iptables": tscni masquerades with nftables only (table inet tscni_bridge); use "nftables" or leave it out'],
   ['other backend', { ipMasqBackend: 'pf' }, 2, 'unsupported ipMasqBackend "pf": must be "nftables"'],
   ['bool as string', { ipMasq: 'true' }, 7, 'invalid ipMasq "true": must be true or false'],
