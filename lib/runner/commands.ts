@@ -149,10 +149,18 @@ async function start(ctx: Ctx, argv: string[], out: Out): Promise<number> {
   });
 }
 
+/** Re-reserves a stopped container's ports under the global lock, as run does for a new one. */
 async function withPortsCheck(ctx: Ctx, c: ContainerState): Promise<void> {
   const { checkPortsFree } = await import('./ports.ts');
-  const others = ctx.containers.all().filter((o) => o.id !== c.id && o.status !== 'exited' && o.ports.length);
-  checkPortsFree(c.ports, others.map((o) => ({ owner: o.name, ports: o.ports })));
+  const { withLock } = await import('./lock.ts');
+  await withLock(ctx.containers.globalLock, async () => {
+    const others = ctx.containers.all().filter((o) => o.id !== c.id && o.status !== 'exited' && o.ports.length);
+    checkPortsFree(c.ports, others.map((o) => ({ owner: o.name, ports: o.ports })));
+    c.status = 'created';
+    c.setupPid = process.pid;
+    c.monitorPid = undefined;
+    ctx.containers.save(c);
+  });
 }
 
 async function rm(ctx: Ctx, argv: string[], out: Out): Promise<number> {

@@ -124,6 +124,13 @@ test.serial('exit codes are recorded; stop releases the network; start brings it
   t.is(logs.stderr, 'err\n');
   t.false(existsSync(`/var/run/netns/${ex}`), 'the monitor released the netns when the process exited');
 
+  // logs -f follows until the process exits.
+  await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', 'slow', 'busybox', 'sh', '-c', 'echo one; sleep 1; echo two']);
+  const followed = await ok(t, r, ['logs', '-f', 'slow']);
+  t.is(followed.stdout, 'one\ntwo\n');
+  t.is(JSON.parse((await ok(t, r, ['inspect', 'slow'])).stdout)[0].State.ExitCode, 0);
+  await ok(t, r, ['rm', 'slow']);
+
   // A process that exits 7 on SIGTERM: stop records 7 and releases everything but the state.
   const svc = (await ok(t, r, ['run', '-d', '-p', '18081:80', '--network', 'tnet', '--name', 'svc', 'busybox', 'sh', '-c', 'trap "exit 7" TERM; httpd -p 80 -h /www; while :; do sleep 0.1; done'])).stdout.trim();
   t.is(await curl(r.host, 'http://127.0.0.1:18081/'), PAGE);
