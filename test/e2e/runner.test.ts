@@ -2,11 +2,11 @@
 // from 127.0.0.1 and from another netns, exit codes recorded, nothing left behind, failed runs undone, networks.
 
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ipJson, makeNetns, requireRoot } from '../helpers/netns.ts';
-import { leased, makeRunnerEnv, mountsUnder, testNetwork, writeConf, type RunnerEnv } from './runner-harness.ts';
+import { leased, makeRunnerEnv, mountsUnder, testNetwork, TSCNI, writeConf, type RunnerEnv } from './runner-harness.ts';
 
 const SUBNET = '10.99.41.0/24';
 
@@ -265,4 +265,30 @@ test.serial('cgroup limits from --memory/--cpus/--pids-limit; rlimits are the cu
   t.deepEqual(theirs, mine);
   await ok(t, r, ['rm', '-f', 'lim']);
   t.false(existsSync(`/sys/fs/cgroup/memory/tscni/${id}`));
+});
+
+test.serial('Ctrl-C during run undoes everything done so far', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'ri');
+  // A slow last plugin gives the signal time to land mid-setup, after the bridge and host-local did their part.
+  const fake = join(r.dir, 'fakebin');
+  mkdirSync(fake);
+  writeFileSync(join(fake, 'slow'), `#!/bin/bash\ncat >/dev/null\nif [ "$CNI_COMMAND" = ADD ]; then touch ${r.dir}/slow-started; sleep 2; echo '{"cniVersion":"1.0.0"}'; fi\nexit 0\n`);
+  chmodSync(join(fake, 'slow'), 0o755);
+  const net = testNetwork(r, 'tnet', 'tscnitri', SUBNET) as { cniVersion: string; plugins: unknown[] };
+  net.cniVersion = '1.0.0';
+  net.plugins.push({ type: 'slow' });
+  writeConf(r, '10-tnet.conflist', net);
+  r.env.CNI_PATH = `${r.env.CNI_PATH}:${fake}`;
+  const child = spawn('nsenter', [`--net=${r.host.path}`, TSCNI, 'run', '-d', '--network', 'tnet', '-p', '18098:80', '--name', 'intr', 'busybox', 'httpd', '-f', '-p', '80'], { env: r.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<number>((res) => child.on('close', (code) => res(code ?? -1)));
+  for (let i = 0; i < 100 && !existsSync(join(r.dir, 'slow-started')); i++) await new Promise((res) => setTimeout(res, 50));
+  t.true(existsSync(join(r.dir, 'slow-started')));
+  t.is(ipJson(r.host, ['link', 'show', 'type', 'veth']).length, 1, 'the bridge plugin had added the veth');
+  child.kill('SIGINT');
+  t.is(await done, 130);
+  t.is(stderr, 'tscni: interrupted: cleaned up\n');
+  t.deepEqual(leftovers(r, 'none', '10.99.41.2'), NOTHING);
 });
