@@ -175,3 +175,28 @@ test.serial(`tscni's plugins from dist/bin (${['bridge', 'host-local', 'portmap'
   if (!requireRoot(t)) return;
   await realChain(t, 'ts', CNI_PATH, chainVersion(['bridge', 'host-local', 'portmap', 'loopback']));
 });
+
+test.serial('add --dry-run: tscni plugins print their plans, third-party ones are described, nothing changes', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'cd');
+  const ctr = makeNetns(t, 'cdc');
+  writeConf(r, '10-dry.conflist', {
+    cniVersion: '1.0.0',
+    name: 'dry',
+    plugins: [
+      { type: 'bridge', bridge: 'tscnitcd', isGateway: true, ipam: { type: 'host-local', subnet: '10.99.32.0/24', dataDir: r.ipam } },
+      { type: 'portmap', capabilities: { portMappings: true } },
+      { type: 'tuning' },
+    ],
+  });
+  const out = await r.tscni(['add', '--dry-run', 'dry', ctr.path], { CAP_ARGS: JSON.stringify({ portMappings: [{ hostPort: 18080, containerPort: 80, protocol: 'tcp' }] }) });
+  t.is(out.code, 0, out.stderr);
+  const entries = out.stdout.split(/\n(?=\{)/).map((s) => JSON.parse(s));
+  t.deepEqual(entries.map((e) => [e.plugin, e.path]), [['bridge', join(pluginDir('bridge'), 'bridge')], ['portmap', join(pluginDir('portmap'), 'portmap')], ['tuning', join(REF_BIN, 'tuning')]]);
+  t.is(entries[2].note, 'third-party plugin: not executed in dry-run');
+  t.deepEqual(entries[2].stdin.prevResult.ips, [{ address: '10.99.32.2/24', gateway: '10.99.32.1', interface: 2 }]);
+  for (const e of entries.slice(0, 2)) if (pluginDir(e.plugin) === DIST_BIN) t.true(e.plan.tscniDryRun, `${e.plugin} printed its plan`);
+  t.deepEqual(ipJson(r.host, ['link', 'show', 'type', 'bridge']), []);
+  t.deepEqual(ipJson(ctr, ['link', 'show', 'type', 'veth']), []);
+  t.false(existsSync(join(r.cache, 'results')));
+});
