@@ -1,12 +1,14 @@
 // podman 4.3 with its CNI backend on tscni's bridge + host-local + portmap (no reference plugin on the path):
 // a published port serves HTTP from another netns and from 127.0.0.1, inspect shows tscni's lease, rm leaves nothing.
 
-import test from 'ava';
-import { existsSync, readFileSync } from 'node:fs';
+import test, { type ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PAGE } from '../helpers/busybox-tar.ts';
 import { ipJson, makeNetns, requireRoot, type TestNetns } from '../helpers/netns.ts';
-import { DIST_BIN } from '../helpers/plugin.ts';
+import { DIST_BIN, ROOT } from '../helpers/plugin.ts';
 import { IMAGE, importBusybox, makePodman } from '../helpers/podman.ts';
 
 const NET = 'tscnipod';
@@ -29,6 +31,15 @@ function curl(ns: TestNetns, url: string): { status: number; body: string } {
   return { status: r.status, body: r.stdout };
 }
 
+/** `tscni install --no-conflist` into a temp prefix; returns its CNI bin dir. */
+function installTscni(t: ExecutionContext): string {
+  const d = mkdtempSync(join(tmpdir(), 'tscni-podman-inst-'));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  const bin = join(d, 'cni/bin');
+  execFileSync(join(ROOT, 'node_modules/node/bin/node'), [join(ROOT, 'lib/install/main.ts'), 'install', '--prefix', join(d, 'tscni'), '--bin-dir', bin, '--no-conflist'], { stdio: 'pipe' });
+  return bin;
+}
+
 const leases = (dataDir: string) => {
   const p = join(dataDir, NET, 'leases.json');
   return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { a: string[]; c: string[] }) : { a: [], c: [] };
@@ -39,7 +50,8 @@ test.serial('podman run -p 18080:80 on tscni: HTTP from another netns and 127.0.
   for (const p of ['bridge', 'host-local', 'portmap']) t.true(existsSync(join(DIST_BIN, p)), `${p} not built`);
   const host = makeNetns(t, 'podh');
   const client = makeClient(t, host);
-  const podman = makePodman(t, host, [DIST_BIN], NET);
+  // podman's plugin dir is a fresh `tscni install` (only tscni's four plugins, run by their own Node).
+  const podman = makePodman(t, host, [installTscni(t)], NET);
   const dataDir = join(podman.dir, 'leases');
   podman.addConflist(NET, {
     cniVersion: '1.0.0',

@@ -4,10 +4,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import type { TestNetns } from './netns.ts';
-import { DIST_BIN, REF_BIN } from './plugin.ts';
+import { REF_BIN, ROOT } from './plugin.ts';
 import { IMAGE, importBusybox, makePodman, type Podman } from './podman.ts';
 
 const rounds = Number(process.argv[2] ?? 7);
@@ -48,8 +50,16 @@ function cycle(p: Podman): { run: number; rm: number } {
   return { run: ms(t0, t1), rm: ms(t1, t2) };
 }
 
+/** The tscni side runs what users get: a `tscni install` (own Node, links) rather than the checkout's dist/bin. */
+function installTscni(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tscni-bench-inst-'));
+  teardowns.push(() => rmSync(d, { recursive: true, force: true }));
+  execFileSync(join(ROOT, 'node_modules/node/bin/node'), [join(ROOT, 'lib/install/main.ts'), 'install', '--prefix', join(d, 'tscni'), '--bin-dir', join(d, 'bin'), '--no-conflist'], { stdio: 'pipe' });
+  return join(d, 'bin');
+}
+
 try {
-  const sides = { tscni: setup('pct', DIST_BIN), reference: setup('pcr', REF_BIN) };
+  const sides = { tscni: setup('pct', installTscni()), reference: setup('pcr', REF_BIN) };
   const res: Record<string, { run: number[]; rm: number[] }> = { tscni: { run: [], rm: [] }, reference: { run: [], rm: [] } };
   for (const [, p] of Object.entries(sides)) cycle(p); // warm-up
   for (let i = 0; i < rounds; i++) {
