@@ -1,9 +1,15 @@
-// IPAM delegation: exec the plugin named in ipam.type through CNI_PATH with the same env and the full config.
+// IPAM delegation: exec the plugin named in ipam.type through CNI_PATH with the same env and the full config, or,
+// when that plugin is tscni's own host-local installed next to this executable, call its verbs in-process (same
+// store, same lock, same answers; saves a process start per call).
 
+import { realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { execPlugin, findPlugin } from '../../lib/cni/exec.ts';
 import { parseResult, type Result } from '../../lib/cni/result.ts';
 import { CniError, Code } from '../../lib/cni/errors.ts';
 import type { CallContext } from '../../lib/cni/skel.ts';
+
+type Verb = 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC';
 
 function envFor(ctx: CallContext, command: string): Record<string, string> {
   const e: Record<string, string> = { CNI_COMMAND: command, CNI_PATH: ctx.env.path.join(':') };
@@ -14,20 +20,62 @@ function envFor(ctx: CallContext, command: string): Record<string, string> {
   return e;
 }
 
-/** Runs `command` on the IPAM plugin `type`; its stderr passes through to ours. */
-export async function execIpam(ctx: CallContext, type: string, command: string, stdin: string = ctx.stdin.toString()): Promise<string> {
-  return execPlugin(findPlugin(type, ctx.env.path), envFor(ctx, command), stdin);
+const real = (p: string) => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+};
+
+/** True when CNI_PATH resolves `type` to the very host-local shipped beside this bridge executable. */
+export function isOwnHostLocal(type: string, path: readonly string[]): boolean {
+  if (type !== 'host-local' || !process.argv[1]) return false;
+  const found = real(findPlugin(type, path));
+  const self = real(process.argv[1]);
+  return found !== undefined && self !== undefined && found === real(join(dirname(self), 'host-local'));
+}
+
+const inProcess = () => import('../../plugins/host-local/ipam.ts');
+
+/** Runs `command` on the IPAM plugin `type`; an exec'd plugin's stderr passes through to ours. */
+export async function execIpam(ctx: CallContext, type: string, command: Verb): Promise<string | Result | void> {
+  if (isOwnHostLocal(type, ctx.env.path)) {
+    const hl = await inProcess();
+    const env = { containerId: ctx.env.containerId, ifname: ctx.env.ifname, args: ctx.env.args };
+    switch (command) {
+      case 'ADD': return hl.ipamAdd(ctx.conf, ctx.version, env);
+      case 'DEL': return hl.ipamDel(ctx.conf, env);
+      case 'CHECK': return hl.ipamCheck(ctx.conf, ctx.version, env, ctx.prevResult);
+      case 'STATUS': return hl.ipamStatus(ctx.conf, ctx.version);
+      case 'GC': return hl.ipamGc(ctx.conf);
+    }
+  }
+  return execPlugin(findPlugin(type, ctx.env.path), envFor(ctx, command), ctx.stdin.toString());
 }
 
 export async function ipamAdd(ctx: CallContext, type: string): Promise<Result> {
   const out = await execIpam(ctx, type, 'ADD');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(out);
-  } catch (err) {
-    throw new CniError(Code.Decode, `IPAM plugin ${type} printed no JSON result: ${(err as Error).message}`);
+  let result: Result;
+  if (typeof out === 'string') {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(out);
+    } catch (err) {
+      throw new CniError(Code.Decode, `IPAM plugin ${type} printed no JSON result: ${(err as Error).message}`);
+    }
+    result = parseResult(raw, `IPAM ${type} result`);
+  } else {
+    result = out || {};
   }
-  const result = parseResult(raw, `IPAM ${type} result`);
   if (!result.ips?.length) throw new CniError(Code.Internal, `IPAM plugin ${type} returned no IP configuration`);
   return result;
+}
+
+/** The addresses our own host-local would lease now (dry-run), or [] when IPAM is another plugin. */
+export async function plannedAddrs(ctx: CallContext, type: string): Promise<string[]> {
+  if (!isOwnHostLocal(type, ctx.env.path)) return [];
+  const hl = await inProcess();
+  const plan = (await hl.ipamPlan(ctx.conf, ctx.version, { containerId: ctx.env.containerId, ifname: ctx.env.ifname, args: ctx.env.args }, 'ADD')) as { lease?: { address: string }[] };
+  return (plan.lease ?? []).map((l) => l.address);
 }

@@ -8,8 +8,9 @@ import { del } from './del.ts';
 import { check } from './check.ts';
 import { gc, status } from './status-gc.ts';
 import { planBridge } from './plan.ts';
+import { plannedAddrs } from './ipam.ts';
 
-/** Addresses an ADD will get when the caller already named them (runtimeConfig.ips, CNI_ARGS IP=). */
+/** Addresses an ADD will get when the caller named them (runtimeConfig.ips, CNI_ARGS IP=); our host-local's own plan wins. */
 function knownAddrs(ctx: CallContext): string[] {
   const rc = ctx.conf.runtimeConfig as { ips?: unknown } | undefined;
   if (Array.isArray(rc?.ips)) return rc.ips.filter((s): s is string => typeof s === 'string' && s.includes('/'));
@@ -24,5 +25,13 @@ pluginMain({
   check,
   status,
   gc,
-  plan: async (ctx) => planBridge({ command: ctx.env.command, cfg: parseBridgeConfig(ctx.conf, ctx.env.args), owner: ownerOf(ctx), netns: ctx.env.netns, knownAddrs: knownAddrs(ctx) }),
+  plan: async (ctx) => {
+    const cfg = parseBridgeConfig(ctx.conf, ctx.env.args);
+    let addrs = knownAddrs(ctx);
+    if (ctx.env.command === 'ADD' && cfg.ipamType) {
+      const planned = await plannedAddrs(ctx, cfg.ipamType);
+      if (planned.length) addrs = planned;
+    }
+    return planBridge({ command: ctx.env.command, cfg, owner: ownerOf(ctx), netns: ctx.env.netns, knownAddrs: addrs });
+  },
 });

@@ -25,7 +25,7 @@ export function planBridge(p: PlanInput): Record<string, unknown> {
       owner: tag,
       steps: [
         { step: 'delete link', netns: p.netns || '(none: skipped)', link: owner.ifname, note: 'its host veth goes with it; if the netns is gone, host veths whose alias is the owner tag are deleted' },
-        ...(cfg.ipamType ? [{ step: 'exec IPAM', plugin: cfg.ipamType, command: 'DEL' }] : []),
+        ...(cfg.ipamType ? [{ step: 'IPAM DEL', plugin: cfg.ipamType }] : []),
         { step: 'nft delete elements', tables: ['inet tscni_bridge', 'bridge tscni_bridge'], where: `comment == ${JSON.stringify(tag)}` },
       ],
     };
@@ -40,8 +40,8 @@ export function planBridge(p: PlanInput): Record<string, unknown> {
     { step: 'attach port', link: HOST_VETH, master: cfg.bridge, hairpin: cfg.hairpinMode, isolated: cfg.portIsolation, vlan: cfg.vlan || undefined, vlanTrunk: cfg.vlanTrunk.length ? cfg.vlanTrunk : undefined, removeDefaultVlan: cfg.vlanFiltering && !cfg.preserveDefaultVlan },
   ];
   if (cfg.ipamType) {
-    steps.push({ step: 'exec IPAM', plugin: cfg.ipamType, command: 'ADD', addresses: p.knownAddrs.length ? p.knownAddrs : 'chosen by IPAM' });
-    steps.push({ step: 'configure container interface', link: owner.ifname, addresses: 'from IPAM', noDad: !cfg.enabledad, defaultRoute: cfg.isDefaultGateway });
+    steps.push({ step: 'IPAM ADD', plugin: cfg.ipamType, addresses: p.knownAddrs.length ? p.knownAddrs : 'chosen by IPAM' });
+    steps.push({ step: 'configure container interface', link: owner.ifname, addresses: p.knownAddrs.length ? p.knownAddrs : 'from IPAM', noDad: !cfg.enabledad, defaultRoute: cfg.isDefaultGateway });
     if (cfg.isGateway) {
       const addresses = addrs.length ? gws.map((g) => `${g.ip}/${g.prefixLen}`) : [gws[0].ip];
       steps.push({ step: 'add gateway address', link: cfg.bridge, addresses, forceAddress: cfg.forceAddress, note: 'an IPAM gateway takes precedence over network + 1' });

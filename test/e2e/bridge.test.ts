@@ -11,11 +11,11 @@ import { attachmentBatch, parseCidr } from '../../plugins/bridge/masq-rules.ts';
 
 const conf = { cniVersion: '1.1.0', name: 'plannet', type: 'bridge', bridge: 'pbr0', isGateway: true, ipMasq: true, ipam: { type: 'host-local', subnet: '10.5.0.0/24', dataDir: '/nonexistent/tscni-plan' } };
 
-test.serial('dry-run ADD prints the exact nft transaction and kernel steps, applies nothing, and nft accepts the JSON', async (t) => {
+test.serial('dry-run ADD prints the addresses host-local would lease, the exact nft transaction and kernel steps, applies nothing; nft accepts the JSON', async (t) => {
   if (!requireRoot(t)) return;
   const host = makeNetns(t, 'h');
   const ctr = makeNetns(t, 'c');
-  const r = await callPlugin('bridge', { command: 'ADD', containerId: 'c1', netns: ctr.path, ifname: 'eth0', args: 'IgnoreUnknown=1;IP=10.5.0.9/24', extra: { TSCNI_DRY_RUN: '1' } }, conf, { hostNetns: host.name });
+  const r = await callPlugin('bridge', { command: 'ADD', containerId: 'c1', netns: ctr.path, ifname: 'eth0', args: 'IgnoreUnknown=1;IP=10.5.0.9', extra: { TSCNI_DRY_RUN: '1' } }, conf, { hostNetns: host.name });
   t.is(r.code, 0, r.stdout + r.stderr);
   t.is(r.json.tscniDryRun, true);
   t.is(r.json.plan.owner, 'tscni plannet c1/eth0');
@@ -25,8 +25,9 @@ test.serial('dry-run ADD prints the exact nft transaction and kernel steps, appl
     add: { element: { family: 'inet', table: 'tscni_bridge', name: 'masq4', elem: [{ elem: { val: '10.5.0.9', comment: 'tscni plannet c1/eth0' } }] } },
   });
   t.deepEqual(r.json.plan.steps.map((s: any) => s.step), [
-    'ensure bridge', 'create veth pair', 'attach port', 'exec IPAM', 'configure container interface', 'add gateway address', 'wait for operstate up',
+    'ensure bridge', 'create veth pair', 'attach port', 'IPAM ADD', 'configure container interface', 'add gateway address', 'wait for operstate up',
   ]);
+  t.deepEqual(r.json.plan.steps[3], { step: 'IPAM ADD', plugin: 'host-local', addresses: ['10.5.0.9/24'] });
   t.deepEqual(r.json.plan.steps[5].addresses, ['10.5.0.1/24']);
   t.deepEqual(r.json.plan.sysctls.host.map((s: any) => `${s.key}=${s.value}`), ['net/ipv6/conf/pbr0/accept_ra=0', 'net/ipv4/ip_forward=1']);
   t.deepEqual(ipJson<any[]>(host, ['link', 'show']).map((l) => l.ifname), ['lo'], 'nothing created in the host netns');
@@ -42,7 +43,7 @@ test.serial('dry-run ADD prints the exact nft transaction and kernel steps, appl
 test.serial('dry-run DEL lists the steps by owner; VERSION; about', async (t) => {
   const r = await callPlugin('bridge', { command: 'DEL', containerId: 'c1', netns: '', ifname: 'eth0', extra: { TSCNI_DRY_RUN: '1' } }, conf);
   t.is(r.code, 0, r.stdout);
-  t.deepEqual(r.json.plan.steps.map((s: any) => s.step), ['delete link', 'exec IPAM', 'nft delete elements']);
+  t.deepEqual(r.json.plan.steps.map((s: any) => s.step), ['delete link', 'IPAM DEL', 'nft delete elements']);
   t.is(r.json.plan.steps[2].where, 'comment == "tscni plannet c1/eth0"');
   const v = await callPlugin('bridge', { command: 'VERSION' }, { cniVersion: '1.0.0' });
   t.deepEqual(v.json, { cniVersion: '1.0.0', supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });

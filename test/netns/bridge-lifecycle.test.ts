@@ -3,6 +3,9 @@
 
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { makeNetns, requireRoot, ipJson, type TestNetns } from '../helpers/netns.ts';
 import { addrsOf, eventually, leases, makeFixture, nftElements, vethsIn, NFT } from './bridge-fixture.ts';
 
@@ -172,4 +175,47 @@ test.serial('STATUS: 0 when ready, 51 after a foreign `nft flush ruleset`, 51 fo
   t.is(await status(), undefined, 'nothing attached: ready again');
   const bad = await fx.call('STATUS', undefined, '', { ...conf, ipam: { type: 'host-local', subnet: 'nonsense', dataDir: fx.dataDir } });
   t.is(bad.json.code, 7, `IPAM STATUS answer is forwarded: ${bad.stdout}`);
+});
+
+test.serial('IPAM by exec (a plugin that is not our host-local): env and stdin passed, stderr passed through, IPAM DEL after a later failure', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeFixture(t);
+  const dir = mkdtempSync(join(tmpdir(), 'tscni-fake-ipam-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const log = join(dir, 'calls.log');
+  writeFileSync(join(dir, 'fake-ipam'), [
+    '#!/bin/sh',
+    `stdin=$(cat); echo "$CNI_COMMAND $CNI_CONTAINERID $CNI_IFNAME $(echo "$stdin" | grep -c '"name":"tnet"')" >> ${log}`,
+    'echo "fake-ipam was here" >&2',
+    `[ "$CNI_COMMAND" = ADD ] && echo '{"cniVersion":"1.0.0","ips":[{"address":"10.79.0.5/24","gateway":"10.79.0.1"}],"dns":{"nameservers":["10.79.0.53"]}}'`,
+    'exit 0',
+  ].join('\n'), { mode: 0o755 });
+  const conf = { ...fx.conf('1.0.0'), ipam: { type: 'fake-ipam' } };
+  const ctr = makeNetns(t, 'c');
+  const add = await fx.call('ADD', ctr, 'eth0', conf, { path: `${dir}:${fx.dataDir}` });
+  t.is(add.code, 0, add.stdout);
+  t.deepEqual(add.json.ips, [{ interface: 2, address: '10.79.0.5/24', gateway: '10.79.0.1' }]);
+  t.deepEqual(add.json.dns, { nameservers: ['10.79.0.53'] }, 'IPAM dns kept when the config has none');
+  t.regex(add.stderr, /fake-ipam was here/);
+  t.deepEqual(addrsOf(ctr, 'eth0'), ['10.79.0.5/24']);
+  t.is((await fx.call('DEL', ctr, 'eth0', conf, { path: dir })).code, 0);
+  fx.host.run(['ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'tbr0']);
+  fx.host.run(['ip', 'addr', 'del', '10.79.0.1/24', 'dev', 'tbr0']);
+  const c2 = makeNetns(t, 'c');
+  const bad = await fx.call('ADD', c2, 'eth0', conf, { id: 'c2', path: dir });
+  t.is(bad.json.code, 999, bad.stdout);
+  t.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), ['ADD c1 eth0 1', 'DEL c1 eth0 1', 'ADD c2 eth0 1', 'DEL c2 eth0 1'], 'the failed ADD released its lease');
+  t.deepEqual(vethsIn(fx.host), []);
+  t.deepEqual(nftElements(fx.host), []);
+});
+
+test.serial('DEL forgives a config that no longer validates: lease and elements still released', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeFixture(t);
+  const ctr = makeNetns(t, 'c');
+  const conf = fx.conf('1.0.0');
+  t.is((await fx.call('ADD', ctr, 'eth0', conf)).code, 0);
+  const del = await fx.call('DEL', ctr, 'eth0', { ...conf, mtu: 10 });
+  t.is(del.code, 0, del.stdout);
+  nothingButBridge(t, fx);
 });
