@@ -10,5 +10,5 @@ if (!run) {
   process.stderr.write('usage: main.ts install|uninstall [options] (--help for each)\n');
   process.exitCode = 2;
 } else {
-  process.exitCode = await run(rest);
+  run(rest).then((code) => (process.exitCode = code));
 }
