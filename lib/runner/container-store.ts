@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { LowSync } from 'lowdb';
 import { JSONFileSync } from 'lowdb/node';
 import { notFound, RunnerError, Exit } from './errors.ts';
+import { withLock } from './lock.ts';
 
 export interface PortMapping {
   hostIP: string;
@@ -78,6 +79,11 @@ export class ContainerStore {
     return join(this.dir(id), '.lock');
   }
 
+  /** Runs fn under this container's lock; throws ENOENT if the container's directory is gone. */
+  locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return withLock(this.lockFile(id), fn, { createDir: false });
+  }
+
   private index(): LowSync<IndexData> {
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     const db = new LowSync<IndexData>(new JSONFileSync<IndexData>(join(this.root, 'index.json')), { containers: [] });
@@ -105,9 +111,11 @@ export class ContainerStore {
     return this.index().data.containers.some((c) => c.name === name);
   }
 
-  save(s: ContainerState): void {
+  /** Writes the state; only `create` makes the directory, so a late writer never resurrects a removed container. */
+  save(s: ContainerState, opts: { create?: boolean } = {}): void {
     const d = this.dir(s.id);
-    mkdirSync(d, { recursive: true, mode: 0o700 });
+    if (opts.create) mkdirSync(d, { recursive: true, mode: 0o700 });
+    else if (!existsSync(d)) return;
     const tmp = join(d, `.state.${process.pid}.tmp`);
     writeFileSync(tmp, JSON.stringify(s, null, 2) + '\n');
     renameSync(tmp, join(d, 'state.json'));

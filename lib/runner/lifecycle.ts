@@ -94,7 +94,7 @@ function spawnMonitor(ctx: Ctx, c: ContainerState): number {
 export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: string[] | undefined): Promise<ContainerState> {
   const dir = ctx.containers.dir(c.id);
   const undo: (() => Promise<void>)[] = [];
-  await withLock(ctx.containers.lockFile(c.id), async () => {
+  await ctx.containers.locked(c.id, async () => {
     c.status = 'created';
     c.setupPid = process.pid;
     c.monitorPid = undefined;
@@ -118,7 +118,7 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
     writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: netnsPath(ctx.paths.netnsDir, c.netnsName) }));
     const rt = ctx.runtime(c.runtime);
     undo.push(() => runtime.remove(rt, c.id));
-    await withLock(ctx.containers.lockFile(c.id), async () => {
+    await ctx.containers.locked(c.id, async () => {
       c.status = 'created';
       c.exitCode = undefined;
       c.finishedAt = undefined;
@@ -188,7 +188,13 @@ export async function releaseContainer(ctx: Ctx, c: ContainerState): Promise<str
 
 /** Removes a container's state after releasing everything (caller made sure it is not running). */
 export async function destroyContainer(ctx: Ctx, c: ContainerState): Promise<string[]> {
-  const problems = await withLock(ctx.containers.lockFile(c.id), () => releaseContainer(ctx, c));
+  let problems: string[];
+  try {
+    problems = await ctx.containers.locked(c.id, () => releaseContainer(ctx, c));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    problems = await releaseContainer(ctx, c); // its directory is already gone: release what the state names
+  }
   await withLock(ctx.containers.globalLock, async () => {
     ctx.containers.unregister(c.id);
     ctx.containers.removeDir(c.id);
@@ -216,7 +222,7 @@ export async function refreshState(ctx: Ctx, c: ContainerState): Promise<Contain
   if (c.status === 'created' && !c.monitorPid && alive(c.setupPid)) return c;
   const st = await runtime.state(ctx.runtime(c.runtime), c.id);
   if (st && st.status === 'running') return c;
-  return withLock(ctx.containers.lockFile(c.id), async () => {
+  return ctx.containers.locked(c.id, async () => {
     const cur = ctx.containers.load(c.id) ?? c;
     if (cur.status === 'exited' || alive(cur.monitorPid)) return cur;
     if (cur.status === 'created' && !cur.monitorPid && alive(cur.setupPid)) return cur;
@@ -258,6 +264,6 @@ export async function stopContainer(ctx: Ctx, c: ContainerState, timeoutSec: num
   }
   const cur = ctx.containers.load(c.id) ?? c;
   // The monitor releases the network itself; do it again in case it died first (idempotent).
-  await withLock(ctx.containers.lockFile(c.id), () => releaseContainer(ctx, cur));
+  await ctx.containers.locked(c.id, () => releaseContainer(ctx, cur));
   return ctx.containers.load(c.id) ?? cur;
 }

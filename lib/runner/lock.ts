@@ -26,8 +26,13 @@ function holderAlive(path: string): boolean {
   }
 }
 
-export async function withLock<T>(path: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  mkdirSync(dirname(path), { recursive: true });
+/**
+ * Runs fn holding the lock at `path`. With `createDir: false` the lock's directory must exist (a container's own
+ * lock: taking it must never bring a removed container's directory back); otherwise it throws ENOENT.
+ */
+export async function withLock<T>(path: string, fn: () => Promise<T>, opts: { timeoutMs?: number; createDir?: boolean } = {}): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  if (opts.createDir !== false) mkdirSync(dirname(path), { recursive: true });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

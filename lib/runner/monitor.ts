@@ -7,7 +7,6 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { makeCtx } from './context.ts';
 import { destroyContainer, releaseContainer } from './lifecycle.ts';
-import { withLock } from './lock.ts';
 import * as runtime from './runtime.ts';
 import { trace } from './trace.ts';
 
@@ -40,6 +39,16 @@ function runtimeError(logFile: string): string | undefined {
 }
 
 export async function monitorMain(args: string[]): Promise<number> {
+  try {
+    return await monitor(args);
+  } catch (err) {
+    // The container was removed under us (rm -f raced the exit): nothing is left to record.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+}
+
+async function monitor(args: string[]): Promise<number> {
   const id = args[0] ?? '';
   const ctx = makeCtx();
   const c = ctx.containers.load(id);
@@ -59,7 +68,7 @@ export async function monitorMain(args: string[]): Promise<number> {
   while (!done) {
     const st = await runtime.state(rt, id);
     if (st && st.status === 'running') {
-      await withLock(ctx.containers.lockFile(id), async () => {
+      await ctx.containers.locked(id, async () => {
         const cur = ctx.containers.load(id);
         if (cur && cur.status === 'created') {
           cur.status = 'running';
@@ -77,7 +86,7 @@ export async function monitorMain(args: string[]): Promise<number> {
   await logs;
   const exitCode = code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0);
   let autoRemove = false;
-  await withLock(ctx.containers.lockFile(id), async () => {
+  await ctx.containers.locked(id, async () => {
     const cur = ctx.containers.load(id);
     if (!cur) return;
     const neverRan = cur.status === 'created';

@@ -130,7 +130,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
       if (fresh.status !== 'exited') inUse.push({ owner: o.name, ports: o.ports });
     }
     checkPortsFree(ports, inUse);
-    ctx.containers.save(c);
+    ctx.containers.save(c, { create: true });
     ctx.containers.register(c);
   });
 
