@@ -93,6 +93,26 @@ test.serial('install, run with the checkout and system node hidden, uninstall: b
   t.is(JSON.parse(ipam.stdout).ips[0].address, '10.250.7.2/24');
   const ipamDel = runHidden([join(m.bin, 'host-local')], { netns: host.name, env: { ...env, CNI_COMMAND: 'DEL', CNI_IFNAME: 'eth0' }, input: JSON.stringify(hl) });
   t.is(ipamDel.status, 0, ipamDel.stderr + ipamDel.stdout);
+
+  // The whole chain, hidden: bridge (netlink, nft, delegating to host-local) then portmap (nft), DEL in reverse.
+  const bridgeConf = { cniVersion: '1.0.0', name: 'inst', type: 'bridge', bridge: 'tscinst0', isGateway: true, ipMasq: true,
+    ipam: { type: 'host-local', dataDir, ranges: [[{ subnet: '10.250.8.0/24' }]] } };
+  const chainEnv = { ...env, CNI_CONTAINERID: 'inst2', CNI_IFNAME: 'eth0' };
+  const br = runHidden([join(m.bin, 'bridge')], { netns: host.name, env: chainEnv, input: JSON.stringify(bridgeConf) });
+  t.is(br.status, 0, br.stderr + br.stdout);
+  const prevResult = JSON.parse(br.stdout);
+  t.deepEqual(prevResult.ips.map((i: { address: string }) => i.address), ['10.250.8.2/24']);
+  const pmConf = { cniVersion: '1.0.0', name: 'inst', type: 'portmap', runtimeConfig: { portMappings: [{ hostPort: 18089, containerPort: 80, protocol: 'tcp' }] }, prevResult };
+  const pm = runHidden([join(m.bin, 'portmap')], { netns: host.name, env: chainEnv, input: JSON.stringify(pmConf) });
+  t.is(pm.status, 0, pm.stderr + pm.stdout);
+  t.deepEqual(ipJson(ctr, ['-4', 'addr', 'show', 'eth0'])[0].addr_info.map((a: { local: string }) => a.local), ['10.250.8.2']);
+  t.true(host.run(['/usr/sbin/nft', '-j', 'list', 'ruleset']).includes('18089'), 'portmap published 18089');
+  for (const [bin, conf] of [['portmap', pmConf], ['bridge', { ...bridgeConf, prevResult }]] as const) {
+    const del = runHidden([join(m.bin, bin)], { netns: host.name, env: { ...chainEnv, CNI_COMMAND: 'DEL' }, input: JSON.stringify(conf) });
+    t.is(del.status, 0, `${bin} DEL: ${del.stderr}${del.stdout}`);
+  }
+  t.deepEqual(ipJson(host, ['link', 'show', 'type', 'veth']), [], 'no veth left');
+  t.false(host.run(['/usr/sbin/nft', '-j', 'list', 'ruleset']).includes('18089'), 'no published port left');
   rmSync(dataDir, { recursive: true, force: true });
 
   const u = await call(runUninstall, ['--prefix', m.prefix]);
