@@ -6,14 +6,13 @@ import type { CallContext } from '../../lib/cni/skel.ts';
 import type { Result } from '../../lib/cni/result.ts';
 import { Rtnl } from '../../lib/kernel/netlink.ts';
 import { inNetns } from '../../lib/kernel/netns.ts';
-import { applyNft } from '../../lib/nft/apply.ts';
 import { parseBridgeConfig, type BridgeConfig, type Owner } from './config.ts';
 import { attachPort, createVethPair, ensureBridge, existingBridge, pinBridgeMac, waitOperUp } from './links.ts';
 import { buildL3, configureContainerIface, gatewayAddrs, setBridgeGateways, splitCidr } from './addresses.ts';
 import { ipamAdd, execIpam } from './ipam.ts';
 import { attachmentBatch } from './masq-rules.ts';
 import { ownerTag } from './owner.ts';
-import { removeOwned } from './nft-state.ts';
+import { applyAttachment, removeOwned } from './nft-state.ts';
 import { containerSysctls, forwardingSysctls } from './sysctls.ts';
 
 type Undo = () => Promise<unknown>;
@@ -95,7 +94,7 @@ async function attach(ctx: CallContext, cfg: BridgeConfig, tag: string, host: Rt
   });
   if (batch.length) {
     undo.push(() => removeOwned((c) => c === tag));
-    await applyNft(batch);
+    await applyAttachment(batch, tag);
   }
 
   const port = cfg.disableContainerInterface ? await host.linkByIndex(veth.index) : await waitOperUp(host, veth.index, hostName);

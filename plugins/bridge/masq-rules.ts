@@ -123,3 +123,18 @@ export function ownedElements(listing: readonly Record<string, unknown>[]): Owne
 export function deleteElements(elems: readonly OwnedElement[]): NftCommand[] {
   return elems.map((e) => ({ delete: { element: { family: e.family, table: TABLE, name: e.set, elem: [e.val] } } }));
 }
+
+/** The batch with element additions made exclusive (`create`): it fails with EEXIST instead of keeping another owner's comment. */
+export function exclusive(batch: readonly NftCommand[]): NftCommand[] {
+  return batch.map((c) => ((c.add as { element?: unknown } | undefined)?.element ? { create: c.add } : c));
+}
+
+/** Elements already in the tables under the keys `batch` adds but owned by someone else (stale after a crash). */
+export function conflicting(batch: readonly NftCommand[], owned: readonly OwnedElement[], tag: string): OwnedElement[] {
+  const keys = new Set<string>();
+  for (const c of batch) {
+    const el = (c.add as { element?: { family: string; name: string; elem: { elem: { val: unknown } }[] } } | undefined)?.element;
+    if (el) for (const e of el.elem) keys.add(JSON.stringify([el.family, el.name, e.elem.val]));
+  }
+  return owned.filter((e) => e.comment !== tag && keys.has(JSON.stringify([e.family, e.set, e.val])));
+}

@@ -23,6 +23,8 @@ test.serial('50 parallel ADDs on a bridge that does not exist yet, then 50 DELs:
   t.is(vethsIn(fx.host).length, 50);
   t.is(nftElements(fx.host).filter((e) => e.set === 'masq4').length, 50);
   t.deepEqual(addrsOf(fx.host, 'tbr0'), ['10.77.0.1/24'], 'one gateway address despite 50 racing ADDs');
+  const chain = JSON.parse(fx.host.run([NFT, '-j', 'list', 'chain', 'inet', 'tscni_bridge', 'postrouting'])).nftables.filter((o: any) => o.rule);
+  t.is(chain.length, 6, 'the rule list stays constant: 50 attachments are 100 set elements, not 50 rules');
   t.is(leases(fx.dataDir).length, 50);
   const dels = await Promise.all(ctrs.map((c, i) => fx.call('DEL', c, 'eth0', { ...conf, prevResult: adds[i].json }, { id: `c${i}` })));
   for (const [i, d] of dels.entries()) t.is(d.code, 0, `DEL c${i}: ${d.stdout}`);
@@ -217,5 +219,22 @@ test.serial('DEL forgives a config that no longer validates: lease and elements 
   t.is((await fx.call('ADD', ctr, 'eth0', conf)).code, 0);
   const del = await fx.call('DEL', ctr, 'eth0', { ...conf, mtu: 10 });
   t.is(del.code, 0, del.stdout);
+  nothingButBridge(t, fx);
+});
+
+test.serial('a stale element left by a crashed owner under the same address is taken over, so its late DEL cannot remove ours', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeFixture(t);
+  const conf = fx.conf('1.0.0');
+  const ctr = makeNetns(t, 'c');
+  fx.host.run([NFT, 'add', 'table', 'inet', 'tscni_bridge']);
+  fx.host.run([NFT, 'add', 'set', 'inet', 'tscni_bridge', 'masq4', '{ type ipv4_addr; }']);
+  fx.host.run([NFT, 'add', 'element', 'inet', 'tscni_bridge', 'masq4', '{ 10.77.0.2 comment "tscni tnet crashed/eth0" }']);
+  const add = await fx.call('ADD', ctr, 'eth0', conf);
+  t.is(add.code, 0, add.stdout);
+  t.deepEqual(nftElements(fx.host).filter((e) => e.set === 'masq4'), [{ family: 'inet', set: 'masq4', val: '10.77.0.2', comment: 'tscni tnet c1/eth0' }]);
+  t.is((await fx.call('DEL', undefined, 'eth0', conf, { id: 'crashed' })).code, 0);
+  t.is(nftElements(fx.host).filter((e) => e.set === 'masq4').length, 1, "the crashed owner's DEL leaves ours alone");
+  t.is((await fx.call('DEL', ctr, 'eth0', conf)).code, 0);
   nothingButBridge(t, fx);
 });

@@ -70,3 +70,17 @@ test('ownedElements reads `nft -j list` output; deleteElements removes exactly t
     { delete: { element: { family: 'inet', table: 'tscni_bridge', name: 'masq4', elem: ['10.0.0.2'] } } },
   ]);
 });
+
+test('exclusive turns element additions into create; conflicting finds another owner\'s element under our keys', async (t) => {
+  const { exclusive, conflicting } = await import('../../../plugins/bridge/masq-rules.ts');
+  const batch = attachmentBatch({ ipMasq: true, macspoofchk: false, addrs: [parseCidr('10.1.0.2/24')], hostVeth: 'v', mac: 'm', tag: 'tscni n new/eth0' });
+  const ex = exclusive(batch);
+  t.deepEqual(ex.slice(0, 13), batch.slice(0, 13), 'table, sets, chain and rules stay idempotent adds');
+  t.deepEqual(ex.slice(13), batch.slice(13).map((c) => ({ create: c.add })));
+  const owned = [
+    { family: 'inet', set: 'masq4', val: '10.1.0.2', comment: 'tscni n old/eth0' },
+    { family: 'inet', set: 'masq4', val: '10.1.0.3', comment: 'tscni n other/eth0' },
+    { family: 'inet', set: 'local4', val: { concat: ['10.1.0.2', { prefix: { addr: '10.1.0.0', len: 24 } }] }, comment: 'tscni n new/eth0' },
+  ];
+  t.deepEqual(conflicting(batch, owned, 'tscni n new/eth0'), [owned[0]]);
+});
