@@ -161,6 +161,13 @@ test.serial('STATUS: 0 when ready, 51 after a foreign `nft flush ruleset`, 51 fo
   t.is(await status(), undefined, 'no attachment yet: ready');
   t.is((await fx.call('ADD', ctr, 'eth0', conf)).code, 0);
   t.is(await status(), undefined);
+  fx.host.run(['sysctl', '-qw', 'net.ipv4.ip_forward=0']);
+  t.deepEqual(await status(), {
+    cniVersion: '1.1.0', code: 51,
+    msg: 'net.ipv4.ip_forward is 0: containers on bridge tbr0 cannot reach beyond the host (it was switched off after ADD)',
+  });
+  fx.host.run(['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+  t.is(await status(), undefined);
   fx.host.run([NFT, 'flush', 'ruleset']);
   t.deepEqual(await status(), {
     cniVersion: '1.1.0', code: 51,

@@ -117,6 +117,7 @@ test.serial('IPv6 and dual stack: addresses without DAD, gateways on the bridge,
   const v6 = ipJson<any[]>(ctr, ['-6', 'addr', 'show', 'dev', 'eth0'])[0].addr_info.find((a: any) => a.local === 'fd00:78::2');
   t.truthy(v6, 'IPv6 address present');
   t.falsy(v6.tentative, 'no DAD wait: the address is usable at once');
+  t.true(v6.nodad, 'added with IFA_F_NODAD');
   t.deepEqual(addrsOf(fx.host, 'tbr0'), ['10.78.0.1/24', 'fd00:78::1/64']);
   t.is(fx.host.run(['cat', '/proc/sys/net/ipv6/conf/all/forwarding']).trim(), '1');
   t.deepEqual(nftElements(fx.host).map((e) => [e.set, e.val]), [
@@ -234,5 +235,21 @@ test.serial('VLAN: PVID untagged + default VLAN 1 removed + trunk tagged, or cod
   const vlans = JSON.parse(fx.host.run(['bridge', '-j', 'vlan', 'show', 'dev', add.json.interfaces[1].name]));
   const list = vlans[0].vlans.map((x: any) => [x.vlan, x.vlanEnd ?? x.vlan, (x.flags ?? []).join(',')]);
   t.deepEqual(list, [[100, 100, 'PVID,Egress Untagged'], [200, 200, ''], [300, 302, '']]);
+  t.is((await fx.call('DEL', ctr, 'eth0', conf)).code, 0);
+});
+
+test.serial('enabledad: IPv6 DAD runs (accept_dad=1, enhanced_dad=1) and ADD returns once the address is no longer tentative', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeFixture(t, { subnet: 'fd00:79::/64' });
+  const ctr = makeNetns(t, 'c');
+  const conf = fx.conf('1.0.0', { enabledad: true, ipMasq: false });
+  const add = await fx.call('ADD', ctr, 'eth0', conf);
+  t.is(add.code, 0, add.stdout);
+  t.is(ctr.run(['cat', '/proc/sys/net/ipv6/conf/eth0/accept_dad']).trim(), '1');
+  t.is(ctr.run(['cat', '/proc/sys/net/ipv6/conf/eth0/enhanced_dad']).trim(), '1');
+  const a = ipJson<any[]>(ctr, ['-6', 'addr', 'show', 'dev', 'eth0'])[0].addr_info.find((x: any) => x.local === 'fd00:79::2');
+  t.truthy(a);
+  t.falsy(a.tentative, 'DAD finished before the result');
+  t.falsy(a.nodad, 'the address went through DAD');
   t.is((await fx.call('DEL', ctr, 'eth0', conf)).code, 0);
 });
