@@ -1,7 +1,7 @@
 // Start-up A/B: the same pod chain (ADD then DEL) on several plugin builds, interleaved round by round, each call
 // under /usr/bin/time. Prints median wall and median CPU (user+sys, includes waited-for children such as bridge's
 // host-local) per plugin and verb. CPU time is the steadier number when other work shares the machine.
-// Usage (root): node bench/startup/ab.ts [--pods 15] label=DIR label=DIR ...
+// Usage (root): node bench/startup/ab.ts [--pods 15] label=DIR label=DIR ...   (label=DIR+FIRST: CNI_PATH=FIRST:DIR)
 
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,8 +14,10 @@ import { fmt, median } from '../chain/stats.ts';
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { pods: { type: 'string', default: '15' } } });
 installCleanup();
 const variants = positionals.map((p, k) => {
-  const [label, dir] = p.split('=');
+  const [label, dirs] = p.split('=');
+  const [dir, first] = dirs.split('+');
   const side = makeSide(`v${k}`, resolve(dir), 'ab');
+  if (first) side.extraEnv = { CNI_PATH: `${resolve(first)}:${resolve(dir)}` };
   side.rssDir = join(SCRATCH, 'ab', label);
   mkdirSync(side.rssDir, { recursive: true });
   return { label, side, pods: [] as Pod[] };
