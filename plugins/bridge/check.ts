@@ -76,7 +76,10 @@ async function checkNft(cfg: BridgeConfig, prev: Result, cIdx: number, tag: stri
       const c = splitCidr(ip.address);
       const set = c.v6 ? 'masq6' : 'masq4';
       if (!mine.some((e) => e.set === set && e.val === c.ip)) throw fail(`masquerade element for ${c.ip} is missing from set inet tscni_bridge ${set}`);
-      if (!mine.some((e) => e.set === (c.v6 ? 'local6' : 'local4'))) throw fail(`own-subnet element for ${c.ip} is missing from inet tscni_bridge`);
+      const local = c.v6 ? 'local6' : 'local4';
+      if (!mine.some((e) => e.set === local && (e.val as { concat?: unknown[] } | undefined)?.concat?.[0] === c.ip)) {
+        throw fail(`own-subnet element for ${c.ip} is missing from set inet tscni_bridge ${local}`);
+      }
     }
   }
   if (cfg.macspoofchk && !mine.some((e) => e.set === 'spoofchk_allowed')) throw fail('MAC spoof check element is missing from bridge tscni_bridge spoofchk_allowed');
