@@ -10,6 +10,7 @@ import { atLeast } from '../cni/version.ts';
 import { buildPluginConfig, type CapabilityArgs } from './capability-args.ts';
 import { confListFromBytes, type ConfList, type PluginConf } from './conflist.ts';
 import { deleteCache, listCache, readCache, writeCache } from './result-cache.ts';
+import { trace } from './trace.ts';
 
 export interface RuntimeConf {
   containerId: string;
@@ -71,7 +72,9 @@ async function invoke(plugin: PluginConf, list: ConfList, command: string, conf:
     opts.onPlan?.({ plugin: plugin.type, path, command, plan });
     return '';
   }
-  return execPlugin(path, env, JSON.stringify(conf), { passStderr: !opts.quietPlugins });
+  const out = await execPlugin(path, env, JSON.stringify(conf), { passStderr: !opts.quietPlugins });
+  trace(`${command} ${plugin.type}`);
+  return out;
 }
 
 function validateRt(rt: RuntimeConf): void {

@@ -1,7 +1,7 @@
 // The per-container monitor (`tscni __monitor <id>`, detached): runs `runc run` in the foreground, writes the
 // container's output as JSON lines with timestamps, records running/exit status, and releases the network on exit.
 
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -18,6 +18,15 @@ function pipeLog(stream: Readable, name: 'stdout' | 'stderr', file: string): Pro
     rl.on('line', (line) => appendFileSync(file, JSON.stringify({ log: line + '\n', stream: name, time: new Date().toISOString() }) + '\n'));
     rl.on('close', () => resolve());
   });
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The runtime's own error (runc --log json), when it failed before the process ran. */
@@ -58,29 +67,32 @@ async function monitor(args: string[]): Promise<number> {
   const runtimeLog = join(dir, 'runtime.log');
   const logFile = join(dir, 'container.log');
   trace('monitor up');
-  const child = runtime.spawnRun(rt, id, dir, runtimeLog);
+  const pidFile = join(dir, 'pid');
+  rmSync(pidFile, { force: true });
+  const child = runtime.spawnRun(rt, id, dir, runtimeLog, pidFile);
   const logs = Promise.all([pipeLog(child.stdout!, 'stdout', logFile), pipeLog(child.stderr!, 'stderr', logFile)]);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   let done = false;
   void exited.then(() => (done = true));
 
-  // Mark running as soon as runc reports it (the `run` client waits for this).
+  // Mark running as soon as runc writes the pid file (after the process is created, right before it starts;
+  // a stat is far cheaper than asking `runc state`). The `run` client waits for this.
   while (!done) {
-    const st = await runtime.state(rt, id);
-    if (st && st.status === 'running') {
+    const pid = readPid(pidFile);
+    if (pid) {
       await ctx.containers.locked(id, async () => {
         const cur = ctx.containers.load(id);
         if (cur && cur.status === 'created') {
           cur.status = 'running';
-          cur.pid = st.pid;
+          cur.pid = pid;
           cur.startedAt = new Date().toISOString();
           ctx.containers.save(cur);
         }
       });
-      trace('runc reports running');
+      trace('runc wrote the pid file');
       break;
     }
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 5));
   }
   const { code, signal } = await exited;
   await logs;

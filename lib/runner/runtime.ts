@@ -25,8 +25,8 @@ async function runcCapture(rt: RuntimeRef, args: string[]): Promise<{ exitCode: 
  * Starts `runc run` in the foreground for `id` with the bundle at `bundle`. Its stdout/stderr are the container's
  * (terminal false: runc passes its own stdio to the process). The caller waits for its exit: that is the container's.
  */
-export function spawnRun(rt: RuntimeRef, id: string, bundle: string, logFile: string): ChildProcess {
-  return spawn(rt.binary, ['--root', rt.root, '--log', logFile, '--log-format', 'json', 'run', '--bundle', bundle, id], {
+export function spawnRun(rt: RuntimeRef, id: string, bundle: string, logFile: string, pidFile: string): ChildProcess {
+  return spawn(rt.binary, ['--root', rt.root, '--log', logFile, '--log-format', 'json', 'run', '--pid-file', pidFile, '--bundle', bundle, id], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
