@@ -235,9 +235,16 @@ const COMMANDS: Record<string, (ctx: Ctx, argv: string[], out: Out) => Promise<n
   explain: async (ctx, argv, out) => (await import('./explain.ts')).explainCommand(ctx, argv, out),
 };
 
+/** Commands that create namespaces, mounts, cgroups or runc state. */
+const NEEDS_ROOT = new Set(['run', 'start', 'stop', 'rm', 'exec', 'load', 'image', 'rmi']);
+
 export async function containerCommand(cmd: string, argv: string[], out: Out): Promise<number> {
   const fn = COMMANDS[cmd];
   if (!fn) throw new UsageError(`unknown command ${JSON.stringify(cmd)}: see tscni --help`);
+  const wantsHelp = argv.includes('--help') || argv.includes('-h') || (cmd === 'image' && argv.length === 0);
+  if (NEEDS_ROOT.has(cmd) && !wantsHelp && process.getuid?.() !== 0) {
+    throw new RunnerError(`tscni ${cmd} needs root: it creates network namespaces, mounts and cgroups (try sudo)`);
+  }
   return fn(makeCtx(), argv, out);
 }
 
