@@ -38,15 +38,31 @@ function optBool(raw: Record<string, unknown>, key: string, where: string): bool
   return v;
 }
 
-/** Parses the bytes of a configuration list. */
-export function confListFromBytes(bytes: Buffer, where: string): ConfList {
+/**
+ * Parses the bytes of a configuration list. With `confDir`, plugins from `<confDir>/<name>/*.conf` are appended
+ * (lexical order) unless the list sets `loadOnlyInlinedPlugins` (spec 1.1, libcni >= 1.3).
+ */
+export function confListFromBytes(bytes: Buffer, where: string, confDir?: string): ConfList {
   const raw = parseJson(bytes, where);
   const name = validateNetworkName(raw.name);
   const cniVersion = selectVersion(raw);
-  if (!Array.isArray(raw.plugins) || raw.plugins.length === 0) {
+  const onlyInlined = optBool(raw, 'loadOnlyInlinedPlugins', where);
+  if (onlyInlined && raw.plugins === undefined) {
+    throw new CniError(Code.InvalidConfig, `invalid loadOnlyInlinedPlugins in ${where}: true needs an inline plugins list`);
+  }
+  if (raw.plugins !== undefined && !Array.isArray(raw.plugins)) throw new CniError(Code.InvalidConfig, `invalid plugins in ${where}: must be a list`);
+  const listed: unknown[] = [...((raw.plugins as unknown[] | undefined) ?? [])];
+  let effective = bytes;
+  if (confDir && !onlyInlined) {
+    const extra = filesWith(join(confDir, name), ['.conf']).map((f) => parseJson(readFileSync(f), f));
+    listed.push(...extra);
+    // The cached copy must stand alone (a DEL may come after the directory changed): inline what was appended.
+    if (extra.length) effective = Buffer.from(JSON.stringify({ ...raw, plugins: listed, loadOnlyInlinedPlugins: true }));
+  }
+  if (listed.length === 0) {
     throw new CniError(Code.InvalidConfig, `invalid plugins in ${where}: no plugins in list`);
   }
-  const plugins = raw.plugins.map((p, i) => {
+  const plugins = listed.map((p, i) => {
     if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new CniError(Code.InvalidConfig, `invalid plugins[${i}] in ${where}: must be an object`);
     const type = (p as Record<string, unknown>).type;
     if (typeof type !== 'string' || type === '') throw new CniError(Code.InvalidConfig, `invalid plugins[${i}].type ${JSON.stringify(type)} in ${where}: missing plugin type`);
@@ -58,13 +74,13 @@ export function confListFromBytes(bytes: Buffer, where: string): ConfList {
     disableCheck: optBool(raw, 'disableCheck', where),
     disableGC: optBool(raw, 'disableGC', where),
     plugins,
-    bytes,
+    bytes: effective,
     file: where,
   };
 }
 
 /** Wraps a single-plugin config (.conf/.json) as a list, as libcni's ConfListFromConf does. */
-export function confListFromConf(bytes: Buffer, where: string): ConfList {
+export function confListFromConf(bytes: Buffer, where: string, _confDir?: string): ConfList {
   const raw = parseJson(bytes, where);
   if (typeof raw.type !== 'string' || raw.type === '') throw new CniError(Code.InvalidConfig, `invalid type ${JSON.stringify(raw.type)} in ${where}: missing plugin type`);
   const list: Record<string, unknown> = { cniVersion: raw.cniVersion, name: raw.name, plugins: [raw] };
@@ -90,7 +106,7 @@ export function loadAllConfLists(dir: string): { lists: ConfList[]; errors: stri
   for (const [exts, parse] of [[['.conflist'], confListFromBytes], [['.conf', '.json'], confListFromConf]] as const) {
     for (const f of filesWith(dir, [...exts])) {
       try {
-        lists.push(parse(readFileSync(f), f));
+        lists.push(parse(readFileSync(f), f, dir));
       } catch (err) {
         errors.push(`${f}: ${(err as Error).message}`);
       }
@@ -102,7 +118,7 @@ export function loadAllConfLists(dir: string): { lists: ConfList[]; errors: stri
 /** libcni's LoadConfList: the first list (lexical order, .conflist before .conf/.json) whose name matches. */
 export function loadConfList(dir: string, name: string): ConfList {
   for (const f of filesWith(dir, ['.conflist'])) {
-    const list = confListFromBytes(readFileSync(f), f);
+    const list = confListFromBytes(readFileSync(f), f, dir);
     if (list.name === name) return list;
   }
   for (const f of filesWith(dir, ['.conf', '.json'])) {

@@ -200,3 +200,26 @@ test.serial('add --dry-run: tscni plugins print their plans, third-party ones ar
   t.deepEqual(ipJson(ctr, ['link', 'show', 'type', 'veth']), []);
   t.false(existsSync(join(r.cache, 'results')));
 });
+
+test.serial('plugins from <NETCONFPATH>/<name>/*.conf are appended unless loadOnlyInlinedPlugins', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'cx');
+  const bin = fakePlugin(r, 'aa');
+  fakePlugin(r, 'bbb');
+  writeConf(r, '10-ext.conflist', { cniVersion: '1.1.0', name: 'ext', plugins: [{ type: 'aa' }] });
+  mkdirSync(join(r.netconf, 'ext'));
+  writeConf(r, 'ext/20-b.conf', { type: 'bbb', x: 1 });
+  writeConf(r, 'ext/10-a.conf', { type: 'aa', y: 2 });
+  writeConf(r, 'ext/30-skip.json', { type: 'bbb' });
+  const add = await r.tscni(['add', 'ext', r.host.path], { CNI_PATH: bin });
+  t.is(add.code, 0, add.stderr);
+  t.deepEqual(calls(r).map((c) => [c.type, c.conf.y ?? c.conf.x ?? 0]), [['aa', 0], ['aa', 2], ['bbb', 1]]);
+  writeConf(r, '10-ext.conflist', { cniVersion: '1.1.0', name: 'ext', loadOnlyInlinedPlugins: true, plugins: [{ type: 'aa' }] });
+  const add2 = await r.tscni(['add', '--id', 'other', 'ext', r.host.path], { CNI_PATH: bin });
+  t.is(add2.code, 0, add2.stderr);
+  t.is(calls(r).length, 4);
+  writeConf(r, '10-ext.conflist', { cniVersion: '1.1.0', name: 'ext', loadOnlyInlinedPlugins: true });
+  const bad = await r.tscni(['add', 'ext', r.host.path], { CNI_PATH: bin });
+  t.is(bad.code, 1);
+  t.is(bad.stderr, `tscni: invalid loadOnlyInlinedPlugins in ${join(r.netconf, '10-ext.conflist')}: true needs an inline plugins list\n`);
+});
