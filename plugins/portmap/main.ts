@@ -11,26 +11,29 @@ import { belongsTo, ownerTag } from './owner.ts';
 import { entriesOf, probes, publish, removal, skeleton, type Entry, type Listed } from './rules.ts';
 import { statusProblem, checkEntries } from './verify.ts';
 
-interface AddPlan {
+/** The validated ADD request (pure): config, container addresses, per-family entries, owner tag. */
+interface Prepared {
   cfg: PortmapConfig;
   addrs: ContainerAddr[];
   entries: Entry[];
   owner: string;
-  batch: NftCommand[];
 }
 
 const ownerOf = (ctx: CallContext) => ownerTag(ctx.conf.name, ctx.env.containerId, ctx.env.ifname);
 
-async function planAdd(ctx: CallContext): Promise<AddPlan | undefined> {
+function prepare(ctx: CallContext): Prepared | undefined {
   const cfg = parseConfig(ctx.conf);
   if (!ctx.prevResult) throw new CniError(Code.InvalidConfig, 'portmap must be called as a chained plugin: prevResult is missing');
   if (cfg.mappings.length === 0) return undefined;
   const addrs = containerAddrs(ctx.prevResult, ctx.env.ifname);
   const entries = entriesOf(cfg, addrs);
-  if (entries.length === 0) return undefined;
-  const owner = ownerOf(ctx);
-  const known = entries.some((e) => !e.hostIP) ? await knownHostIPs() : [];
-  return { cfg, addrs, entries, owner, batch: [...skeleton(), ...probes(entries, known), ...publish(cfg, addrs, entries, owner)] };
+  return entries.length ? { cfg, addrs, entries, owner: ownerOf(ctx) } : undefined;
+}
+
+/** The one transaction of an ADD: skeleton, ledger probes (needing the known specific hostIPs), elements. */
+async function batchOf(p: Prepared): Promise<NftCommand[]> {
+  const known = p.entries.some((e) => !e.hostIP) ? await knownHostIPs() : [];
+  return [...skeleton(), ...probes(p.entries, known), ...publish(p.cfg, p.addrs, p.entries, p.owner)];
 }
 
 async function ownElements(owner: string): Promise<Listed[]> {
@@ -53,11 +56,11 @@ async function removeOwned(select: () => Promise<Listed[]>): Promise<void> {
 }
 
 async function add(ctx: CallContext): Promise<Result | undefined> {
-  const plan = await planAdd(ctx);
+  const plan = prepare(ctx);
   if (!plan) return ctx.prevResult;
-  await checkHostListeners(plan.entries);
+  const [batch] = await Promise.all([batchOf(plan), checkHostListeners(plan.entries)]);
   try {
-    await applyNft(plan.batch);
+    await applyNft(batch);
   } catch (err) {
     if (err instanceof CniError && /File exists/.test(err.message)) {
       const objs = await readTable();
@@ -83,7 +86,7 @@ async function del(ctx: CallContext): Promise<void> {
 }
 
 async function check(ctx: CallContext): Promise<void> {
-  const plan = await planAdd(ctx);
+  const plan = prepare(ctx);
   const objs = await readTable();
   if (!plan) return;
   const problem = statusProblem(objs) ?? checkEntries(plan.entries, objs ? listedElements(objs) : [], plan.owner);
@@ -108,13 +111,13 @@ async function gc(ctx: CallContext): Promise<void> {
 
 async function plan(ctx: CallContext): Promise<unknown> {
   if (ctx.env.command === 'DEL') return { nft: removal(await ownElements(ownerOf(ctx))) };
-  const p = await planAdd(ctx);
+  const p = prepare(ctx);
   if (!p) return { nft: [], note: 'no port mappings for this attachment: prevResult is returned unchanged' };
   const v4 = p.addrs.find((a) => a.family === 4);
   return {
     mappings: p.entries.map((e) => `${describe(e, e.family)} -> ${e.family === 6 ? `[${e.address}]` : e.address}:${e.containerPort}`),
     owner: p.owner,
-    nft: p.batch,
+    nft: await batchOf(p),
     routeLocalnetToward: p.cfg.snat && v4 ? v4.address : undefined,
     conntrack: conntrackArgv(p.entries).map((argv) => ['conntrack', ...argv]),
   };
