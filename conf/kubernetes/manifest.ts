@@ -18,7 +18,7 @@ export const INSTALL_COMMAND = [
   '--root', HOST,
   '--conflist', `${SRC}/conf/kubernetes/10-tscni.conflist`,
   '--pod-cidr-from-node', '$(NODE_NAME)',
-  // containerd 1.6/1.7 and CRI-O built on libcni 1.1 accept results up to CNI 1.0.0.
+  // Runtimes on libcni 1.1 (containerd 1.6, podman 4.3: verified) accept results up to CNI 1.0.0.
   '--cni-version', '1.0.0',
   // kubeadm nodes ship the reference plugins under the same names: back them up, uninstall restores them.
   '--replace',

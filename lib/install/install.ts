@@ -48,7 +48,7 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
     const cidrs = o.podCidrFromNode ? await readPodCidrsFromNode(o.podCidrFromNode, o.serviceAccountDir) : o.podCidrs;
     conflist = loadConflist(locateConflist(source, o.conflist), typesInstalled, cidrs, o.cniVersion);
     if (JSON.parse(conflist.text).cniVersion === '1.1.0') {
-      log('tscni install: note: the conflist says cniVersion 1.1.0; runtimes on libcni 1.1 (containerd 1.6/1.7, podman 4, CRI-O) reject 1.1.0 results: pass --cni-version 1.0.0 for them');
+      log('tscni install: note: the conflist says cniVersion 1.1.0; runtimes on libcni 1.1 (e.g. containerd 1.6, podman 4.3) reject 1.1.0 results: pass --cni-version 1.0.0 for them');
     }
   }
   const items = planPayload(o, src, conflist);

@@ -50,7 +50,7 @@ test.serial('install, run with the checkout and system node hidden, uninstall: b
   const r = await call(runInstall, m.args);
   t.is(r.code, 0, r.err);
   t.regex(r.out, /^tscni install: \d+ files under /);
-  const note = 'tscni install: note: the conflist says cniVersion 1.1.0; runtimes on libcni 1.1 (containerd 1.6/1.7, podman 4, CRI-O) reject 1.1.0 results: pass --cni-version 1.0.0 for them\n';
+  const note = 'tscni install: note: the conflist says cniVersion 1.1.0; runtimes on libcni 1.1 (e.g. containerd 1.6, podman 4.3) reject 1.1.0 results: pass --cni-version 1.0.0 for them\n';
   t.is(r.err, JSON.parse(readFileSync(join(ROOT, 'conf/10-tscni.conflist'), 'utf8')).cniVersion === '1.1.0' ? note : '');
 
   // The CNI bin dir holds one link per plugin into the prefix, and the foreign file as it was.
