@@ -1,6 +1,6 @@
 // Builds dist/bin: one bundled executable per plugin (plugins/<name>/main.ts) plus the runner, each run by the
 // pinned Node 24 from node_modules (an absolute shebang, so a runtime can exec it from any cwd with any PATH).
-// Start-up options (bench/README.md has the numbers): --no-natives, --no-minify, --out DIR (for A/B builds).
+// Start-up options (bench/README.md has the numbers): --no-natives, --no-minify, --no-code-cache, --out DIR (A/B builds).
 
 import { build } from 'esbuild';
 import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { nativeDefines, nativesPlugin, resolveNatives } from './natives.ts';
+import { bundleHash, CACHE_DIR, codeCacheExecutable } from './code-cache.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: opt } = parseArgs({
@@ -15,6 +16,7 @@ const { values: opt } = parseArgs({
     out: { type: 'string', default: join(root, 'dist/bin') },
     'no-natives': { type: 'boolean', default: false },
     'no-minify': { type: 'boolean', default: false },
+    'no-code-cache': { type: 'boolean', default: false },
   },
 });
 const nodeBin = realpathSync(join(root, 'node_modules/node/bin/node'));
@@ -34,14 +36,18 @@ mkdirSync(out, { recursive: true });
 writeFileSync(join(dist, 'package.json'), JSON.stringify({ type: 'commonjs' }) + '\n');
 
 const natives = opt['no-natives'] ? {} : resolveNatives(root);
+const codeCache = !opt['no-code-cache'];
+const cacheDir = join(dist, CACHE_DIR);
+if (codeCache) mkdirSync(cacheDir, { recursive: true });
 
 await Promise.all(
   Object.entries(entries).map(async ([name, entry]) => {
     // Build beside the target and rename over it, so a plugin being exec'd during a rebuild is never half-written.
     const outfile = join(out, name);
     const tmp = join(out, `.${name}.${process.pid}.tmp`);
-    await build({
+    const result = await build({
       entryPoints: [entry],
+      write: false,
       outfile: tmp,
       bundle: true,
       platform: 'node',
@@ -57,8 +63,14 @@ await Promise.all(
       legalComments: 'none',
       logLevel: 'warning',
     });
+    const code = result.outputFiles[0].text;
+    const bundle = code.slice(code.indexOf('\n') + 1);
+    writeFileSync(tmp, codeCache ? codeCacheExecutable(nodeBin, bundle) : code);
     chmodSync(tmp, 0o755);
     renameSync(tmp, outfile);
+    // Caches of earlier bundles are never read again (the name carries the bundle hash): drop them.
+    const keep = `${name}.${bundleHash(bundle)}.`;
+    if (existsSync(cacheDir)) for (const f of readdirSync(cacheDir)) if (f.startsWith(`${name}.`) && !f.startsWith(keep)) rmSync(join(cacheDir, f), { force: true });
   }),
 );
 for (const stale of readdirSync(out)) if (!(stale in entries) && !stale.startsWith('.')) rmSync(join(out, stale), { force: true });
