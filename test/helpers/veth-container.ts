@@ -95,7 +95,8 @@ export async function serve(t: ExecutionContext, ns: TestNetns, port: number, ta
     [`UDP4-RECVFROM:${port},fork,ip-pktinfo`, `SYSTEM:echo ${tag} $SOCAT_IP_DSTADDR`],
     [`UDP6-RECVFROM:${port},fork,ipv6only=1,ipv6-recvpktinfo`, `SYSTEM:echo ${tag} $SOCAT_IPV6_DSTADDR`],
   ];
-  const kids: ChildProcess[] = specs.map((argv) => spawn('ip', ['netns', 'exec', ns.name, 'socat', ...argv], { stdio: 'ignore', detached: true }));
+  // `timeout` bounds the servers' life even if a timed-out test never reaches its teardown.
+  const kids: ChildProcess[] = specs.map((argv) => spawn('ip', ['netns', 'exec', ns.name, 'timeout', '600', 'socat', ...argv], { stdio: 'ignore', detached: true }));
   t.teardown(() => {
     for (const k of kids) if (k.pid) try { process.kill(-k.pid, 'SIGKILL'); } catch { /* already gone */ }
   });
