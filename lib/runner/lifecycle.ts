@@ -2,7 +2,7 @@
 // each step on an undo stack; teardown is idempotent (runc, CNI DEL with the cached config, netns, mount).
 
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addNetworkList, cachedConfList, delNetworkList, type RuntimeConf } from './chain.ts';
 import type { ConfList } from './conflist.ts';
@@ -80,11 +80,14 @@ async function attachNetwork(ctx: Ctx, c: ContainerState, list: ConfList, undo: 
   return networkSettingsFrom(result, rt.netns);
 }
 
-/** Spawns the monitor (a detached tscni that runs `runc run` and records the exit). */
+/** Written when the bundle is complete: the monitor (started early) then runs the container. */
+export const GO_FILE = 'go';
+
+/** Spawns the monitor (a detached tscni that waits for GO_FILE, runs `runc run` and records the exit). */
 function spawnMonitor(ctx: Ctx, c: ContainerState): number {
   const dir = ctx.containers.dir(c.id);
   const fd = openSync(join(dir, 'monitor.log'), 'a');
-  const child = spawn(process.execPath, [selfExecutable(), '__monitor', c.id], { detached: true, stdio: ['ignore', fd, fd], env: process.env });
+  const child = spawn(process.execPath, [selfExecutable(), '__monitor', c.id, String(process.pid)], { detached: true, stdio: ['ignore', fd, fd], env: process.env });
   closeSync(fd);
   child.unref();
   return child.pid ?? 0;
@@ -94,12 +97,20 @@ function spawnMonitor(ctx: Ctx, c: ContainerState): number {
 export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: string[] | undefined): Promise<ContainerState> {
   const dir = ctx.containers.dir(c.id);
   const undo: (() => Promise<void>)[] = [];
+  rmSync(join(dir, GO_FILE), { force: true });
   await ctx.containers.locked(c.id, async () => {
     c.status = 'created';
     c.setupPid = process.pid;
-    c.monitorPid = undefined;
+    c.exitCode = undefined;
+    c.finishedAt = undefined;
+    c.error = undefined;
+    c.startedAt = undefined;
+    // Started now so its Node start-up overlaps the network setup; it waits for GO_FILE.
+    c.monitorPid = spawnMonitor(ctx, c);
     ctx.containers.save(c);
   });
+  trace('monitor spawned');
+  const monitorPid = c.monitorPid;
   try {
     const list = findNetwork(ctx.paths, c.network);
     checkpoint();
@@ -118,16 +129,9 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
     writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: netnsPath(ctx.paths.netnsDir, c.netnsName) }));
     const rt = ctx.runtime(c.runtime);
     undo.push(() => runtime.remove(rt, c.id));
-    await ctx.containers.locked(c.id, async () => {
-      c.status = 'created';
-      c.exitCode = undefined;
-      c.finishedAt = undefined;
-      c.error = undefined;
-      c.startedAt = undefined;
-      c.monitorPid = spawnMonitor(ctx, c);
-      ctx.containers.save(c);
-    });
-    trace('monitor spawned');
+    checkpoint();
+    await ctx.containers.locked(c.id, async () => ctx.containers.save(c));
+    writeFileSync(join(dir, GO_FILE), '');
     // The monitor marks the container running (or exited, with the runtime's error) once runc answers.
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -145,6 +149,14 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
       await sleep(15);
     }
   } catch (err) {
+    // A monitor still waiting for GO_FILE is not needed any more (one already running records the exit).
+    if (monitorPid && !existsSync(join(dir, GO_FILE))) {
+      try {
+        process.kill(monitorPid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     for (const u of undo.reverse()) {
       try {
         await u();

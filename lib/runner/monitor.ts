@@ -1,12 +1,12 @@
 // The per-container monitor (`tscni __monitor <id>`, detached): runs `runc run` in the foreground, writes the
 // container's output as JSON lines with timestamps, records running/exit status, and releases the network on exit.
 
-import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { makeCtx } from './context.ts';
-import { destroyContainer, releaseContainer } from './lifecycle.ts';
+import { destroyContainer, GO_FILE, releaseContainer } from './lifecycle.ts';
 import * as runtime from './runtime.ts';
 import { trace } from './trace.ts';
 
@@ -57,12 +57,35 @@ export async function monitorMain(args: string[]): Promise<number> {
   }
 }
 
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The monitor is spawned while the network is still being set up (its start-up hides behind the CNI ADD):
+ * it waits for the `go` file the setup writes once the bundle is complete, and gives up if the setup died.
+ */
+async function waitForGo(dir: string, setupPid: number | undefined): Promise<boolean> {
+  for (;;) {
+    if (existsSync(join(dir, GO_FILE))) return true;
+    if (!existsSync(dir) || !alive(setupPid)) return false;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 async function monitor(args: string[]): Promise<number> {
   const id = args[0] ?? '';
   const ctx = makeCtx();
+  const dir = ctx.containers.dir(id);
+  if (!(await waitForGo(dir, Number(args[1]) || undefined))) return 0;
   const c = ctx.containers.load(id);
   if (!c) return 1;
-  const dir = ctx.containers.dir(id);
   const rt = ctx.runtime(c.runtime);
   const runtimeLog = join(dir, 'runtime.log');
   const logFile = join(dir, 'container.log');
