@@ -34,6 +34,9 @@ function missingDirs(root: string, dir: string, known: Set<string>): string[] {
   return chain;
 }
 
+/** Where the build's code-cache loader looks, relative to the prefix: `<bundle dir>/../.jscache`. */
+const CACHE_DIR = '.jscache';
+
 /** Backups of replaced files live under PREFIX/backup with the same absolute path. */
 const backupPath = (prefix: string, p: string) => join(prefix, 'backup', p);
 
@@ -79,6 +82,13 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   };
   try {
     mkdirs(o.prefix);
+    const cache = join(o.prefix, CACHE_DIR);
+    if (o.codeCache && !existsSync(under(o.root, cache))) {
+      mkdirSync(under(o.root, cache));
+      chmodSync(under(o.root, cache), 0o755);
+      undo.push(() => rmSync(under(o.root, cache), { recursive: true, force: true }));
+      manifest.entries.push({ kind: 'dir', path: cache, generated: true });
+    }
     for (const item of items) {
       mkdirs(dirname(item.path));
       const dest = under(o.root, item.path);

@@ -6,7 +6,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type Entry =
-  | { kind: 'dir'; path: string }
+  /** generated: the installed plugins write into it (V8 code caches); uninstall empties it first. */
+  | { kind: 'dir'; path: string; generated?: true }
   | { kind: 'file'; path: string; sha256: string; backup?: string }
   | { kind: 'symlink'; path: string; target: string; backup?: string };
 

@@ -2,6 +2,7 @@
 // (and names) anything changed since, unless --force.
 
 import { lstatSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { movePath } from './move.ts';
 import { manifestPath, readManifest, sha256, under, writeManifest, type Entry } from './manifest.ts';
 import { parseUninstallArgs, UNINSTALL_USAGE, processIo, UsageError, type Io, type UninstallOptions } from './options.ts';
@@ -47,6 +48,9 @@ export function uninstall(o: UninstallOptions, log: (s: string) => void): string
   for (const e of entries.filter((x) => x.kind === 'dir')) {
     const p = under(o.root, e.path);
     if (!kindOf(p)) continue;
+    if (e.kind === 'dir' && e.generated) {
+      for (const f of readdirSync(p)) if (kindOf(join(p, f)) === 'file') rmSync(join(p, f));
+    }
     if (readdirSync(p).length) {
       log(`tscni uninstall: keeping directory ${e.path}: it holds files tscni did not install`);
       kept.push(e);

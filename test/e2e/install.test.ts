@@ -2,7 +2,7 @@
 // system Node hidden, foreign files never touched, replaced files restored, changed files kept.
 
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInstall } from '../../lib/install/install.ts';
@@ -79,6 +79,11 @@ test.serial('install, run with the checkout and system node hidden, uninstall: b
     const v = runHidden([join(m.bin, p)], { netns: host.name, env: { CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"1.0.0"}' });
     t.is(v.status, 0, `${p}: ${v.stderr}`);
     t.deepEqual(JSON.parse(v.stdout), { cniVersion: '1.0.0', supportedVersions: VERSIONS }, p);
+  }
+  // Builds with the code-cache loader keep V8 caches per verb in PREFIX/.jscache, which the install provides.
+  if (readFileSync(join(DIST_BIN, 'loopback'), 'utf8').includes('".jscache"')) {
+    const cached = readdirSync(join(m.prefix, '.jscache'));
+    for (const p of FOUR) t.true(cached.some((f) => f.startsWith(`${p}.`) && f.endsWith('.VERSION')), `${p}: ${cached.join(' ')}`);
   }
   ctr.run(['ip', 'link', 'set', 'lo', 'down']);
   const env = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'inst1', CNI_NETNS: ctr.path, CNI_IFNAME: 'lo', CNI_PATH: m.bin };
