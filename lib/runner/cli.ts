@@ -25,6 +25,9 @@ Images:
 Networks:
   network ls|inspect|create|rm
 
+Installation (for other runtimes: containerd, podman, kubelet):
+  install|uninstall [options]              put the plugins and a network config in place (see tscni install --help)
+
 Every command takes --help. Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 125 run failed.
 Environment: NETCONFPATH, CNI_PATH, TSCNI_STATE_DIR, TSCNI_CACHE_DIR, TSCNI_RUNTIME (see README).`;
 
@@ -45,6 +48,10 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'status':
     case 'gc':
       return (await import('./cnitool.ts')).cnitoolCommand(cmd, rest, out);
+    case 'install':
+      return (await import('../install/install.ts')).runInstall(rest);
+    case 'uninstall':
+      return (await import('../install/uninstall.ts')).runUninstall(rest);
     case '__monitor':
       return (await import('./monitor.ts')).monitorMain(rest);
     default:
