@@ -14,7 +14,7 @@ export async function createNetns(name: string): Promise<void> {
   const { execa } = await import('execa');
   const r = await execa(IP, ['netns', 'add', name], { reject: false });
   if (r.exitCode !== 0) throw new RunnerError(`creating netns ${name}: ${String(r.stderr).trim()}`);
-  // A fresh netns has lo down: the runner brings it up itself (one exec), so chains need no loopback plugin.
+  // A fresh netns has lo down: the runner brings it up itself (one exec), so chains without loopback work too.
   await execa(IP, ['-n', name, 'link', 'set', 'lo', 'up'], { reject: false });
 }
 
