@@ -84,6 +84,7 @@ test.serial('ctr run --cni: the container gets its address from tscni, serves HT
   t.is(page.status, 0, page.err);
   t.is(page.body, PAGE);
   t.is(ipJson(host, ['link', 'show', 'master', 'tscni0']).length, 1, 'one veth on the bridge');
+  t.is(c.ok(['ls', '-A', '/var/lib/cni/results']), `tscni-${NS}-web1-eth0`, 'libcni cached the result');
 
   c.ctr(NS, ['task', 'kill', '--signal', 'SIGKILL', 'web1']);
   t.is(await exited, 137, 'ctr run reports the SIGKILL');
@@ -129,6 +130,8 @@ async function podScenario(t: ExecutionContext, ports: { containerPort: number; 
   t.is(podIp, '10.42.0.2');
   t.deepEqual(leases(c).a, [podIp]);
   t.deepEqual(leases(c).c, [podId], 'the lease is owned by the sandbox id CRI passed as CNI_CONTAINERID');
+  // CRI attaches its own loopback network (go-cni's WithLoNetwork, tscni's loopback plugin) besides the conflist.
+  t.is(c.ok(['ls', '-A', '/var/lib/cni/results']), `cni-loopback-${podId}-lo\ntscni-${podId}-eth0`, 'libcni cached both results');
 
   const created = await cri.call(CRI + 'CreateContainer', {
     1: podId,
