@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installCleanup, PREFIX } from './namespaces.ts';
-import { parallel, peakRss, sequential, tscniEnv } from './phases.ts';
+import { parallel, peakRss, sequential, tscniEnv, warmUp } from './phases.ts';
 import { parTable, rssTable, seqTable, targetTable, type Target } from './report.ts';
 import { runnerSection } from '../runner/runner.ts';
 
@@ -57,6 +57,8 @@ const started = new Date();
 const sections: string[] = [];
 const targets: Target[] = [];
 
+log('bench: warm-up (one untimed pod per side)');
+for (const e of await warmUp(dirs)) log(`  warm-up failed: ${e}`);
 for (const n of ns) {
   log(`bench: chain, N=${n}, one pod at a time, sides alternating (${PREFIX}*)`);
   sections.push(seqTable(n, await sequential(dirs, n), targets));

@@ -96,6 +96,23 @@ export async function parallel(dirs: SideDirs, count: number, jobs: number, orde
   return out;
 }
 
+/** One untimed ADD+DEL per side: pages both sides' binaries in and fills tscni's per-verb code cache (dist/.jscache). */
+export async function warmUp(dirs: SideDirs): Promise<string[]> {
+  const errors: string[] = [];
+  for (const name of ['ref', 'tscni']) {
+    const side = makeSide(name, name === 'ref' ? dirs.ref : dirs.tscni, 'warm');
+    const pod = newPod('warm', name, 0);
+    await guarded(pod, async () => {
+      await addPod(side, pod);
+      await delPod(side, pod);
+    });
+    if (pod.error) errors.push(pod.error);
+    delNetns(pod.netns);
+    delNetns(side.host);
+  }
+  return errors;
+}
+
 export interface RssSide { side: string; kib: Record<string, number>; errors: string[] }
 
 /** Peak RSS (KiB, wait4 rusage via /usr/bin/time -f %M) of each plugin process over a few ADD/DEL chains. */
