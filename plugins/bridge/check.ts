@@ -12,6 +12,7 @@ import { ownerTag } from './owner.ts';
 import { listOwned } from './nft-state.ts';
 import { ownerOf } from './add.ts';
 import { kernelRoute, splitCidr } from './addresses.ts';
+import { listPorts } from '../../lib/kernel/bridge-port.ts';
 
 const fail = (msg: string) => new CniError(Code.Internal, msg);
 
@@ -41,6 +42,7 @@ export async function check(ctx: CallContext): Promise<void> {
     const peer = cif.linkIndex !== undefined ? await host.linkByIndex(cif.linkIndex) : undefined;
     if (!peer || peer.kind !== 'veth') throw fail(`the host end of ${ctx.env.ifname} is missing`);
     if (peer.master !== br.index) throw fail(`host veth ${peer.name} is not enslaved to bridge ${cfg.bridge}`);
+    await checkPort(host, peer.index, peer.name, cfg);
     const hostIface = ifaces.find((i, n) => n !== brIdx && n !== cIdx && !i.sandbox);
     if (hostIface && hostIface.name !== peer.name) throw fail(`host veth is ${peer.name}, prevResult says ${hostIface.name}`);
     await checkL3(ctr, cif.index, prev, cIdx, ctx.env.ifname);
@@ -49,6 +51,14 @@ export async function check(ctx: CallContext): Promise<void> {
     ctr.close();
   }
   await checkNft(cfg, prev, cIdx, ownerTag(ownerOf(ctx)));
+}
+
+async function checkPort(host: Rtnl, index: number, name: string, cfg: BridgeConfig): Promise<void> {
+  const port = (await listPorts(host)).find((p) => p.index === index);
+  if (!port) throw fail(`host veth ${name} is not a bridge port`);
+  if (!!port.hairpin !== cfg.hairpinMode) throw fail(`host veth ${name} hairpin mode is ${!!port.hairpin}, config says ${cfg.hairpinMode}`);
+  if (!!port.isolated !== cfg.portIsolation) throw fail(`host veth ${name} isolated flag is ${!!port.isolated}, config says ${cfg.portIsolation}`);
+  if (cfg.vlan && !port.vlans.some((v) => v.vid === cfg.vlan && v.pvid && v.untagged)) throw fail(`host veth ${name} lacks vlan ${cfg.vlan} as PVID untagged`);
 }
 
 async function checkL3(ctr: Rtnl, index: number, prev: Result, cIdx: number, ifname: string): Promise<void> {

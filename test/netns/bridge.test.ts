@@ -194,6 +194,13 @@ test.serial('MAC priority runtimeConfig > args.cni > CNI_ARGS, hairpin, isolatio
   t.is(port.mtu, 1400);
   t.is(linkOf(ctr, 'eth0').mtu, 1400);
   t.is(linkOf(fx.host, 'tbr2').mtu, 1400);
+  const chk = (await fx.call('CHECK', ctr, 'eth0', { ...conf, prevResult: add.json }));
+  t.is(chk.code, 0, `CHECK reads hairpin and isolated back: ${chk.stdout}`);
+  fx.host.run(['ip', 'link', 'set', add.json.interfaces[1].name, 'type', 'bridge_slave', 'hairpin', 'off']);
+  t.deepEqual((await fx.call('CHECK', ctr, 'eth0', { ...conf, prevResult: add.json })).json, {
+    cniVersion: '1.0.0', code: 999, msg: `host veth ${add.json.interfaces[1].name} hairpin mode is false, config says true`,
+  });
+  fx.host.run(['ip', 'link', 'set', add.json.interfaces[1].name, 'type', 'bridge_slave', 'hairpin', 'on']);
   const mac = add.json.interfaces[2].mac;
   t.deepEqual(nftElements(fx.host).map((e) => [e.family, e.set, e.val]), [
     ['bridge', 'spoofchk_ports', add.json.interfaces[1].name],
