@@ -32,7 +32,7 @@ const withoutEmptyDns = (r: any) => {
 test.serial('same ADD result and the same published port working, at every version both support', async (t) => {
   if (!requireRoot(t)) return;
   t.true(existsSync(REF), 'the reference plugins are installed by .ci/setup (containernetworking-plugins)');
-  for (const v of ['0.3.0', '0.3.1', '0.4.0', '1.0.0']) {
+  for (const v of ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0']) {
     const results: unknown[] = [];
     for (const bin of ['portmap', REF]) {
       const fx = makeBridgeHost(t);
