@@ -13,6 +13,7 @@ import { basename, join } from 'node:path';
 import { HOST, HOST_DIRS, INSTALL_COMMAND, manifest, SRC, toYaml } from '../../conf/kubernetes/manifest.ts';
 import { snapshotTree } from '../helpers/fs-tree.ts';
 import { runHidden } from '../helpers/hidden-checkout.ts';
+import { makeNode } from '../helpers/k8s-node.ts';
 import { ipJson, makeNetns, requireRoot } from '../helpers/netns.ts';
 import { callPlugin, DIST_BIN, ROOT } from '../helpers/plugin.ts';
 
@@ -67,18 +68,6 @@ function runInitContainer(argv: string[], node: string, view: string, env: Recor
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
   });
-}
-
-/** A kubeadm-like node: the reference plugins already in /opt/cni/bin, an empty /etc/cni/net.d. */
-function makeNode(d: string) {
-  const node = join(d, 'node');
-  const view = join(d, 'container-host');
-  for (const p of Object.values(HOST_DIRS)) {
-    mkdirSync(join(node, p), { recursive: true }); // hostPath type DirectoryOrCreate
-    mkdirSync(join(view, p), { recursive: true }); // the mount points inside the container
-  }
-  for (const p of ['bridge', 'host-local', 'loopback', 'portmap', 'flannel']) writeFileSync(join(node, 'opt/cni/bin', p), `#!/bin/sh\necho reference ${p}\n`, { mode: 0o755 });
-  return { node, view };
 }
 
 test('conf/kubernetes/tscni.yaml is exactly the manifest (regenerate with node conf/kubernetes/manifest.ts)', (t) => {
