@@ -47,6 +47,8 @@ export interface ContainerState {
   status: Status;
   pid?: number;
   monitorPid?: number;
+  /** True once runc, the network, the netns and the mount were all given back (cleared by start). */
+  released?: boolean;
   /** The tscni process setting the container up (run/start) until its monitor takes over. */
   setupPid?: number;
   startedAt?: string;

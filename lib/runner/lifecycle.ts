@@ -100,6 +100,7 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
   rmSync(join(dir, GO_FILE), { force: true });
   await ctx.containers.locked(c.id, async () => {
     c.status = 'created';
+    c.released = false;
     c.setupPid = process.pid;
     c.exitCode = undefined;
     c.finishedAt = undefined;
@@ -173,6 +174,7 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
  * ADDed with, so a since-removed network still cleans up), the netns and the overlay mount. Safe to repeat.
  */
 export async function releaseContainer(ctx: Ctx, c: ContainerState): Promise<string[]> {
+  if (c.released) return [];
   const problems: string[] = [];
   const rt = ctx.runtime(c.runtime);
   await runtime.remove(rt, c.id).catch((e) => problems.push(`runtime: ${(e as Error).message}`));
@@ -195,6 +197,8 @@ export async function releaseContainer(ctx: Ctx, c: ContainerState): Promise<str
   trace('netns deleted');
   if (!c.rootfsDir) await unmountOverlay(rootfsPaths(ctx.containers.dir(c.id))).catch((e) => problems.push(`rootfs: ${(e as Error).message}`));
   trace('rootfs unmounted');
+  // Callers that save the state afterwards make later releases (stop, rm) free.
+  if (problems.length === 0) c.released = true;
   return problems;
 }
 
@@ -274,8 +278,13 @@ export async function stopContainer(ctx: Ctx, c: ContainerState, timeoutSec: num
     }
     trace('container exited');
   }
-  const cur = ctx.containers.load(c.id) ?? c;
-  // The monitor releases the network itself; do it again in case it died first (idempotent).
-  await ctx.containers.locked(c.id, () => releaseContainer(ctx, cur));
-  return ctx.containers.load(c.id) ?? cur;
+  // The monitor releases everything itself before recording the exit; release here only what it could not.
+  return ctx.containers.locked(c.id, async () => {
+    const cur = ctx.containers.load(c.id) ?? c;
+    if (cur.released) return cur;
+    const problems = await releaseContainer(ctx, cur);
+    if (cur.status === 'exited') ctx.containers.save(cur);
+    if (problems.length) throw new RunnerError(`stopped ${cur.name}, but releasing it failed: ${problems.join('; ')}`);
+    return cur;
+  });
 }
