@@ -169,6 +169,20 @@ test.serial('port ledger: a held port is refused in Docker\'s words and nothing 
   t.is(tcp(fx.outside, HOST4, 8080), answer('c1', c1.v4), 'the holder keeps working');
 });
 
+test.serial('port ledger: 8 concurrent ADDs of the same port, exactly one wins and the others name it', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  const ids = Array.from({ length: 8 }, (_, i) => `racer-${i}`);
+  const results = await Promise.all(ids.map((id) => call(fx, 'ADD', c1, conf(c1, [{ hostPort: 8080, containerPort: 80, hostIP: HOST4 }]), id)));
+  const winners = ids.filter((_, i) => results[i].code === 0);
+  t.is(winners.length, 1, results.map((r) => r.stdout).join(''));
+  for (const r of results.filter((x) => x.code !== 0)) {
+    t.deepEqual(r.json, { cniVersion: '1.1.0', code: 100, msg: `port is already allocated: tcp 192.168.77.1:8080 held by container ${winners[0]}` });
+  }
+  t.deepEqual([...new Set([...tableText(fx.host).matchAll(/comment "([^"]+)"/g)].map((m) => m[1]))], [`pmnet ${winners[0]} eth0`]);
+});
+
 test.serial('port ledger: a port a host process listens on is refused', async (t) => {
   if (!requireRoot(t)) return;
   const fx = makeBridgeHost(t);
