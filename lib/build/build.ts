@@ -17,9 +17,11 @@ const { values: opt } = parseArgs({
     'no-natives': { type: 'boolean', default: false },
     'no-minify': { type: 'boolean', default: false },
     'no-code-cache': { type: 'boolean', default: false },
+    'node-flag': { type: 'string' },
   },
 });
-const nodeBin = realpathSync(join(root, 'node_modules/node/bin/node'));
+// The shebang runs the pinned node; Linux passes at most one argument after it, so at most one node flag.
+const nodeBin = realpathSync(join(root, 'node_modules/node/bin/node')) + (opt['node-flag'] ? ` ${opt['node-flag']}` : '');
 const out = resolve(opt.out!);
 const dist = dirname(out);
 
