@@ -53,7 +53,7 @@ function envFor(command: string, rt: RuntimeConf | undefined, opts: ChainOptions
   return env;
 }
 
-async function invoke(plugin: PluginConf, list: ConfList, command: string, conf: Record<string, unknown>, rt: RuntimeConf | undefined, opts: ChainOptions): Promise<string> {
+async function invoke(plugin: PluginConf, command: string, conf: Record<string, unknown>, rt: RuntimeConf | undefined, opts: ChainOptions): Promise<string> {
   const path = findPlugin(plugin.type, opts.cniPath);
   const env = envFor(command, rt, opts);
   if (opts.dryRun) {
@@ -90,7 +90,7 @@ export async function addNetworkList(list: ConfList, rt: RuntimeConf, opts: Chai
     const conf = buildPluginConfig(plugin, list.name, list.cniVersion, { prevResult: prev, capArgs: rt.capabilityArgs });
     let out: string;
     try {
-      out = await invoke(plugin, list, 'ADD', conf, rt, opts);
+      out = await invoke(plugin, 'ADD', conf, rt, opts);
     } catch (err) {
       throw wrap(err, plugin, list, 'add');
     }
@@ -159,7 +159,7 @@ export async function delNetworkList(list: ConfList, rt: RuntimeConf, opts: Chai
     const plugin = list.plugins[i];
     const conf = buildPluginConfig(plugin, list.name, list.cniVersion, { prevResult: prev, capArgs: rt.capabilityArgs });
     try {
-      await invoke(plugin, list, 'DEL', conf, rt, opts);
+      await invoke(plugin, 'DEL', conf, rt, opts);
     } catch (err) {
       throw wrap(err, plugin, list, 'delete');
     }
@@ -177,7 +177,7 @@ export async function checkNetworkList(list: ConfList, rt: RuntimeConf, opts: Ch
   for (const plugin of list.plugins) {
     const conf = buildPluginConfig(plugin, list.name, list.cniVersion, { prevResult: prev, capArgs: rt.capabilityArgs });
     try {
-      await invoke(plugin, list, 'CHECK', conf, rt, opts);
+      await invoke(plugin, 'CHECK', conf, rt, opts);
     } catch (err) {
       throw wrap(err, plugin, list, 'check');
     }
@@ -190,7 +190,7 @@ export async function statusNetworkList(list: ConfList, opts: ChainOptions): Pro
   for (const plugin of list.plugins) {
     const conf = buildPluginConfig(plugin, list.name, list.cniVersion);
     try {
-      await invoke(plugin, list, 'STATUS', conf, undefined, opts);
+      await invoke(plugin, 'STATUS', conf, undefined, opts);
     } catch (err) {
       throw wrap(err, plugin, list, 'status');
     }
@@ -223,7 +223,7 @@ export async function gcNetworkList(list: ConfList, valid: GcAttachment[], opts:
     for (const plugin of list.plugins) {
       const conf = buildPluginConfig(plugin, list.name, list.cniVersion, { extra: { 'cni.dev/valid-attachments': valid, 'cni.dev/attachments': valid } });
       try {
-        await invoke(plugin, list, 'GC', conf, undefined, opts);
+        await invoke(plugin, 'GC', conf, undefined, opts);
       } catch (err) {
         errors.push(`failed to GC plugin ${plugin.type}: ${toCniError(err).message}`);
       }

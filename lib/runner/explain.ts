@@ -5,7 +5,7 @@ import { listNft } from '../nft/apply.ts';
 import { parseArgs } from './argv.ts';
 import type { Ctx } from './context.ts';
 import { Exit, UsageError, notFound, conflict } from './errors.ts';
-import { refreshState } from './lifecycle.ts';
+import { refreshState } from './stop.ts';
 
 interface MapElem {
   table: string;
