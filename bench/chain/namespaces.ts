@@ -41,17 +41,26 @@ export function cleanupAll(): void {
 }
 
 let installed = false;
+const hooks: (() => void)[] = [];
+
+/** Registers synchronous work to run at cleanup, before the namespaces go (e.g. removing containers). */
+export function onCleanup(fn: () => void): void {
+  hooks.push(fn);
+}
 
 /** Cleans up on normal exit, on an uncaught error and on SIGINT/SIGTERM/SIGHUP (then exits 130/143/129). */
 export function installCleanup(extra: () => void = () => {}): void {
   if (installed) return;
   installed = true;
   const all = () => {
-    try {
-      extra();
-    } finally {
-      cleanupAll();
+    for (const fn of [...hooks.splice(0), extra]) {
+      try {
+        fn();
+      } catch {
+        // keep cleaning
+      }
     }
+    cleanupAll();
   };
   process.on('exit', all);
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {

@@ -1,6 +1,6 @@
 // Runs child processes inside a chosen network namespace (setns around spawn) and times them from exec to exit.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { inNetns } from '../../lib/kernel/netns.ts';
 
 export interface Ran {
@@ -20,6 +20,12 @@ export interface RunOptions {
 }
 
 const BASE_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+const live = new Set<ChildProcess>();
+
+/** Interrupts every child still running (SIGINT, as a terminal's Ctrl-C would), for the cleanup on a signal. */
+export function interruptChildren(): void {
+  for (const c of live) c.kill('SIGINT');
+}
 
 /** Spawns argv (no shell) and resolves with its exit code, output and wall time; never rejects on a non-zero exit. */
 export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Ran> {
@@ -27,6 +33,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Ran
     const start = () => spawn(argv[0], argv.slice(1), { env: opts.env ?? BASE_ENV, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
     const t0 = process.hrtime.bigint();
     const child = opts.netns ? inNetns(opts.netns, start) : start();
+    live.add(child);
     let stdout = '';
     let stderr = '';
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
@@ -37,6 +44,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Ran
       reject(new Error(`exec ${argv[0]}: ${err.message}`));
     });
     child.on('close', (code, signal) => {
+      live.delete(child);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (timer) clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr, ms });

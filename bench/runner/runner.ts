@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Target } from '../chain/report.ts';
-import { addNetns, delNetns, nsPath, SCRATCH } from '../chain/namespaces.ts';
-import { run, type Ran } from '../chain/proc.ts';
+import { addNetns, delNetns, nsPath, onCleanup, SCRATCH } from '../chain/namespaces.ts';
+import { interruptChildren, run, type Ran } from '../chain/proc.ts';
 import { fmt, median } from '../chain/stats.ts';
 
 const HOST_PORT = 18080;
@@ -137,6 +137,15 @@ export async function runnerSection(bin: string, cycles: number, targets: Target
   const dir = join(SCRATCH, 'runner');
   const sides = [tscniSide(bin, join(dir, 'tscni')), podmanSide(join(dir, 'podman')), podmanSide(join(dir, 'podman'), true)];
   const [ts, pm, pm0] = sides;
+  // On an interrupt: no container, conmon or mount may outlive the run.
+  onCleanup(() => {
+    interruptChildren();
+    spawnSync('sleep', ['2']); // let an interrupted `run` undo itself before the sweep
+    for (const p of [pm, pm0]) spawnSync('nsenter', [`--net=${nsPath(p.host)}`, ...p.argv, 'rm', '--all', '--force', '--time', '0'], { env: p.env, timeout: 60_000 });
+    const names = Array.from({ length: cycles }, (_, i) => `tscni-bench${i}`);
+    spawnSync('nsenter', [`--net=${nsPath(ts.host)}`, ...ts.argv, 'rm', '-f', ...names], { env: ts.env, timeout: 60_000 });
+    unmountUnder(dir);
+  });
   const setupFailures: string[] = [];
   try {
     await must(ts, ['image', 'build-busybox']);
