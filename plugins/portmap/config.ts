@@ -4,6 +4,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { CniError, Code, invalidConfig, unsupportedField } from '../../lib/cni/errors.ts';
 import type { Result } from '../../lib/cni/result.ts';
+import { conditionsOf, type Conditions } from './conditions.ts';
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 export type Family = 4 | 6;
@@ -22,6 +23,8 @@ export interface PortmapConfig {
   readonly snat: boolean;
   readonly masqAll: boolean;
   readonly mappings: readonly PortMapping[];
+  /** Extra matches for this network's mappings, which then live in their own chain and maps. */
+  readonly conditions?: Conditions;
 }
 
 /** A container address from prevResult: the host address and its subnet. */
@@ -84,15 +87,14 @@ function bool(conf: Record<string, unknown>, key: string, dflt: boolean): boolea
   return v;
 }
 
-function checkConditions(conf: Record<string, unknown>, key: string): void {
+function conditionTokens(conf: Record<string, unknown>, key: string): string[] {
   const v = conf[key];
-  if (v === undefined || v === null) return;
+  if (v === undefined || v === null) return [];
   if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw invalidConfig(key, v, 'must be a list of nftables match tokens');
-  if (v.length === 0) return;
-  if (/^[-!]/.test(v[0] as string)) {
+  if (v.length && /^[-!]/.test(v[0] as string)) {
     throw unsupportedField(key, v, 'iptables syntax (a first token starting with "-" or "!") needs the iptables backend, which tscni does not have; write nftables matches instead');
   }
-  throw unsupportedField(key, v, 'extra match conditions are not implemented by tscni portmap yet (published ports are matched by O(1) maps shared by every network)');
+  return v as string[];
 }
 
 /** Parses the whole config into a frozen value; every bad field is code 2 or 7 naming field and value. */
@@ -107,8 +109,7 @@ export function parseConfig(conf: Record<string, unknown>): PortmapConfig {
       throw unsupportedField(key, conf[key], 'is an iptables-backend option; tscni portmap uses nftables, where hairpin and localhost masquerade need no packet mark');
     }
   }
-  checkConditions(conf, 'conditionsV4');
-  checkConditions(conf, 'conditionsV6');
+  const conditions = conditionsOf(conditionTokens(conf, 'conditionsV4'), conditionTokens(conf, 'conditionsV6'));
   const snat = bool(conf, 'snat', true);
   const masqAll = bool(conf, 'masqAll', false);
   const rc = conf.runtimeConfig;
@@ -123,7 +124,7 @@ export function parseConfig(conf: Record<string, unknown>): PortmapConfig {
     mappings = raw.map(parseMapping);
   }
   checkSelfOverlap(mappings);
-  return Object.freeze({ network: String(conf.name), snat, masqAll, mappings: Object.freeze(mappings) });
+  return Object.freeze({ network: String(conf.name), snat, masqAll, mappings: Object.freeze(mappings), ...(conditions ? { conditions } : {}) });
 }
 
 /** Two mappings of one request that claim the same (protocol, hostPort) on overlapping hostIPs are a config error. */

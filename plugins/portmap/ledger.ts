@@ -6,7 +6,7 @@ import { CniError } from '../../lib/cni/errors.ts';
 import { listNft } from '../../lib/nft/apply.ts';
 import { describe } from './config.ts';
 import { containerOf } from './owner.ts';
-import { fromHostipsElem, MAPS, TABLE, type Entry, type Listed } from './rules.ts';
+import { fromHostipsElem, fromTagElem, TABLE, type Entry, type Listed } from './rules.ts';
 
 /** Plugin-specific error code (CNI codes 100+): the port is already allocated, by a container or a host process. */
 export const PORT_ALLOCATED = 100;
@@ -42,6 +42,13 @@ export async function knownHostIPs(): Promise<string[]> {
   return (set?.elem ?? []).filter((e) => typeof e === 'string').map(fromHostipsElem);
 }
 
+/** Tags of the conditions sets of every network (each has its own chain and maps). */
+export async function knownTags(): Promise<string[]> {
+  const objs = await listNft(['set', 'inet', TABLE, 'condsets']);
+  const set = objs?.find((o) => o.set)?.set as { elem?: unknown[] } | undefined;
+  return (set?.elem ?? []).filter((e): e is number => typeof e === 'number').map(fromTagElem);
+}
+
 /** Splits a listed DNAT map key into (hostIP?, protocol, port). */
 export function keyParts(key: unknown): { hostIP?: string; protocol: string; hostPort: number } | undefined {
   const c = (key as { concat?: unknown[] })?.concat;
@@ -53,7 +60,7 @@ export function keyParts(key: unknown): { hostIP?: string; protocol: string; hos
 export function findConflict(entries: readonly Entry[], listed: readonly Listed[]): CniError | undefined {
   for (const e of entries) {
     for (const it of listed) {
-      if (!MAPS.includes(it.name) || !it.name.startsWith(`addr${e.family}`)) continue;
+      if (!new RegExp(`^addr${e.family}(_any)?(_c[0-9a-f]{8})?$`).test(it.name)) continue;
       const k = keyParts(it.key);
       if (!k || k.protocol !== e.protocol || k.hostPort !== e.hostPort) continue;
       if (k.hostIP && e.hostIP && k.hostIP !== e.hostIP) continue;

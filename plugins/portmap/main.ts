@@ -6,9 +6,9 @@ import type { Result } from '../../lib/cni/result.ts';
 import { applyNft, type NftCommand } from '../../lib/nft/apply.ts';
 import { containerAddrs, describe, parseConfig, type ContainerAddr, type PortmapConfig } from './config.ts';
 import { conntrackArgv, enableRouteLocalnet, flushUdpConntrack } from './host.ts';
-import { checkHostListeners, findConflict, knownHostIPs, listedElements, readTable } from './ledger.ts';
+import { checkHostListeners, findConflict, knownHostIPs, knownTags, listedElements, readTable } from './ledger.ts';
 import { belongsTo, ownerTag } from './owner.ts';
-import { entriesOf, probes, publish, removal, skeleton, type Entry, type Listed } from './rules.ts';
+import { conditionSet, entriesOf, jumps, probes, publish, removal, skeleton, type Entry, type Listed } from './rules.ts';
 import { statusProblem, checkEntries } from './verify.ts';
 
 /** The validated ADD request (pure): config, container addresses, per-family entries, owner tag. */
@@ -30,10 +30,20 @@ function prepare(ctx: CallContext): Prepared | undefined {
   return entries.length ? { cfg, addrs, entries, owner: ownerOf(ctx) } : undefined;
 }
 
-/** The one transaction of an ADD: skeleton, ledger probes (needing the known specific hostIPs), elements. */
+/**
+ * The one transaction of an ADD: skeleton, this network's conditions set and the jumps to every set, ledger probes
+ * (needing the known specific hostIPs and conditions sets: two small reads, in parallel), elements.
+ */
 async function batchOf(p: Prepared): Promise<NftCommand[]> {
-  const known = p.entries.some((e) => !e.hostIP) ? await knownHostIPs() : [];
-  return [...skeleton(), ...probes(p.entries, known), ...publish(p.cfg, p.addrs, p.entries, p.owner)];
+  const [hosts, tags] = await Promise.all([p.entries.some((e) => !e.hostIP) ? knownHostIPs() : [], knownTags()]);
+  const cond = p.cfg.conditions;
+  return [
+    ...skeleton(),
+    ...(cond ? conditionSet(cond) : []),
+    ...jumps(cond ? [...tags, cond.tag] : tags),
+    ...probes(p.entries, hosts, tags),
+    ...publish(p.cfg, p.addrs, p.entries, p.owner),
+  ];
 }
 
 async function ownElements(owner: string): Promise<Listed[]> {

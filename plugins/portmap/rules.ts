@@ -1,6 +1,7 @@
 // portmap rules (pure): the table, its O(1) DNAT maps and masquerade sets, and the elements of one attachment, as nft JSON.
 
 import type { NftCommand } from '../../lib/nft/apply.ts';
+import type { Conditions } from './conditions.ts';
 import type { ContainerAddr, Family, PortmapConfig, Protocol } from './config.ts';
 import { appliesTo, isWildcard } from './config.ts';
 
@@ -16,24 +17,34 @@ export interface Entry {
   readonly hostIP?: string;
   readonly address: string;
   readonly containerPort: number;
+  /** The conditions set whose maps hold this entry (undefined: the unconditioned maps). */
+  readonly tag?: string;
 }
 
 const addrType = (f: Family) => (f === 4 ? 'ipv4_addr' : 'ipv6_addr');
 const ipProto = (f: Family) => (f === 4 ? 'ip' : 'ip6');
 
-/** Map names: `addr4` / `port4` are keyed by hostIP . protocol . port, the `_any` ones by protocol . port. */
-export const mapName = (kind: 'addr' | 'port', f: Family, wildcard: boolean) => `${kind}${f}${wildcard ? '_any' : ''}`;
-export const MAPS = ([4, 6] as const).flatMap((f) => [false, true].flatMap((w) => [mapName('addr', f, w), mapName('port', f, w)]));
-export const SETS = ['masq4', 'masq6', 'hostips'];
-export const CHAINS = ['prerouting', 'output', 'hostports', 'postrouting', 'guard'];
+/**
+ * Map names: `addr4` / `port4` are keyed by hostIP . protocol . port, the `_any` ones by protocol . port; a network
+ * with conditions has its own eight, suffixed `_c<tag>`.
+ */
+export const mapName = (kind: 'addr' | 'port', f: Family, wildcard: boolean, tag?: string) => `${kind}${f}${wildcard ? '_any' : ''}${tag ? `_c${tag}` : ''}`;
+export const mapsOf = (tag?: string) => ([4, 6] as const).flatMap((f) => [false, true].flatMap((w) => [mapName('addr', f, w, tag), mapName('port', f, w, tag)]));
+export const MAPS = mapsOf();
+export const SETS = ['masq4', 'masq6', 'hostips', 'condsets'];
+export const CHAINS = ['prerouting', 'output', 'hostports', 'conditions', 'postrouting', 'guard'];
+export const condChain = (tag: string) => `cond_${tag}`;
+/** Condition-set tags are kept in the `condsets` set as 32-bit numbers. */
+export const tagElem = (tag: string) => parseInt(tag, 16);
+export const fromTagElem = (n: number) => n.toString(16).padStart(8, '0');
 
-function mapDecls(): NftCommand[] {
+function mapDecls(tag?: string): NftCommand[] {
   const out: NftCommand[] = [];
   for (const f of [4, 6] as const) {
     for (const wildcard of [false, true]) {
       const type = wildcard ? ['inet_proto', 'inet_service'] : [addrType(f), 'inet_proto', 'inet_service'];
-      out.push({ add: { map: { ...T, name: mapName('addr', f, wildcard), type, map: addrType(f) } } });
-      out.push({ add: { map: { ...T, name: mapName('port', f, wildcard), type, map: 'inet_service' } } });
+      out.push({ add: { map: { ...T, name: mapName('addr', f, wildcard, tag), type, map: addrType(f) } } });
+      out.push({ add: { map: { ...T, name: mapName('port', f, wildcard, tag), type, map: 'inet_service' } } });
     }
   }
   return out;
@@ -45,12 +56,35 @@ const match = (left: unknown, right: unknown, op = '==') => ({ match: { op, left
 const rule = (chain: string, expr: unknown[]) => ({ add: { rule: { ...T, chain, expr } } });
 const baseChain = (name: string, type: string, hook: string, prio: number) => ({ add: { chain: { ...T, name, type, hook, prio, policy: 'accept' } } });
 
-function dnatRule(f: Family, wildcard: boolean): NftCommand {
+function dnatRule(f: Family, wildcard: boolean, tag?: string, conditions: readonly unknown[] = []): NftCommand {
   const key = { concat: [...(wildcard ? [] : [payload(ipProto(f), 'daddr')]), meta('l4proto'), payload('th', 'dport')] };
-  return rule('hostports', [
+  return rule(tag ? condChain(tag) : 'hostports', [
     match(meta('nfproto'), f === 4 ? 'ipv4' : 'ipv6'),
-    { dnat: { family: ipProto(f), addr: { map: { key, data: `@${mapName('addr', f, wildcard)}` } }, port: { map: { key, data: `@${mapName('port', f, wildcard)}` } } } },
+    ...conditions,
+    { dnat: { family: ipProto(f), addr: { map: { key, data: `@${mapName('addr', f, wildcard, tag)}` } }, port: { map: { key, data: `@${mapName('port', f, wildcard, tag)}` } } } },
   ]);
+}
+
+/**
+ * A network's conditions set: its maps and its chain (the conditions before each map lookup), refilled on every ADD
+ * of that network, plus its tag in `condsets`. The `conditions` chain jumps to every known set (see jumps()).
+ */
+export function conditionSet(c: Conditions): NftCommand[] {
+  return [
+    ...mapDecls(c.tag),
+    { add: { chain: { ...T, name: condChain(c.tag) } } },
+    { flush: { chain: { ...T, name: condChain(c.tag) } } },
+    dnatRule(4, false, c.tag, c.v4),
+    dnatRule(4, true, c.tag, c.v4),
+    dnatRule(6, false, c.tag, c.v6),
+    dnatRule(6, true, c.tag, c.v6),
+    { add: { element: { ...T, name: 'condsets', elem: [tagElem(c.tag)] } } },
+  ];
+}
+
+/** The `conditions` chain's rules: a jump to each conditions set (their number grows with networks, not ports). */
+export function jumps(tags: readonly string[]): NftCommand[] {
+  return [...new Set(tags)].sort().map((tag) => rule('conditions', [{ jump: { target: condChain(tag) } }]));
 }
 
 /**
@@ -65,15 +99,19 @@ export function skeleton(): NftCommand[] {
     { add: { set: { ...T, name: 'masq4', type: ['ipv4_addr', 'ipv4_addr'], flags: ['interval'] } } },
     { add: { set: { ...T, name: 'masq6', type: ['ipv6_addr', 'ipv6_addr'], flags: ['interval'] } } },
     { add: { set: { ...T, name: 'hostips', type: 'ipv6_addr' } } },
+    { add: { set: { ...T, name: 'condsets', type: 'mark' } } },
     baseChain('prerouting', 'nat', 'prerouting', -100),
     baseChain('output', 'nat', 'output', -100),
     { add: { chain: { ...T, name: 'hostports' } } },
+    { add: { chain: { ...T, name: 'conditions' } } },
     baseChain('postrouting', 'nat', 'postrouting', 100),
     baseChain('guard', 'filter', 'prerouting', -300),
     ...CHAINS.map((name) => ({ flush: { chain: { ...T, name } } })),
     // Only traffic addressed to this host is published; routed traffic to other hosts is left alone.
     rule('prerouting', [local, { jump: { target: 'hostports' } }]),
     rule('output', [local, { jump: { target: 'hostports' } }]),
+    // Networks with conditions first: their chains DNAT only what matches; everything else falls through.
+    rule('hostports', [{ jump: { target: 'conditions' } }]),
     dnatRule(4, false),
     dnatRule(4, true),
     dnatRule(6, false),
@@ -94,7 +132,8 @@ export function entriesOf(cfg: PortmapConfig, addrs: readonly ContainerAddr[]): 
     for (const m of cfg.mappings) {
       if (!appliesTo(m, a.family)) continue;
       const hostIP = isWildcard(m.hostIP) ? undefined : m.hostIP;
-      out.push({ family: a.family, index: m.index, protocol: m.protocol, hostPort: m.hostPort, hostIP, address: a.address, containerPort: m.containerPort });
+      const tag = cfg.conditions?.tag;
+      out.push({ family: a.family, index: m.index, protocol: m.protocol, hostPort: m.hostPort, hostIP, address: a.address, containerPort: m.containerPort, ...(tag ? { tag } : {}) });
     }
   }
   return out;
@@ -110,19 +149,26 @@ export const fromHostipsElem = (e: string) => (e.startsWith('::ffff:') && e.incl
 
 /**
  * Ledger probes, in the same transaction: `create` fails with EEXIST when a key is held, and the `delete` right after
- * undoes a probe that succeeded. A specific hostIP probes the family's wildcard key; a wildcard probes every specific
- * hostIP ever published for that protocol and port (the `hostips` set, bounded by the host's addresses, not by ports).
+ * undoes a probe that succeeded. In every map set (the unconditioned one and each conditions set) other than the
+ * entry's own (where its `create` already checks it), the same key is probed; in every set, a specific hostIP probes
+ * the family's wildcard key and a wildcard probes every specific hostIP ever published (the `hostips` set, bounded
+ * by the host's addresses, not by ports).
  */
-export function probes(entries: readonly Entry[], knownHostIPs: readonly string[]): NftCommand[] {
+export function probes(entries: readonly Entry[], knownHostIPs: readonly string[], knownTags: readonly string[] = []): NftCommand[] {
   const out: NftCommand[] = [];
+  const sets: (string | undefined)[] = [undefined, ...new Set(knownTags)];
   for (const e of entries) {
-    const targets = e.hostIP
-      ? [{ ...e, hostIP: undefined }]
-      : knownHostIPs.filter((h) => (h.includes(':') ? 6 : 4) === e.family).map((h) => ({ ...e, hostIP: h }));
-    for (const p of targets) {
-      const name = mapName('addr', p.family, !p.hostIP);
-      out.push(elements('create', name, [[entryKey(p), p.family === 4 ? '0.0.0.0' : '::']]));
-      out.push(elements('delete', name, [entryKey(p)]));
+    if (e.tag && !sets.includes(e.tag)) sets.push(e.tag);
+    for (const tag of sets) {
+      const same = tag !== e.tag ? [{ ...e, tag }] : [];
+      const cross = e.hostIP
+        ? [{ ...e, hostIP: undefined, tag }]
+        : knownHostIPs.filter((h) => (h.includes(':') ? 6 : 4) === e.family).map((h) => ({ ...e, hostIP: h, tag }));
+      for (const p of [...same, ...cross]) {
+        const name = mapName('addr', p.family, !p.hostIP, p.tag);
+        out.push(elements('create', name, [[entryKey(p), p.family === 4 ? '0.0.0.0' : '::']]));
+        out.push(elements('delete', name, [entryKey(p)]));
+      }
     }
   }
   return out;
@@ -143,8 +189,8 @@ export function publish(cfg: PortmapConfig, addrs: readonly ContainerAddr[], ent
   const out: NftCommand[] = [];
   for (const e of entries) {
     const w = !e.hostIP;
-    out.push(elements('create', mapName('addr', e.family, w), [[withComment(entryKey(e), owner), e.address]]));
-    out.push(elements('create', mapName('port', e.family, w), [[withComment(entryKey(e), owner), e.containerPort]]));
+    out.push(elements('create', mapName('addr', e.family, w, e.tag), [[withComment(entryKey(e), owner), e.address]]));
+    out.push(elements('create', mapName('port', e.family, w, e.tag), [[withComment(entryKey(e), owner), e.containerPort]]));
   }
   const hostIPs = [...new Set(entries.filter((e) => e.hostIP).map((e) => hostipsElem(e.hostIP!)))];
   if (hostIPs.length) out.push(elements('add', 'hostips', hostIPs));

@@ -1,10 +1,10 @@
 // portmap read-back checks (pure): is the table whole (STATUS), and does every mapping point at its container (CHECK)?
 
 import { describe } from './config.ts';
-import { CHAINS, entryKey, MAPS, SETS, TABLE, mapName, type Entry, type Listed } from './rules.ts';
+import { CHAINS, condChain, entryKey, fromTagElem, mapsOf, SETS, TABLE, mapName, type Entry, type Listed } from './rules.ts';
 
-/** Rules each chain must hold (see skeleton()). */
-const RULES: Record<string, number> = { prerouting: 1, output: 1, hostports: 4, postrouting: 2, guard: 2 };
+/** Rules each fixed chain must hold (see skeleton()). */
+const RULES: Record<string, number> = { prerouting: 1, output: 1, hostports: 5, postrouting: 2, guard: 2, conditions: 0 };
 
 /** Why the table is not whole, or undefined when every chain, map and set (and every fixed rule) is there. */
 export function statusProblem(objs: readonly Record<string, unknown>[] | undefined): string | undefined {
@@ -13,9 +13,14 @@ export function statusProblem(objs: readonly Record<string, unknown>[] | undefin
   const maps = names('map');
   const sets = names('set');
   const chains = names('chain');
+  const condsets = objs.find((o) => (o.set as { name?: string } | undefined)?.name === 'condsets')?.set as { elem?: number[] } | undefined;
+  const tags = (condsets?.elem ?? []).map(fromTagElem);
+  // `conditions` holds one jump per conditions set, and each set's chain its four lookups.
+  const rules: Record<string, number> = Object.fromEntries(CHAINS.map((c) => [c, c === 'conditions' ? tags.length : RULES[c]]));
+  for (const tag of tags) rules[condChain(tag)] = 4;
   const missing = [
-    ...CHAINS.filter((c) => !chains.has(c)).map((c) => `chain ${c}`),
-    ...MAPS.filter((m) => !maps.has(m)).map((m) => `map ${m}`),
+    ...Object.keys(rules).filter((c) => !chains.has(c)).map((c) => `chain ${c}`),
+    ...[undefined, ...tags].flatMap(mapsOf).filter((m) => !maps.has(m)).map((m) => `map ${m}`),
     ...SETS.filter((s) => !sets.has(s)).map((s) => `set ${s}`),
   ];
   if (missing.length) return `table inet ${TABLE} lacks ${missing.join(', ')}`;
@@ -24,8 +29,8 @@ export function statusProblem(objs: readonly Record<string, unknown>[] | undefin
     const r = o.rule as { chain: string } | undefined;
     if (r) count.set(r.chain, (count.get(r.chain) ?? 0) + 1);
   }
-  const wrong = CHAINS.filter((c) => (count.get(c) ?? 0) !== RULES[c]);
-  if (wrong.length) return `table inet ${TABLE}: ${wrong.map((c) => `chain ${c} has ${count.get(c) ?? 0} rules, expected ${RULES[c]}`).join('; ')}`;
+  const wrong = Object.keys(rules).filter((c) => (count.get(c) ?? 0) !== rules[c]);
+  if (wrong.length) return `table inet ${TABLE}: ${wrong.map((c) => `chain ${c} has ${count.get(c) ?? 0} rules, expected ${rules[c]}`).join('; ')}`;
   return undefined;
 }
 
@@ -37,7 +42,7 @@ export function checkEntries(entries: readonly Entry[], listed: readonly Listed[
     const key = entryKey(e);
     const what = `portMappings[${e.index}] ${describe(e, e.family)}`;
     for (const [kind, want] of [['addr', e.address], ['port', e.containerPort]] as const) {
-      const name = mapName(kind, e.family, !e.hostIP);
+      const name = mapName(kind, e.family, !e.hostIP, e.tag);
       const it = listed.find((l) => l.name === name && same(l.key, key));
       if (!it) return `${what} is not published (no element in map ${name})`;
       if (it.comment !== owner) return `${what} is held by ${JSON.stringify(it.comment)}, not ${JSON.stringify(owner)}`;

@@ -231,6 +231,31 @@ test.serial('DEL by owner without runtimeConfig or prevResult, twice; a reused a
   t.is((await call(fx, 'DEL', c1, bare)).code, 0);
 });
 
+test.serial('conditionsV4/V6 restrict one network\'s mappings; the ledger still spans every network', async (t) => {
+  if (!requireRoot(t)) return;
+  const fx = makeBridgeHost(t);
+  const c1 = fx.addContainer(11);
+  const c2 = fx.addContainer(12);
+  await serve(t, c1.ns, 80, 'c1');
+  await serve(t, c2.ns, 80, 'c2');
+  // Only the outside host may use network A's ports; network B has no conditions.
+  await added(t, fx, c1, [{ hostPort: 8080, containerPort: 80 }], { conditionsV4: ['ip', 'saddr', '192.168.77.2'], conditionsV6: ['ip6 saddr fd77::2'] });
+  t.is(tcp(fx.outside, HOST4, 8080), answer('c1', c1.v4), 'the allowed source');
+  t.is(tcp(fx.outside, HOST6, 8080), answer('c1', c1.v6), 'the allowed IPv6 source');
+  t.is(tcp(fx.host, HOST4, 8080), '', 'the host itself is not an allowed source');
+  t.is(tcp(c2.ns, GW4, 8080), '', 'nor a neighbour');
+  const r = await call(fx, 'ADD', c2, { ...conf(c2, [{ hostPort: 8080, containerPort: 80 }]), name: 'othernet' });
+  t.deepEqual(r.json, { cniVersion: '1.1.0', code: 100, msg: 'port is already allocated: tcp 0.0.0.0:8080 held by container ctr-11' });
+  const r2 = await call(fx, 'ADD', c2, { ...conf(c2, [{ hostPort: 9090, containerPort: 80 }]), name: 'othernet' });
+  t.is(r2.code, 0, r2.stdout);
+  t.is(tcp(fx.host, HOST4, 9090), answer('c2', c2.v4), 'the unconditioned network is open to all');
+  const status = await callPlugin('portmap', { command: 'STATUS' }, { cniVersion: '1.1.0', name: NET, type: 'portmap' }, { hostNetns: fx.host.name });
+  t.is(status.code, 0, status.stdout);
+  t.is((await call(fx, 'CHECK', c1, conf(c1, [{ hostPort: 8080, containerPort: 80 }], { conditionsV4: ['ip', 'saddr', '192.168.77.2'], conditionsV6: ['ip6 saddr fd77::2'] }))).code, 0);
+  t.is((await call(fx, 'DEL', c1, { cniVersion: '1.1.0', name: NET, type: 'portmap' })).code, 0);
+  t.is(tcp(fx.outside, HOST4, 8080), '');
+});
+
 test.serial('UDP conntrack entries of a newly published host port are flushed, so an old flow follows the new container', async (t) => {
   if (!requireRoot(t)) return;
   const fx = makeBridgeHost(t);

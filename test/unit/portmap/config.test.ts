@@ -64,7 +64,7 @@ test('bad mappings are code 7 naming index, field and value', (t) => {
   t.deepEqual(err(() => parseConfig({ ...base, snat: 'yes' })), [7, 'invalid snat "yes": must be true or false']);
 });
 
-test('iptables-only keys and backends are code 2 with an explanation; nftables conditions are not implemented', (t) => {
+test('iptables-only keys and backends are code 2 with an explanation; nftables conditions are parsed', (t) => {
   t.deepEqual(err(() => parseConfig({ ...base, backend: 'iptables' }))[0], 2);
   t.deepEqual(err(() => parseConfig({ ...base, backend: 'nftables' })), [0, '']);
   t.deepEqual(err(() => parseConfig({ ...base, backend: 'ebpf' })), [7, 'invalid backend "ebpf": must be "nftables"']);
@@ -72,6 +72,8 @@ test('iptables-only keys and backends are code 2 with an explanation; nftables c
   t.deepEqual(err(() => parseConfig({ ...base, externalSetMarkChain: 'X' }))[0], 2);
   t.deepEqual(err(() => parseConfig({ ...base, conditionsV6: ['!', '-s', '::1'] }))[0], 2);
   t.deepEqual(err(() => parseConfig({ ...base, conditionsV4: [] })), [0, '']);
+  t.is(parseConfig({ ...base, conditionsV4: [] }).conditions, undefined);
+  t.deepEqual(parseConfig({ ...base, conditionsV4: ['iifname', 'eth0'] }).conditions?.v4, [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'eth0' } }]);
   t.deepEqual(err(() => parseConfig({ ...base, conditionsV4: 'ip saddr 1.2.3.4' })), [7, 'invalid conditionsV4 "ip saddr 1.2.3.4": must be a list of nftables match tokens']);
 });
 

@@ -5,7 +5,8 @@ import { parseConfig } from '../../../plugins/portmap/config.ts';
 import { conntrackArgv, routeInterface } from '../../../plugins/portmap/host.ts';
 import { findConflict, keyParts, listedElements } from '../../../plugins/portmap/ledger.ts';
 import { belongsTo, containerOf, netToken, ownerTag } from '../../../plugins/portmap/owner.ts';
-import { entriesOf, probes, publish, removal, skeleton, TABLE } from '../../../plugins/portmap/rules.ts';
+import { conditionsOf } from '../../../plugins/portmap/conditions.ts';
+import { conditionSet, entriesOf, jumps, probes, publish, removal, skeleton, TABLE } from '../../../plugins/portmap/rules.ts';
 import { checkEntries, statusProblem } from '../../../plugins/portmap/verify.ts';
 
 const T = { family: 'inet', table: TABLE };
@@ -56,13 +57,13 @@ test('probes: a specific hostIP probes the wildcard key, a wildcard probes every
   ]);
 });
 
-test('the skeleton: one table, 8 maps, 3 sets, 5 chains flushed and refilled; its cost does not depend on ports', (t) => {
+test('the skeleton: one table, 8 maps, 4 sets, 6 chains flushed and refilled; its cost does not depend on ports', (t) => {
   const sk = skeleton();
   const kinds = sk.map((c) => `${Object.keys(c)[0]} ${Object.keys(Object.values(c)[0] as object)[0]}`);
   t.deepEqual(kinds.filter((k) => k === 'add map').length, 8);
-  t.deepEqual(kinds.filter((k) => k === 'add set').length, 3);
-  t.deepEqual(kinds.filter((k) => k === 'flush chain').length, 5);
-  t.deepEqual(kinds.filter((k) => k === 'add rule').length, 10);
+  t.deepEqual(kinds.filter((k) => k === 'add set').length, 4);
+  t.deepEqual(kinds.filter((k) => k === 'flush chain').length, 6);
+  t.deepEqual(kinds.filter((k) => k === 'add rule').length, 11);
   t.deepEqual(sk[0], { add: { table: { family: 'inet', name: 'tscni_portmap' } } });
   const guard = sk.filter((c: any) => c.add?.rule?.chain === 'guard').map((c: any) => c.add.rule.expr);
   t.deepEqual(guard[0], [
@@ -70,7 +71,9 @@ test('the skeleton: one table, 8 maps, 3 sets, 5 chains flushed and refilled; it
     { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: { prefix: { addr: '127.0.0.0', len: 8 } } } },
     { drop: null },
   ]);
-  const dnat = sk.find((c: any) => c.add?.rule?.chain === 'hostports') as any;
+  const hostports = sk.filter((c: any) => c.add?.rule?.chain === 'hostports') as any[];
+  t.deepEqual(hostports[0].add.rule.expr, [{ jump: { target: 'conditions' } }]);
+  const dnat = hostports[1];
   t.deepEqual(dnat.add.rule.expr[1], { dnat: { family: 'ip',
     addr: { map: { key: { concat: [{ payload: { protocol: 'ip', field: 'daddr' } }, { meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] }, data: '@addr4' } },
     port: { map: { key: { concat: [{ payload: { protocol: 'ip', field: 'daddr' } }, { meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] }, data: '@port4' } } } });
@@ -117,10 +120,17 @@ test('CHECK read-back names the first problem; STATUS names what is missing', (t
   t.is(checkEntries(entriesOf(cfgOf([{ hostPort: 8080, containerPort: 81 }]), [v4]), items, 'net c1 eth0'), 'portMappings[0] tcp 0.0.0.0:8080 points at 80 in map port4_any, expected 81');
   t.is(checkEntries(entriesOf(cfgOf([{ hostPort: 8080, containerPort: 80 }]), [v6]), items, 'net c1 eth0'), 'portMappings[0] tcp [::]:8080 is not published (no element in map addr6_any)');
   t.is(statusProblem(undefined), 'table inet tscni_portmap is missing (flushed ruleset?)');
-  t.is(statusProblem(listing), 'table inet tscni_portmap lacks chain prerouting, chain output, chain hostports, chain postrouting, chain guard, map port4, map addr6, map port6, map addr6_any, map port6_any, set masq6');
+  t.is(statusProblem(listing), 'table inet tscni_portmap lacks chain prerouting, chain output, chain hostports, chain conditions, chain postrouting, chain guard, map port4, map addr6, map port6, map addr6_any, map port6_any, set masq6, set condsets');
   const whole = skeleton().filter((c: any) => c.add).map((c: any) => c.add);
   t.is(statusProblem(whole), undefined);
-  t.is(statusProblem(whole.filter((o: any) => !(o.rule?.chain === 'hostports'))), 'table inet tscni_portmap: chain hostports has 0 rules, expected 4');
+  t.is(statusProblem(whole.filter((o: any) => !(o.rule?.chain === 'hostports'))), 'table inet tscni_portmap: chain hostports has 0 rules, expected 5');
+  // A conditions set registered in `condsets` needs its chain with four rules, its maps, and a jump in `conditions`.
+  const cond = conditionsOf(['ip', 'saddr', '10.0.0.0/8'], [])!;
+  const withSet = [...whole, ...conditionSet(cond).filter((c: any) => c.add && !c.add.element).map((c: any) => c.add), ...jumps([cond.tag]).map((c: any) => c.add)];
+  const registered = withSet.map((o: any) => (o.set?.name === 'condsets' ? { set: { ...o.set, elem: [parseInt(cond.tag, 16)] } } : o));
+  t.is(statusProblem(registered), undefined);
+  t.is(statusProblem(registered.filter((o: any) => o.rule?.chain !== 'conditions')), 'table inet tscni_portmap: chain conditions has 0 rules, expected 1');
+  t.is(statusProblem(registered.filter((o: any) => o.map?.name !== `addr4_c${cond.tag}`)), `table inet tscni_portmap lacks map addr4_c${cond.tag}`);
 });
 
 test('owner tags: plain when short, hashed but still per network when long', (t) => {
@@ -151,4 +161,39 @@ test('host helpers: longest-prefix route interface from /proc/net/route, conntra
     ['-D', '-f', 'ipv6', '-p', 'udp', '--orig-port-dst', '53'],
     ['-D', '-f', 'ipv6', '-p', 'udp', '--orig-port-dst', '54'],
   ]);
+});
+
+test('conditions: nftables matches become JSON; the set gets its own maps and chain; probes span every set', (t) => {
+  const cond = conditionsOf(['ip saddr', '!=', '{ 10.0.0.0/8, 192.168.1.1 }', 'iifname', 'eth0'], ['ip6', 'daddr', 'fd00::1'])!;
+  t.regex(cond.tag, /^[0-9a-f]{8}$/);
+  t.deepEqual(cond.v4, [
+    { match: { op: '!=', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: { set: [{ prefix: { addr: '10.0.0.0', len: 8 } }, '192.168.1.1'] } } },
+    { match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'eth0' } },
+  ]);
+  t.deepEqual(cond.v6, [{ match: { op: '==', left: { payload: { protocol: 'ip6', field: 'daddr' } }, right: 'fd00::1' } }]);
+  const cfg = cfgOf([{ hostPort: 80, containerPort: 8080 }], { conditionsV4: ['ip saddr', '!=', '{ 10.0.0.0/8, 192.168.1.1 }', 'iifname', 'eth0'], conditionsV6: ['ip6', 'daddr', 'fd00::1'] });
+  t.is(cfg.conditions?.tag, cond.tag);
+  const e = entriesOf(cfg, [v4]);
+  t.deepEqual(e, [{ family: 4, index: 0, protocol: 'tcp', hostPort: 80, hostIP: undefined, address: '10.88.0.5', containerPort: 8080, tag: cond.tag }]);
+  const set = conditionSet(cond) as any[];
+  t.deepEqual(set.filter((c) => c.add?.map).map((c) => c.add.map.name), ['addr4', 'port4', 'addr4_any', 'port4_any', 'addr6', 'port6', 'addr6_any', 'port6_any'].map((n) => `${n}_c${cond.tag}`));
+  const v4any = set.find((c) => c.add?.rule && c.add.rule.expr.at(-1).dnat.addr.map.data === `@addr4_any_c${cond.tag}`).add.rule;
+  t.is(v4any.chain, `cond_${cond.tag}`);
+  t.deepEqual(v4any.expr.slice(0, 3), [{ match: { op: '==', left: { meta: { key: 'nfproto' } }, right: 'ipv4' } }, ...cond.v4]);
+  t.deepEqual(jumps(['b', 'a', 'b']), [
+    { add: { rule: { ...T, chain: 'conditions', expr: [{ jump: { target: 'cond_a' } }] } } },
+    { add: { rule: { ...T, chain: 'conditions', expr: [{ jump: { target: 'cond_b' } }] } } },
+  ]);
+  const names = (probes(e, [], ['0000beef']) as any[]).filter((c) => c.create).map((c) => c.create.element.name);
+  t.deepEqual(names, ['addr4_any', `addr4_any_c0000beef`], 'the same key in the unconditioned set and the other conditions set');
+  for (const [tokens, why] of [
+    [['tcp', 'dport', '80'], 'unknown match "tcp"'],
+    [['ip', 'saddr', 'fd00::1'], 'value "fd00::1" does not fit its selector'],
+    [['ip', 'saddr'], 'ip saddr needs a value'],
+    [['iifname', '{', 'eth0'], 'unterminated set'],
+  ] as const) {
+    const [code, msg] = (() => { try { conditionsOf([...tokens], []); return [0, '']; } catch (err: any) { return [err.code, err.message]; } })();
+    t.is(code, 2);
+    t.true(msg.includes(why), msg);
+  }
 });
