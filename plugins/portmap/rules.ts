@@ -31,7 +31,7 @@ const ipProto = (f: Family) => (f === 4 ? 'ip' : 'ip6');
 export const mapName = (kind: 'addr' | 'port', f: Family, wildcard: boolean, tag?: string) => `${kind}${f}${wildcard ? '_any' : ''}${tag ? `_c${tag}` : ''}`;
 export const mapsOf = (tag?: string) => ([4, 6] as const).flatMap((f) => [false, true].flatMap((w) => [mapName('addr', f, w, tag), mapName('port', f, w, tag)]));
 export const MAPS = mapsOf();
-export const SETS = ['masq4', 'masq6', 'hostips', 'condsets'];
+export const SETS = ['hairpin4', 'hairpin6', 'local4', 'all4', 'all6', 'hostips', 'condsets'];
 export const CHAINS = ['prerouting', 'output', 'hostports', 'conditions', 'postrouting', 'guard'];
 export const condChain = (tag: string) => `cond_${tag}`;
 /** Condition-set tags are kept in the `condsets` set as 32-bit numbers. */
@@ -93,11 +93,17 @@ export function jumps(tags: readonly string[]): NftCommand[] {
  */
 export function skeleton(): NftCommand[] {
   const local = match({ fib: { result: 'type', flags: ['daddr'] } }, 'local');
+  const dnated = match({ ct: { key: 'status' } }, 'dnat', 'in');
   return [
     { add: { table: { family: 'inet', name: TABLE } } },
     ...mapDecls(),
-    { add: { set: { ...T, name: 'masq4', type: ['ipv4_addr', 'ipv4_addr'], flags: ['interval'] } } },
-    { add: { set: { ...T, name: 'masq6', type: ['ipv6_addr', 'ipv6_addr'], flags: ['interval'] } } },
+    // Masquerade sets. The interval ones hold one element per container *subnet* (never per container: updating an
+    // interval set costs O(its size) in nft 1.0.6); masqAll needs per-container elements, in hash sets.
+    { add: { set: { ...T, name: 'hairpin4', type: ['ipv4_addr', 'ipv4_addr'], flags: ['interval'] } } },
+    { add: { set: { ...T, name: 'hairpin6', type: ['ipv6_addr', 'ipv6_addr'], flags: ['interval'] } } },
+    { add: { set: { ...T, name: 'local4', type: 'ipv4_addr', flags: ['interval'] } } },
+    { add: { set: { ...T, name: 'all4', type: 'ipv4_addr' } } },
+    { add: { set: { ...T, name: 'all6', type: 'ipv6_addr' } } },
     { add: { set: { ...T, name: 'hostips', type: 'ipv6_addr' } } },
     { add: { set: { ...T, name: 'condsets', type: 'mark' } } },
     baseChain('prerouting', 'nat', 'prerouting', -100),
@@ -116,9 +122,13 @@ export function skeleton(): NftCommand[] {
     dnatRule(4, true),
     dnatRule(6, false),
     dnatRule(6, true),
-    // Hairpin, neighbours and localhost: a DNATed flow whose (source, target) pair is in the set is masqueraded.
-    rule('postrouting', [match({ ct: { key: 'status' } }, 'dnat', 'in'), match({ concat: [payload('ip', 'saddr'), payload('ip', 'daddr')] }, '@masq4'), { masquerade: null }]),
-    rule('postrouting', [match({ ct: { key: 'status' } }, 'dnat', 'in'), match({ concat: [payload('ip6', 'saddr'), payload('ip6', 'daddr')] }, '@masq6'), { masquerade: null }]),
+    // Hairpin and neighbours: a DNATed flow from the target's own subnet would be answered past the host, so it is
+    // masqueraded; so is localhost (127.0.0.0/8 cannot leave lo), and with masqAll, everything to the target.
+    rule('postrouting', [dnated, match({ concat: [payload('ip', 'saddr'), payload('ip', 'daddr')] }, '@hairpin4'), { masquerade: null }]),
+    rule('postrouting', [dnated, match({ concat: [payload('ip6', 'saddr'), payload('ip6', 'daddr')] }, '@hairpin6'), { masquerade: null }]),
+    rule('postrouting', [dnated, match(payload('ip', 'saddr'), { prefix: { addr: '127.0.0.0', len: 8 } }), match(payload('ip', 'daddr'), '@local4'), { masquerade: null }]),
+    rule('postrouting', [dnated, match(payload('ip', 'daddr'), '@all4'), { masquerade: null }]),
+    rule('postrouting', [dnated, match(payload('ip6', 'daddr'), '@all6'), { masquerade: null }]),
     // route_localnet lets 127.0.0.0/8 be routed; never from another host (pain point 3): drop it unless it came from lo.
     rule('guard', [match(meta('iifname'), 'lo', '!='), match(payload('ip', 'daddr'), { prefix: { addr: '127.0.0.0', len: 8 } }), { drop: null }]),
     rule('guard', [match(meta('iifname'), 'lo', '!='), match(payload('ip6', 'daddr'), '::1'), { drop: null }]),
@@ -174,14 +184,18 @@ export function probes(entries: readonly Entry[], knownHostIPs: readonly string[
   return out;
 }
 
-/** The masquerade pairs of one container address: its subnet (neighbours and itself) or everything, plus localhost. */
-export function masqPairs(cfg: PortmapConfig, a: ContainerAddr): unknown[] {
+/**
+ * The masquerade elements of one container address: with masqAll, the address itself (owned, in a hash set);
+ * otherwise its subnet, shared by every container in it and so never removed (`subnet . subnet` for hairpin and
+ * neighbours, `subnet` for localhost, IPv4 only). The number of subnets is bounded by networks, not containers.
+ */
+export function masqElements(cfg: PortmapConfig, a: ContainerAddr): { set: string; key: unknown; owned: boolean }[] {
+  if (cfg.masqAll) return [{ set: `all${a.family}`, key: a.address, owned: true }];
   if (!cfg.snat) return [];
-  const any = a.family === 4 ? '0.0.0.0' : '::';
-  const src = cfg.masqAll ? { prefix: { addr: any, len: 0 } } : { prefix: { addr: a.subnet, len: a.prefixLen } };
-  const pairs: unknown[] = [{ concat: [src, a.address] }];
-  if (a.family === 4 && !cfg.masqAll) pairs.push({ concat: [{ prefix: { addr: '127.0.0.0', len: 8 } }, a.address] });
-  return pairs;
+  const subnet = { prefix: { addr: a.subnet, len: a.prefixLen } };
+  const out: { set: string; key: unknown; owned: boolean }[] = [{ set: `hairpin${a.family}`, key: { concat: [subnet, subnet] }, owned: false }];
+  if (a.family === 4) out.push({ set: 'local4', key: subnet, owned: false });
+  return out;
 }
 
 /** Everything one ADD applies, after the skeleton and probes: the map elements and masquerade pairs, tagged with owner. */
@@ -196,13 +210,13 @@ export function publish(cfg: PortmapConfig, addrs: readonly ContainerAddr[], ent
   if (hostIPs.length) out.push(elements('add', 'hostips', hostIPs));
   for (const a of addrs) {
     if (!entries.some((e) => e.family === a.family)) continue;
-    const pairs = masqPairs(cfg, a);
-    if (!pairs.length) continue;
-    // add, delete, add: whatever was there (a stale pair of a container that had this address) ends up owned by us.
-    const name = `masq${a.family}`;
-    out.push(elements('add', name, pairs));
-    out.push(elements('delete', name, pairs));
-    out.push(elements('add', name, pairs.map((p) => withComment(p, owner))));
+    for (const m of masqElements(cfg, a)) {
+      out.push(elements('add', m.set, [m.key]));
+      if (!m.owned) continue;
+      // add, delete, add: whatever was there (an element of a container that had this address) ends up owned by us.
+      out.push(elements('delete', m.set, [m.key]));
+      out.push(elements('add', m.set, [withComment(m.key, owner)]));
+    }
   }
   return out;
 }

@@ -77,13 +77,13 @@ test.serial('snat false: no hairpin or localhost masquerade pairs; masqAll masqu
   const c2 = fx.addContainer(12);
   await serve(t, c1.ns, 80, 'c1');
   await added(t, fx, c1, [{ hostPort: 8080, containerPort: 80 }], { snat: false });
-  t.notRegex(tableText(fx.host), /10\.88\.0\.11 comment/);
+  t.notRegex(tableText(fx.host), /10\.88\.0\.0\/24/, 'no hairpin or localhost masquerade for the subnet');
   t.is(tcp(fx.outside, HOST4, 8080), answer('c1', c1.v4), 'plain DNAT still works');
   t.is(tcp(c1.ns, GW4, 8080), '', 'hairpin needs snat');
   await serve(t, c2.ns, 80, 'c2');
   await added(t, fx, c2, [{ hostPort: 9090, containerPort: 80 }], { masqAll: true });
-  t.regex(tableText(fx.host), /0\.0\.0\.0\/0 \. 10\.88\.0\.12 comment "pmnet ctr-12 eth0"/);
-  t.regex(tableText(fx.host), /::\/0 \. fd88::12 comment "pmnet ctr-12 eth0"/);
+  t.regex(tableText(fx.host), /set all4 \{\n\t\ttype ipv4_addr\n\t\telements = \{ 10\.88\.0\.12 comment "pmnet ctr-12 eth0" \}/);
+  t.regex(tableText(fx.host), /set all6 \{\n\t\ttype ipv6_addr\n\t\telements = \{ fd88::12 comment "pmnet ctr-12 eth0" \}/);
   t.is(tcp(fx.outside, HOST4, 9090), answer('c2', c2.v4));
   t.is(tcp(c2.ns, GW4, 9090), answer('c2', c2.v4), 'masqAll covers hairpin too');
 });
@@ -210,7 +210,7 @@ test.serial('DEL by owner without runtimeConfig or prevResult, twice; a reused a
   // pair now belongs to it, and ctr-11's DEL must not take it away.
   const stale = { ...c1, id: 'ctr-old' };
   await added(t, fx, stale, [{ hostPort: 9999, containerPort: 80 }]);
-  t.regex(tableText(fx.host), /10\.88\.0\.0\/24 \. 10\.88\.0\.11 comment "pmnet ctr-old eth0"/, 'the newest ADD owns the masquerade pair');
+  t.regex(tableText(fx.host), /10\.88\.0\.0\/24 \. 10\.88\.0\.0\/24/, 'the subnet\'s hairpin element is shared and stays');
   const bare = { cniVersion: '1.1.0', name: NET, type: 'portmap' };
   for (let i = 0; i < 2; i++) {
     const r = await call(fx, 'DEL', c1, bare);
@@ -364,14 +364,12 @@ test.serial('dry run prints the exact nft batch and applies nothing', async (t) 
   t.is(tableText(fx.host), '');
   t.deepEqual(r.json.plan.mappings, ['udp 0.0.0.0:5353 -> 10.88.0.11:53']);
   t.deepEqual(r.json.plan.conntrack, [['conntrack', '-D', '-f', 'ipv4', '-p', 'udp', '--orig-port-dst', '5353']]);
-  t.deepEqual(r.json.plan.nft.slice(-5), [
-    { create: { element: { family: 'inet', table: 'tscni_portmap', name: 'addr4_any', elem: [[{ elem: { val: { concat: ['udp', 5353] }, comment: 'pmnet ctr-11 eth0' } }, '10.88.0.11']] } } },
-    { create: { element: { family: 'inet', table: 'tscni_portmap', name: 'port4_any', elem: [[{ elem: { val: { concat: ['udp', 5353] }, comment: 'pmnet ctr-11 eth0' } }, 53]] } } },
-    { add: { element: { family: 'inet', table: 'tscni_portmap', name: 'masq4', elem: [{ concat: [{ prefix: { addr: '10.88.0.0', len: 24 } }, '10.88.0.11'] }, { concat: [{ prefix: { addr: '127.0.0.0', len: 8 } }, '10.88.0.11'] }] } } },
-    { delete: { element: { family: 'inet', table: 'tscni_portmap', name: 'masq4', elem: [{ concat: [{ prefix: { addr: '10.88.0.0', len: 24 } }, '10.88.0.11'] }, { concat: [{ prefix: { addr: '127.0.0.0', len: 8 } }, '10.88.0.11'] }] } } },
-    { add: { element: { family: 'inet', table: 'tscni_portmap', name: 'masq4', elem: [
-      { elem: { val: { concat: [{ prefix: { addr: '10.88.0.0', len: 24 } }, '10.88.0.11'] }, comment: 'pmnet ctr-11 eth0' } },
-      { elem: { val: { concat: [{ prefix: { addr: '127.0.0.0', len: 8 } }, '10.88.0.11'] }, comment: 'pmnet ctr-11 eth0' } },
-    ] } } },
+  const E = (verb: string, name: string, elem: unknown[]) => ({ [verb]: { element: { family: 'inet', table: 'tscni_portmap', name, elem } } });
+  const subnet = { prefix: { addr: '10.88.0.0', len: 24 } };
+  t.deepEqual(r.json.plan.nft.slice(-4), [
+    E('create', 'addr4_any', [[{ elem: { val: { concat: ['udp', 5353] }, comment: 'pmnet ctr-11 eth0' } }, '10.88.0.11']]),
+    E('create', 'port4_any', [[{ elem: { val: { concat: ['udp', 5353] }, comment: 'pmnet ctr-11 eth0' } }, 53]]),
+    E('add', 'hairpin4', [{ concat: [subnet, subnet] }]),
+    E('add', 'local4', [subnet]),
   ]);
 });

@@ -25,24 +25,25 @@ test('entries: a mapping without hostIP goes to both families, a hostIP only to 
   t.deepEqual(entriesOf(cfg, [v6]).map((e) => e.index), [0, 2]);
 });
 
-test('publish: create map elements with the owner comment, hostips, and add/delete/add masquerade pairs', (t) => {
+test('publish: create map elements with the owner comment, hostips, and the subnet\'s masquerade elements', (t) => {
   const cfg = cfgOf([{ hostPort: 80, containerPort: 8080, hostIP: '192.168.1.1' }]);
   const entries = entriesOf(cfg, [v4, v6]);
+  const subnet = { prefix: { addr: '10.88.0.0', len: 24 } };
   t.deepEqual(publish(cfg, [v4, v6], entries, 'net c1 eth0'), [
     { create: { element: { ...T, name: 'addr4', elem: [[{ elem: { val: { concat: ['192.168.1.1', 'tcp', 80] }, comment: 'net c1 eth0' } }, '10.88.0.5']] } } },
     { create: { element: { ...T, name: 'port4', elem: [[{ elem: { val: { concat: ['192.168.1.1', 'tcp', 80] }, comment: 'net c1 eth0' } }, 8080]] } } },
     { add: { element: { ...T, name: 'hostips', elem: ['::ffff:192.168.1.1'] } } },
-    { add: { element: { ...T, name: 'masq4', elem: [{ concat: [{ prefix: { addr: '10.88.0.0', len: 24 } }, '10.88.0.5'] }, { concat: [{ prefix: { addr: '127.0.0.0', len: 8 } }, '10.88.0.5'] }] } } },
-    { delete: { element: { ...T, name: 'masq4', elem: [{ concat: [{ prefix: { addr: '10.88.0.0', len: 24 } }, '10.88.0.5'] }, { concat: [{ prefix: { addr: '127.0.0.0', len: 8 } }, '10.88.0.5'] }] } } },
-    { add: { element: { ...T, name: 'masq4', elem: [
-      { elem: { val: { concat: [{ prefix: { addr: '10.88.0.0', len: 24 } }, '10.88.0.5'] }, comment: 'net c1 eth0' } },
-      { elem: { val: { concat: [{ prefix: { addr: '127.0.0.0', len: 8 } }, '10.88.0.5'] }, comment: 'net c1 eth0' } },
-    ] } } },
-  ], 'no IPv6 entries, so no IPv6 masquerade pair');
+    { add: { element: { ...T, name: 'hairpin4', elem: [{ concat: [subnet, subnet] }] } } },
+    { add: { element: { ...T, name: 'local4', elem: [subnet] } } },
+  ], 'no IPv6 entries, so no IPv6 masquerade element');
   const noSnat = cfgOf([{ hostPort: 80, containerPort: 80 }], { snat: false });
   t.deepEqual(publish(noSnat, [v6], entriesOf(noSnat, [v6]), 'o').map((c) => Object.keys(c)[0] + ' ' + (Object.values(c)[0] as any).element.name), ['create addr6_any', 'create port6_any']);
   const all = cfgOf([{ hostPort: 80, containerPort: 80 }], { masqAll: true });
-  t.deepEqual((publish(all, [v6], entriesOf(all, [v6]), 'o').at(-1) as any).add.element.elem, [{ elem: { val: { concat: [{ prefix: { addr: '::', len: 0 } }, 'fd88::5'] }, comment: 'o' } }]);
+  t.deepEqual(publish(all, [v6], entriesOf(all, [v6]), 'o').slice(2), [
+    { add: { element: { ...T, name: 'all6', elem: ['fd88::5'] } } },
+    { delete: { element: { ...T, name: 'all6', elem: ['fd88::5'] } } },
+    { add: { element: { ...T, name: 'all6', elem: [{ elem: { val: 'fd88::5', comment: 'o' } }] } } },
+  ]);
 });
 
 test('probes: a specific hostIP probes the wildcard key, a wildcard probes every known specific of its family', (t) => {
@@ -57,13 +58,13 @@ test('probes: a specific hostIP probes the wildcard key, a wildcard probes every
   ]);
 });
 
-test('the skeleton: one table, 8 maps, 4 sets, 6 chains flushed and refilled; its cost does not depend on ports', (t) => {
+test('the skeleton: one table, 8 maps, 7 sets, 6 chains flushed and refilled; its cost does not depend on ports', (t) => {
   const sk = skeleton();
   const kinds = sk.map((c) => `${Object.keys(c)[0]} ${Object.keys(Object.values(c)[0] as object)[0]}`);
   t.deepEqual(kinds.filter((k) => k === 'add map').length, 8);
-  t.deepEqual(kinds.filter((k) => k === 'add set').length, 4);
+  t.deepEqual(kinds.filter((k) => k === 'add set').length, 7);
   t.deepEqual(kinds.filter((k) => k === 'flush chain').length, 6);
-  t.deepEqual(kinds.filter((k) => k === 'add rule').length, 11);
+  t.deepEqual(kinds.filter((k) => k === 'add rule').length, 14);
   t.deepEqual(sk[0], { add: { table: { family: 'inet', name: 'tscni_portmap' } } });
   const guard = sk.filter((c: any) => c.add?.rule?.chain === 'guard').map((c: any) => c.add.rule.expr);
   t.deepEqual(guard[0], [
@@ -86,7 +87,7 @@ const listing = [
   { map: { ...T, name: 'addr4_any', type: ['inet_proto', 'inet_service'], map: 'ipv4_addr', elem: [[{ elem: { val: { concat: ['tcp', 8080] }, comment: 'net c1 eth0' } }, '10.88.0.5']] } },
   { map: { ...T, name: 'port4_any', type: ['inet_proto', 'inet_service'], map: 'inet_service', elem: [[{ elem: { val: { concat: ['tcp', 8080] }, comment: 'net c1 eth0' } }, 80]] } },
   { map: { ...T, name: 'addr4', type: ['ipv4_addr', 'inet_proto', 'inet_service'], map: 'ipv4_addr', elem: [[{ elem: { val: { concat: ['10.0.0.1', 'udp', 53] }, comment: 'net c2 eth0' } }, '10.88.0.6']] } },
-  { set: { ...T, name: 'masq4', type: ['ipv4_addr', 'ipv4_addr'], flags: ['interval'], elem: [{ elem: { val: { concat: [{ prefix: { addr: '10.88.0.0', len: 24 } }, '10.88.0.5'] }, comment: 'net c1 eth0' } }] } },
+  { set: { ...T, name: 'all4', type: 'ipv4_addr', elem: [{ elem: { val: '10.88.0.5', comment: 'net c1 eth0' } }] } },
   { set: { ...T, name: 'hostips', type: 'ipv6_addr', elem: ['::ffff:10.0.0.1'] } },
 ];
 
@@ -96,13 +97,13 @@ test('listings: elements with owner comments, removal batches grouped per map, a
     { name: 'addr4_any', key: { concat: ['tcp', 8080] }, value: '10.88.0.5', comment: 'net c1 eth0' },
     { name: 'port4_any', key: { concat: ['tcp', 8080] }, value: 80, comment: 'net c1 eth0' },
     { name: 'addr4', key: { concat: ['10.0.0.1', 'udp', 53] }, value: '10.88.0.6', comment: 'net c2 eth0' },
-    { name: 'masq4', key: { concat: [{ prefix: { addr: '10.88.0.0', len: 24 } }, '10.88.0.5'] }, value: undefined, comment: 'net c1 eth0' },
+    { name: 'all4', key: '10.88.0.5', value: undefined, comment: 'net c1 eth0' },
     { name: 'hostips', key: '::ffff:10.0.0.1', value: undefined },
   ]);
   t.deepEqual(removal(items.filter((i) => i.comment === 'net c1 eth0')), [
     { delete: { element: { ...T, name: 'addr4_any', elem: [{ concat: ['tcp', 8080] }] } } },
     { delete: { element: { ...T, name: 'port4_any', elem: [{ concat: ['tcp', 8080] }] } } },
-    { delete: { element: { ...T, name: 'masq4', elem: [{ concat: [{ prefix: { addr: '10.88.0.0', len: 24 } }, '10.88.0.5'] }] } } },
+    { delete: { element: { ...T, name: 'all4', elem: ['10.88.0.5'] } } },
   ]);
   t.deepEqual(keyParts({ concat: ['10.0.0.1', 'udp', 53] }), { hostIP: '10.0.0.1', protocol: 'udp', hostPort: 53 });
   const want = (m: unknown[]) => entriesOf(cfgOf(m), [v4]);
@@ -120,7 +121,7 @@ test('CHECK read-back names the first problem; STATUS names what is missing', (t
   t.is(checkEntries(entriesOf(cfgOf([{ hostPort: 8080, containerPort: 81 }]), [v4]), items, 'net c1 eth0'), 'portMappings[0] tcp 0.0.0.0:8080 points at 80 in map port4_any, expected 81');
   t.is(checkEntries(entriesOf(cfgOf([{ hostPort: 8080, containerPort: 80 }]), [v6]), items, 'net c1 eth0'), 'portMappings[0] tcp [::]:8080 is not published (no element in map addr6_any)');
   t.is(statusProblem(undefined), 'table inet tscni_portmap is missing (flushed ruleset?)');
-  t.is(statusProblem(listing), 'table inet tscni_portmap lacks chain prerouting, chain output, chain hostports, chain conditions, chain postrouting, chain guard, map port4, map addr6, map port6, map addr6_any, map port6_any, set masq6, set condsets');
+  t.is(statusProblem(listing), 'table inet tscni_portmap lacks chain prerouting, chain output, chain hostports, chain conditions, chain postrouting, chain guard, map port4, map addr6, map port6, map addr6_any, map port6_any, set hairpin4, set hairpin6, set local4, set all6, set condsets');
   const whole = skeleton().filter((c: any) => c.add).map((c: any) => c.add);
   t.is(statusProblem(whole), undefined);
   t.is(statusProblem(whole.filter((o: any) => !(o.rule?.chain === 'hostports'))), 'table inet tscni_portmap: chain hostports has 0 rules, expected 5');
