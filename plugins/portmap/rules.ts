@@ -198,7 +198,7 @@ export function masqElements(cfg: PortmapConfig, a: ContainerAddr): { set: strin
   return out;
 }
 
-/** Everything one ADD applies, after the skeleton and probes: the map elements and masquerade pairs, tagged with owner. */
+/** Everything one ADD applies, after the skeleton and probes: the owned map elements and the masquerade elements. */
 export function publish(cfg: PortmapConfig, addrs: readonly ContainerAddr[], entries: readonly Entry[], owner: string): NftCommand[] {
   const out: NftCommand[] = [];
   for (const e of entries) {

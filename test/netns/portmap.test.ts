@@ -70,7 +70,7 @@ test.serial('TCP and UDP, IPv4 and IPv6: from another host, the host itself, 127
   t.regex(text, /udp \. 5353 comment "pmnet ctr-11 eth0" : 80/);
 });
 
-test.serial('snat false: no hairpin or localhost masquerade pairs; masqAll masquerades any source', async (t) => {
+test.serial('snat false: no hairpin or localhost masquerade elements; masqAll masquerades any source', async (t) => {
   if (!requireRoot(t)) return;
   const fx = makeBridgeHost(t);
   const c1 = fx.addContainer(11);
