@@ -94,13 +94,25 @@ function bindProbe(e: Entry): Promise<string | undefined> {
 }
 
 /**
+ * A concurrent ADD of an overlapping port binds it for a moment too: a bind that fails is tried again a few times,
+ * 10 ms apart, before the port counts as held (a real listener holds it throughout).
+ */
+async function bindProbeSettled(e: Entry): Promise<string | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await bindProbe(e);
+    if (r === undefined || attempt === 4) return r;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
  * Refuses a port a host process already listens on: bind it for a moment (the kernel's own overlap rules, wildcard
  * against specific, v4-mapped included). An address that is not local (EADDRNOTAVAIL) cannot be held by anyone.
  * SCTP is not probed (Node has no SCTP sockets).
  */
 export async function checkHostListeners(entries: readonly Entry[]): Promise<void> {
   const probed = entries.filter((e) => e.protocol !== 'sctp');
-  const results = await Promise.all(probed.map(bindProbe));
+  const results = await Promise.all(probed.map(bindProbeSettled));
   const i = results.findIndex((r) => r !== undefined);
   if (i >= 0) throw portAllocated(probed[i], `held by a host process (bind: ${results[i]})`);
 }

@@ -38,7 +38,8 @@ export function makeBridgeHost(t: ExecutionContext): BridgeHost {
   const host = makeNetns(t, 'pmh');
   const outside = makeNetns(t, 'pmo');
   host.run(['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
-  host.run(['ip', 'link', 'add', BRIDGE, 'type', 'bridge']);
+  // No multicast snooping: IPv6 neighbour solicitations must reach a container whose MLD report the bridge missed.
+  host.run(['ip', 'link', 'add', BRIDGE, 'type', 'bridge', 'mcast_snooping', '0']);
   host.run(['ip', 'addr', 'add', `${GW4}/24`, 'dev', BRIDGE]);
   host.run(['ip', 'addr', 'add', `${GW6}/64`, 'dev', BRIDGE, 'nodad']);
   host.run(['ip', 'link', 'set', BRIDGE, 'up']);
@@ -72,6 +73,8 @@ export function makeBridgeHost(t: ExecutionContext): BridgeHost {
       // Settle neighbour discovery both ways now, so the first published-port flow is not lost to it.
       ns.try(['ping', '-c1', '-W2', GW4]);
       if (opts.v6 !== false) ns.try(['ping', '-c1', '-W2', GW6]);
+      host.try(['ping', '-c1', '-W2', v4]);
+      if (opts.v6 !== false) host.try(['ping', '-c1', '-W2', v6]);
       const ips: Record<string, unknown>[] = [{ address: `${v4}/24`, gateway: GW4, interface: 2 }];
       if (opts.v6 !== false) ips.push({ address: `${v6}/64`, gateway: GW6, interface: 2 });
       const prevResult = {
