@@ -45,9 +45,27 @@ function port(v: unknown, index: number, field: string): number {
   return v;
 }
 
+const MAPPING_KEYS = ['hostPort', 'containerPort', 'protocol', 'hostIP'] as const;
+
+/**
+ * Reads a mapping's keys the way Go's encoding/json does for the reference: an exact match first, then any
+ * case. containerd 1.6 (go-cni) sends `{"HostPort":..,"ContainerPort":..,"Protocol":..,"HostIP":""}`.
+ */
+function mappingFields(raw: Record<string, unknown>): Partial<Record<(typeof MAPPING_KEYS)[number], unknown>> {
+  const out: Partial<Record<(typeof MAPPING_KEYS)[number], unknown>> = {};
+  for (const key of MAPPING_KEYS) {
+    if (key in raw) out[key] = raw[key];
+    else {
+      const other = Object.keys(raw).find((k) => k.toLowerCase() === key.toLowerCase());
+      if (other !== undefined) out[key] = raw[other];
+    }
+  }
+  return out;
+}
+
 function parseMapping(raw: unknown, index: number): PortMapping {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalidConfig(`portMappings[${index}]`, raw, 'must be an object');
-  const m = raw as Record<string, unknown>;
+  const m = mappingFields(raw as Record<string, unknown>);
   if (m.containerPort === undefined) throw new CniError(Code.InvalidConfig, `invalid portMappings[${index}]: containerPort is missing`);
   if (m.hostPort === undefined) throw new CniError(Code.InvalidConfig, `invalid portMappings[${index}]: hostPort is missing`);
   const hostPort = port(m.hostPort, index, 'hostPort');

@@ -112,3 +112,10 @@ test('container addresses: first v4 and first v6 on CNI_IFNAME in a sandbox; uni
   t.deepEqual(err(() => containerAddrs({ interfaces: [{ name: 'eth0' }], ips: [{ address: '10.0.0.1/24', interface: 0 }] }, 'eth0')),
     [7, 'invalid prevResult: no IP address on interface "eth0" in a sandbox (ips ["10.0.0.1/24"])']);
 });
+
+test('Go-style key case from containerd 1.6 (go-cni) is read like the reference reads it', (t) => {
+  const cfg = parseConfig(withMappings([{ HostPort: 18082, ContainerPort: 80, Protocol: 'tcp', HostIP: '' }]));
+  t.deepEqual(cfg.mappings, [{ index: 0, hostPort: 18082, containerPort: 80, protocol: 'tcp', hostIP: undefined }]);
+  const exact = parseConfig(withMappings([{ hostPort: 1, HOSTPORT: 2, containerPort: 3 }]));
+  t.is(exact.mappings[0].hostPort, 1, 'an exact key wins over another case');
+});
