@@ -31,6 +31,9 @@ export async function checkUp(side: Side, pods: Pod[], portmapSample = 3): Promi
   const failures = pods.filter((p) => p.error).map((p) => p.error!).slice(0, 3);
   const pinged = await pool(ok, 16, async (p) => (await run(['ping', '-c1', '-W1', '-q', p.ip!], { netns: nsPath(side.host), timeoutMs: 5000 })).code === 0);
   pinged.forEach((good, i) => good || failures.push(`${side.name}: pod ${ok[i].index} (${ok[i].ip}) not pingable`));
+  // The kernel's ARP table is one for all namespaces (gc_thresh3 = 1024 entries by default): drop what our pings
+  // added, or 300 pods per side overflow it and the other side's later pings fail for no fault of its own.
+  await pool([side.host, ...ok.map((p) => p.netns)], 16, (ns) => run(['ip', '-n', ns, 'neigh', 'flush', 'all']));
   const sample = [...new Set([0, Math.floor(ok.length / 2), ok.length - 1])].filter((i) => i >= 0 && i < ok.length).slice(0, portmapSample);
   let portmapOk = 0;
   for (const i of sample) {
