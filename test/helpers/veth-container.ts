@@ -39,7 +39,9 @@ export function makeBridgeHost(t: ExecutionContext): BridgeHost {
   const outside = makeNetns(t, 'pmo');
   host.run(['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
   // No multicast snooping: IPv6 neighbour solicitations must reach a container whose MLD report the bridge missed.
-  host.run(['ip', 'link', 'add', BRIDGE, 'type', 'bridge', 'mcast_snooping', '0']);
+  // A fixed MAC, as the bridge plugin pins it: otherwise the bridge takes its lowest port MAC, and a container
+  // joining later with a lower one changes it under the neighbours' caches (the first flows then vanish).
+  host.run(['ip', 'link', 'add', BRIDGE, 'address', '02:00:0a:58:00:01', 'type', 'bridge', 'mcast_snooping', '0']);
   host.run(['ip', 'addr', 'add', `${GW4}/24`, 'dev', BRIDGE]);
   host.run(['ip', 'addr', 'add', `${GW6}/64`, 'dev', BRIDGE, 'nodad']);
   host.run(['ip', 'link', 'set', BRIDGE, 'up']);
