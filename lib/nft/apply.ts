@@ -1,10 +1,9 @@
-// The nftables seam: one `nft -j -f <private temp file>` transaction per call (argv only) and JSON listings.
+// The nftables seam: one `nft -j -f <private temp file>` transaction per call through execa (argv only) and JSON listings.
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CniError, Code } from '../cni/errors.ts';
-import { capture } from '../exec/capture.ts';
 
 /** One nftables JSON command, e.g. { add: { table: {...} } } (see libnftables-json(5)). */
 export type NftCommand = Record<string, unknown>;
@@ -19,10 +18,12 @@ export function nftBinary(): string {
   return nftPath;
 }
 
+// execa is loaded only when a verb really talks to nft (bench/README.md records what loading it costs).
 async function runNft(args: string[]): Promise<string> {
-  const r = await capture(nftBinary(), args, { timeoutMs: 30_000 });
+  const { execa } = await import('execa');
+  const r = await execa(nftBinary(), args, { stdin: 'ignore', reject: false, timeout: 30_000, stripFinalNewline: true });
   if (r.exitCode !== 0) {
-    const why = (r.failure ?? (r.stderr || r.stdout || `exit ${r.exitCode}`)).trim();
+    const why = String(r.exitCode === undefined ? r.shortMessage : r.stderr || r.stdout || `exit ${r.exitCode}`).trim();
     throw new CniError(Code.Io, `nft ${args.join(' ')} failed: ${why}`);
   }
   return r.stdout;
