@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { makeCtx } from './context.ts';
 import { destroyContainer, GO_FILE, releaseContainer } from './lifecycle.ts';
 import * as runtime from './runtime.ts';
+import { alive } from './pid.ts';
 import { trace } from './trace.ts';
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13 };
@@ -54,16 +55,6 @@ export async function monitorMain(args: string[]): Promise<number> {
     // The container was removed under us (rm -f raced the exit): nothing is left to record.
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw err;
-  }
-}
-
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -6,20 +6,11 @@ import type { Ctx } from './context.ts';
 import { RunnerError } from './errors.ts';
 import { releaseContainer } from './lifecycle.ts';
 import * as runtime from './runtime.ts';
+import { alive } from './pid.ts';
 import { trace } from './trace.ts';
 
 async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
-}
-
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
