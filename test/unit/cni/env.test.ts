@@ -1,16 +1,10 @@
 import test from 'ava';
+import { errorOf } from '../../helpers/errors.ts';
 import { readEnv, parseCniArgs, validateIfname, validateNetworkName } from '../../../lib/cni/env.ts';
 import { selectVersion, compareVersions } from '../../../lib/cni/version.ts';
 
 const base = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'abc', CNI_NETNS: '/var/run/netns/x', CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin:/usr/lib/cni' };
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    return [(err as any).code, (err as Error).message];
-  }
-  return [0, ''];
-};
+const codeOf = errorOf;
 
 test('a full ADD env parses', (t) => {
   t.deepEqual(readEnv(base), { command: 'ADD', containerId: 'abc', netns: '/var/run/netns/x', ifname: 'eth0', args: '', path: ['/opt/cni/bin', '/usr/lib/cni'] });

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { errorOf } from '../../helpers/errors.ts';
 import { formatIp, parseIp } from '../../../plugins/host-local/addr.ts';
 import { allocate, candidates, freeCount, type LeaseView } from '../../../plugins/host-local/allocator.ts';
 import { parseRangeSet, type RangeSet, type RequestedIp } from '../../../plugins/host-local/config.ts';
@@ -11,14 +12,7 @@ function view(taken: string[] = [], last: Record<number, string> = {}, held: Rec
   return { isTaken: (ip) => t.has(ip), heldBy: (id, ifn) => held[`${id}/${ifn}`] ?? [], lastReserved: (i) => last[i] };
 }
 const req = (ip: string, field = 'runtimeConfig.ips[0]'): RequestedIp => ({ ip: parseIp(ip)!, field });
-const err = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return [(e as any).code, (e as Error).message];
-  }
-  return [0, ''];
-};
+const err = errorOf;
 
 test('walk from rangeStart skips the gateway (.1 by default)', (t) => {
   t.deepEqual(walk(set({ subnet: '10.0.0.0/29' })), ['10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6']);

@@ -1,17 +1,11 @@
 import test from 'ava';
+import { errorOf } from '../../helpers/errors.ts';
 import { formatIp } from '../../../plugins/host-local/addr.ts';
 import { parseIpamConfig, setString } from '../../../plugins/host-local/config.ts';
 import { parseResolvConfText } from '../../../plugins/host-local/dns.ts';
 
 const conf = (ipam: object, extra: object = {}) => ({ cniVersion: '1.0.0', name: 'net', type: 'host-local', ipam: { type: 'host-local', ...ipam }, ...extra });
-const err = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return [(e as any).code, (e as Error).message];
-  }
-  return [0, ''];
-};
+const err = errorOf;
 
 test('defaults: dataDir, gateway .1, rangeStart .1, rangeEnd broadcast-1 (v4) / last (v6)', (t) => {
   const c = parseIpamConfig(conf({ ranges: [[{ subnet: '10.0.0.0/24' }], [{ subnet: 'fd00::/120' }]] }), '1.0.0');
