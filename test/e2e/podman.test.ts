@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PAGE } from '../helpers/busybox-tar.ts';
-import { ipJson, makeNetns, requireRoot, type TestNetns } from '../helpers/netns.ts';
+import { ipJson, makeNetns, requireRoot, wireVeth, type TestNetns } from '../helpers/netns.ts';
 import { DIST_BIN, ROOT } from '../helpers/plugin.ts';
 import { IMAGE, importBusybox, makePodman } from '../helpers/podman.ts';
 
@@ -18,11 +18,7 @@ const GATEWAY = '10.89.41.1';
 /** A client netns wired to the host netns by a veth pair: 172.31.241.2 → host 172.31.241.1. */
 function makeClient(t: Parameters<typeof makeNetns>[0], host: TestNetns): TestNetns {
   const client = makeNetns(t, 'podcl');
-  host.run(['ip', 'link', 'add', 'tscli0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', client.name]);
-  host.run(['ip', 'addr', 'add', '172.31.241.1/24', 'dev', 'tscli0']);
-  host.run(['ip', 'link', 'set', 'tscli0', 'up']);
-  client.run(['ip', 'addr', 'add', '172.31.241.2/24', 'dev', 'eth0']);
-  client.run(['ip', 'link', 'set', 'eth0', 'up']);
+  wireVeth(host, 'tscli0', '172.31.241.1/24', client, 'eth0', '172.31.241.2/24');
   return client;
 }
 

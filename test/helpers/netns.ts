@@ -47,3 +47,12 @@ export function makeNetns(t: ExecutionContext, role: string): TestNetns {
 export function ipJson<T = any>(ns: TestNetns, args: string[]): T {
   return JSON.parse(ns.run(['ip', '-j', ...args]) || '[]');
 }
+
+/** Wires `other` to `host` with a veth pair: `hostIf` with `hostCidr` in host, `peerIf` with `peerCidr` in other, both up. */
+export function wireVeth(host: TestNetns, hostIf: string, hostCidr: string, other: TestNetns, peerIf: string, peerCidr: string): void {
+  host.run(['ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', peerIf, 'netns', other.name]);
+  host.run(['ip', 'addr', 'add', hostCidr, 'dev', hostIf]);
+  host.run(['ip', 'link', 'set', hostIf, 'up']);
+  other.run(['ip', 'addr', 'add', peerCidr, 'dev', peerIf]);
+  other.run(['ip', 'link', 'set', peerIf, 'up']);
+}

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { callPlugin, DIST_BIN, type CallResult } from '../helpers/plugin.ts';
-import { ipJson, makeNetns, type TestNetns } from '../helpers/netns.ts';
+import { ipJson, makeNetns, wireVeth, type TestNetns } from '../helpers/netns.ts';
 
 export const NFT = '/usr/sbin/nft';
 /** tscni's own host-local from dist/bin is the IPAM under test. */
@@ -76,11 +76,7 @@ export async function eventually(fn: () => boolean, ms = 5000): Promise<boolean>
  */
 export function makeOutside(t: ExecutionContext, host: TestNetns): TestNetns {
   const out = makeNetns(t, 'out');
-  host.run(['ip', 'link', 'add', 'xo0', 'type', 'veth', 'peer', 'name', 'xo1', 'netns', out.name]);
-  host.run(['ip', 'addr', 'add', '198.51.100.1/24', 'dev', 'xo0']);
-  host.run(['ip', 'link', 'set', 'xo0', 'up']);
-  out.run(['ip', 'addr', 'add', '198.51.100.2/24', 'dev', 'xo1']);
-  out.run(['ip', 'link', 'set', 'xo1', 'up']);
+  wireVeth(host, 'xo0', '198.51.100.1/24', out, 'xo1', '198.51.100.2/24');
   return out;
 }
 
