@@ -14,7 +14,7 @@ export const HOST_DIRS: Record<string, string> = {
 };
 
 export const INSTALL_COMMAND = [
-  `${SRC}/node_modules/node/bin/node`, `${SRC}/lib/install/main.ts`, 'install',
+  `${SRC}/node_modules/bun/bin/bun.exe`, `${SRC}/lib/install/main.ts`, 'install',
   '--root', HOST,
   '--conflist', `${SRC}/conf/kubernetes/10-tscni.conflist`,
   '--pod-cidr-from-node', '$(NODE_NAME)',

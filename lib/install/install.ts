@@ -34,9 +34,6 @@ function missingDirs(root: string, dir: string, known: Set<string>): string[] {
   return chain;
 }
 
-/** Where the build's code-cache loader looks, relative to the prefix: `<bundle dir>/../.jscache`. */
-const CACHE_DIR = '.jscache';
-
 /** Backups of replaced files live under PREFIX/backup with the same absolute path. */
 const backupPath = (prefix: string, p: string) => join(prefix, 'backup', p);
 
@@ -44,7 +41,7 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   const source = o.source ?? defaultSource();
   if (!existsSync(o.root)) throw new Error(`--root ${o.root} does not exist`);
   const src = findSources(source, o.plugins);
-  if (`#!${o.prefix}/node`.length > MAX_SHEBANG) throw new Error(`--prefix ${o.prefix} is too long for a "#!" line (max ${MAX_SHEBANG - 7} bytes)`);
+  if (`#!${o.prefix}/bun`.length > MAX_SHEBANG) throw new Error(`--prefix ${o.prefix} is too long for a "#!" line (max ${MAX_SHEBANG - 7} bytes)`);
   const typesInstalled = Object.keys(src.bundles).filter((n) => n !== 'tscni');
   let conflist: Conflist | undefined;
   if (!o.noConflist) {
@@ -82,13 +79,6 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
   };
   try {
     mkdirs(o.prefix);
-    const cache = join(o.prefix, CACHE_DIR);
-    if (o.codeCache && !existsSync(under(o.root, cache))) {
-      mkdirSync(under(o.root, cache));
-      chmodSync(under(o.root, cache), 0o755);
-      undo.push(() => rmSync(under(o.root, cache), { recursive: true, force: true }));
-      manifest.entries.push({ kind: 'dir', path: cache, generated: true });
-    }
     for (const item of items) {
       mkdirs(dirname(item.path));
       const dest = under(o.root, item.path);

@@ -23,8 +23,6 @@ export interface InstallOptions {
   cniVersion?: string;
   serviceAccountDir: string;
   replace: boolean;
-  /** Creates PREFIX/.jscache, where the plugins keep V8 code caches per verb (build's code-cache loader). */
-  codeCache: boolean;
   help: boolean;
 }
 
@@ -44,7 +42,7 @@ export const processIo: Io = { out: (s) => void process.stdout.write(s), err: (s
 
 export const INSTALL_USAGE = `usage: tscni install [--bin-dir DIR] [--conf-dir DIR] [--prefix DIR] [--root DIR]
                      [--conflist FILE | --no-conflist] [--cni-version V] [--pod-cidr CIDR]... [--pod-cidr-from-node NAME]
-                     [--service-account-dir DIR] [--plugins a,b,...] [--replace] [--no-code-cache] [--source DIR]
+                     [--service-account-dir DIR] [--plugins a,b,...] [--replace] [--source DIR]
   Installs the CNI plugins (${PLUGINS.join(', ')}) with their own Node runtime under --prefix (default /opt/tscni),
   links them into --bin-dir (default /opt/cni/bin) and writes the conflist into --conf-dir (default /etc/cni/net.d).
   Everything written is recorded in PREFIX/manifest.json; \`tscni uninstall\` removes exactly that.
@@ -52,7 +50,6 @@ export const INSTALL_USAGE = `usage: tscni install [--bin-dir DIR] [--conf-dir D
   them from the Kubernetes API (in-cluster service account). --cni-version rewrites the conflist's cniVersion
   (containerd 1.6 and podman 4.x accept results up to 1.0.0). --replace backs up existing files it would overwrite
   (uninstall restores them); without it an existing foreign file is an error. --root DIR writes under DIR.
-  The plugins keep V8 code caches in PREFIX/.jscache (uninstall empties it); --no-code-cache leaves it out.
 `;
 
 export const UNINSTALL_USAGE = `usage: tscni uninstall [--prefix DIR] [--root DIR] [--force]
@@ -82,7 +79,7 @@ export function parseInstallArgs(argv: readonly string[]): InstallOptions {
     binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d', prefix: '/opt/tscni', root: '/', source: undefined as string | undefined,
     conflist: undefined as string | undefined, noConflist: false, plugins: [...PLUGINS] as string[], podCidrs: [] as string[],
     podCidrFromNode: undefined as string | undefined, cniVersion: undefined as string | undefined, serviceAccountDir: '/var/run/secrets/kubernetes.io/serviceaccount',
-    replace: false, codeCache: true, help: false,
+    replace: false, help: false,
   };
   const args = argv.flatMap((a) => { const [f, v] = splitFlag(a); return v === undefined ? [f] : [f, v]; });
   for (let i = 0; i < args.length; i++) {
@@ -118,7 +115,6 @@ export function parseInstallArgs(argv: readonly string[]): InstallOptions {
         break;
       }
       case '--replace': o.replace = true; break;
-      case '--no-code-cache': o.codeCache = false; break;
       case '-h': case '--help': o.help = true; break;
       default: throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
     }

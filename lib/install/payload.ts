@@ -1,8 +1,9 @@
-// Lists what an install writes: the pinned Node runtime, the bundled plugins re-pointed at it, the native modules
-// they load at run time (only this platform's prebuilds), links in the CNI bin dir and the conflist, as data.
+// Lists what an install writes: the pinned Bun runtime, the bundled plugins re-pointed at it (each bundle carries
+// every dependency, so nothing else from node_modules), links in the CNI bin dir and the conflist, as data.
 
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bunBinary } from './bun-runtime.ts';
 import type { InstallOptions } from './options.ts';
 
 export type Item =
@@ -10,66 +11,35 @@ export type Item =
   | { kind: 'data'; path: string; mode: number; data: string }
   | { kind: 'symlink'; path: string; target: string };
 
-/** Packages the bundles `require` at run time, and the files of each they need (relative paths). */
-function runtimePackages(platform: string, arch: string): { name: string; keep(rel: string): boolean }[] {
-  const license = (rel: string) => /^(LICENSE|LICENCE|COPYING)(\.[a-z]+)?$/i.test(rel);
-  return [
-    { name: 'netlink', keep: (r) => r === 'package.json' || license(r) || (r.startsWith('dist/') && r.endsWith('.js')) || r.startsWith(`prebuilds/${platform}-${arch}/`) },
-    { name: 'node-gyp-build', keep: (r) => r === 'package.json' || license(r) || /^[^/]+\.js$/.test(r) },
-    { name: 'koffi', keep: (r) => r === 'package.json' || license(r) || r === 'index.cjs' || r === 'src/koffi/index.cjs' || r === 'src/koffi/src/static.cjs' },
-    { name: `@koromix/koffi-${platform}-${arch}`, keep: (r) => r === 'package.json' || license(r) || r === 'index.js' || r.startsWith(`${platform}_${arch}/`) },
-  ];
-}
-
-function walk(dir: string, base = dir): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(p, base));
-    else if (e.isFile()) out.push(relative(base, p));
-  }
-  return out.sort();
-}
-
 export interface Sources {
   root: string;
-  nodeBin: string;
+  bunBin: string;
   bundles: Record<string, string>;
 }
 
 /** Finds the built artifacts in the checkout; a missing one is an error that says how to make it. */
 export function findSources(source: string, plugins: readonly string[]): Sources {
-  const nodeLink = join(source, 'node_modules/node/bin/node');
-  if (!existsSync(nodeLink)) throw new Error(`pinned Node runtime not found at ${nodeLink} (run npm ci in ${source})`);
+  let bunBin: string;
+  try {
+    bunBin = bunBinary(source);
+  } catch (err) {
+    throw new Error(`${(err as Error).message} in ${source}`);
+  }
   const bundles: Record<string, string> = {};
   for (const p of [...plugins, 'tscni']) {
     const b = join(source, 'dist/bin', p);
     if (existsSync(b)) bundles[p] = b;
     else if (p !== 'tscni') throw new Error(`plugin ${p} not built: ${b} is missing (run npm run build in ${source})`);
   }
-  return { root: source, nodeBin: realpathSync(nodeLink), bundles };
+  return { root: source, bunBin, bundles };
 }
 
 export function planPayload(o: InstallOptions, src: Sources, conflist?: { name: string; text: string }): Item[] {
   const lib = join(o.prefix, 'lib');
-  const node = join(o.prefix, 'node');
-  const shebang = `#!${node}`;
-  const items: Item[] = [{ kind: 'file', path: node, mode: 0o755, from: src.nodeBin }];
-  const nodeLicense = [join(dirname(src.nodeBin), '..', 'LICENSE'), join(src.root, `node_modules/node/node_modules/node-${process.platform}-${process.arch}/LICENSE`)].find((p) => existsSync(p));
-  if (nodeLicense) items.push({ kind: 'file', path: join(o.prefix, 'node.LICENSE'), mode: 0o644, from: nodeLicense });
-  // The bundles are CommonJS; say so, whatever package.json may sit above the prefix.
-  items.push({ kind: 'data', path: join(lib, 'package.json'), mode: 0o644, data: JSON.stringify({ type: 'commonjs' }) + '\n' });
+  const bun = join(o.prefix, 'bun');
+  const shebang = `#!${bun}`;
+  const items: Item[] = [{ kind: 'file', path: bun, mode: 0o755, from: src.bunBin }];
   for (const [name, from] of Object.entries(src.bundles)) items.push({ kind: 'file', path: join(lib, name), mode: 0o755, from, shebang });
-  for (const pkg of runtimePackages(process.platform, process.arch)) {
-    const dir = join(src.root, 'node_modules', pkg.name);
-    if (!existsSync(dir)) throw new Error(`runtime module ${pkg.name} not found at ${dir} (run npm ci in ${src.root})`);
-    const files = walk(dir).filter((r) => pkg.keep(r));
-    if (!files.some((r) => r.endsWith('.js') || r.endsWith('.cjs'))) throw new Error(`runtime module ${pkg.name} at ${dir} has no JavaScript files`);
-    for (const rel of files) {
-      const from = join(dir, rel);
-      items.push({ kind: 'file', path: join(lib, 'node_modules', pkg.name, rel), mode: statSync(from).mode & 0o111 ? 0o755 : 0o644, from });
-    }
-  }
   for (const name of Object.keys(src.bundles)) {
     if (name !== 'tscni') items.push({ kind: 'symlink', path: join(o.binDir, name), target: join(lib, name) });
   }

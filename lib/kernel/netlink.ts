@@ -1,28 +1,14 @@
-// The netlink seam: an rtnetlink socket (npm `netlink`, low-level part only: ~13 ms to load instead of ~40 ms)
-// with the link, address and route operations tscni needs. A socket stays bound to the netns it was opened in.
+// The netlink seam: link, address and route operations over a synchronous rtnetlink socket (nl-socket.ts, libc
+// through the FFI seam). A socket stays bound to the netns it was opened in.
 
-import { createRequire } from 'node:module';
 import {
   AF, IFA, IFF, IFLA, IFLA_INFO, NLM_F, RTA, RTAX, RTM, RT_TABLE_MAIN, RTPROT, RT_SCOPE, RTN_UNICAST,
   attr, attrNested, attrStr, attrU32, ifaddrmsg, ifinfomsg, ipToBytes, ipToString, macFromString, macToString,
   parseAttrs, readStr, readU32, rtmsg,
 } from './netlink-codec.ts';
+import { NetlinkError, NlSocket, type NlMessage } from './nl-socket.ts';
 
-export interface NlMessage { type: number; flags: number; seq: number; data: Buffer }
-interface NlSocket {
-  request(type: number, data: Buffer | Buffer[], options?: { flags?: number; timeout?: number }): Promise<[NlMessage[], unknown]>;
-  close(): void;
-}
-
-const require = createRequire(import.meta.url);
-
-export class NetlinkError extends Error {
-  readonly errno: string;
-  constructor(op: string, errno: string) {
-    super(`${op}: ${errno}`);
-    this.errno = errno;
-  }
-}
+export { NetlinkError, type NlMessage };
 
 export interface Link {
   index: number;
@@ -109,22 +95,16 @@ export class Rtnl {
 
   /** Opens a socket in the calling thread's current netns (wrap in inNetns to target a container). */
   static open(): Rtnl {
-    const { createNetlink } = require('netlink/dist/netlink.js') as { createNetlink(proto: number): NlSocket };
-    return new Rtnl(createNetlink(0));
+    return new Rtnl(new NlSocket());
   }
 
   close(): void {
     this.sock.close();
   }
 
+  // The socket is synchronous; the methods stay async so callers do not change when a step becomes truly async.
   private async req(op: string, type: number, data: Buffer[], flags = 0): Promise<NlMessage[]> {
-    try {
-      const [msgs] = await this.sock.request(type, data, { flags, timeout: 10_000 });
-      return msgs;
-    } catch (err) {
-      const m = /Request rejected: (\w+)/.exec((err as Error).message);
-      throw new NetlinkError(op, m ? m[1] : (err as Error).message);
-    }
+    return this.sock.request(op, type, data, flags);
   }
 
   /** Sends one raw rtnetlink request (for lib/kernel helpers that build their own messages) and returns the replies. */

@@ -1,26 +1,10 @@
-// The only module that switches network namespaces: setns(2) via koffi, synchronously, always switching back.
+// The only module that switches network namespaces: setns(2) through the libc seam, synchronously, always switching back.
 
 import { closeSync, openSync, constants } from 'node:fs';
-import { createRequire } from 'node:module';
 import { CniError, Code } from '../cni/errors.ts';
+import { loadLibc } from './libc.ts';
 
 const CLONE_NEWNET = 0x40000000;
-const require = createRequire(import.meta.url);
-
-interface Libc { setns(fd: number, nstype: number): number; errno(): number }
-let libc: Libc | undefined;
-
-function loadLibc(): Libc {
-  if (libc) return libc;
-  const koffi = require('koffi') as {
-    load(name: string): { func(sig: string): (...args: unknown[]) => number };
-    errno(): number;
-  };
-  const lib = koffi.load('libc.so.6');
-  const setns = lib.func('int setns(int fd, int nstype)');
-  libc = { setns: (fd, t) => setns(fd, t), errno: () => koffi.errno() };
-  return libc;
-}
 
 /** Opens a netns path; a missing path is code 4 naming CNI_NETNS, other failures code 5. */
 export function openNetns(path: string): number {

@@ -1,5 +1,5 @@
 // `tscni install` / `tscni uninstall`: the round trip in a temp root, plugins that run with the checkout and any
-// system Node hidden, foreign files never touched, replaced files restored, changed files kept.
+// system JS runtime hidden, foreign files never touched, replaced files restored, changed files kept.
 
 import test, { type ExecutionContext } from 'ava';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,11 +56,11 @@ test.serial('install, run with the checkout and system node hidden, uninstall: b
   // The CNI bin dir holds one link per plugin into the prefix, and the foreign file as it was.
   for (const p of FOUR) t.is(readlinkSync(join(m.bin, p)), join(m.prefix, 'lib', p));
   t.is(readFileSync(join(m.bin, 'firewall'), 'utf8'), '#!/bin/sh\necho foreign\n');
-  for (const p of FOUR) t.is(readFileSync(join(m.prefix, 'lib', p), 'utf8').split('\n')[0], `#!${m.prefix}/node`);
+  for (const p of FOUR) t.is(readFileSync(join(m.prefix, 'lib', p), 'utf8').split('\n')[0], `#!${m.prefix}/bun`);
   // The default network from conf/ is installed unchanged in meaning.
   t.deepEqual(JSON.parse(readFileSync(join(m.conf, '10-tscni.conflist'), 'utf8')), JSON.parse(readFileSync(join(ROOT, 'conf/10-tscni.conflist'), 'utf8')));
-  // Only this platform's native prebuilds travel.
-  t.deepEqual(Object.keys(snapshotTree(join(m.prefix, 'lib/node_modules/netlink/prebuilds'))), [`${process.platform}-${process.arch}`, `${process.platform}-${process.arch}/node.napi.node`]);
+  // The prefix holds the runtime, one self-contained bundle per executable and the manifest: no node_modules.
+  t.deepEqual(Object.keys(snapshotTree(m.prefix)).sort(), ['bun', 'lib', ...['bridge', 'host-local', 'loopback', 'portmap', 'tscni'].map((p) => `lib/${p}`), 'manifest.json']);
 
   // The manifest lists exactly the paths that appeared, nothing more, nothing less.
   const manifest = JSON.parse(readFileSync(join(m.prefix, 'manifest.json'), 'utf8'));
@@ -79,11 +79,6 @@ test.serial('install, run with the checkout and system node hidden, uninstall: b
     const v = runHidden([join(m.bin, p)], { netns: host.name, env: { CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"1.0.0"}' });
     t.is(v.status, 0, `${p}: ${v.stderr}`);
     t.deepEqual(JSON.parse(v.stdout), { cniVersion: '1.0.0', supportedVersions: VERSIONS }, p);
-  }
-  // Builds with the code-cache loader keep V8 caches per verb in PREFIX/.jscache, which the install provides.
-  if (readFileSync(join(DIST_BIN, 'loopback'), 'utf8').includes('".jscache"')) {
-    const cached = readdirSync(join(m.prefix, '.jscache'));
-    for (const p of FOUR) t.true(cached.some((f) => f.startsWith(`${p}.`) && f.endsWith('.VERSION')), `${p}: ${cached.join(' ')}`);
   }
   ctr.run(['ip', 'link', 'set', 'lo', 'down']);
   const env = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'inst1', CNI_NETNS: ctr.path, CNI_IFNAME: 'lo', CNI_PATH: m.bin };
@@ -169,7 +164,7 @@ test.serial('--root writes under a mounted host root with host paths inside; --p
   const r = await call(runInstall, ['--root', d, '--pod-cidr', '10.244.3.0/24', '--pod-cidr', 'FD00:10:244:3::/64']);
   t.is(r.code, 0, r.err);
   t.is(readlinkSync(join(d, 'opt/cni/bin/portmap')), '/opt/tscni/lib/portmap');
-  t.is(readFileSync(join(d, 'opt/tscni/lib/portmap'), 'utf8').split('\n')[0], '#!/opt/tscni/node');
+  t.is(readFileSync(join(d, 'opt/tscni/lib/portmap'), 'utf8').split('\n')[0], '#!/opt/tscni/bun');
   const conf = JSON.parse(readFileSync(join(d, 'etc/cni/net.d/10-tscni.conflist'), 'utf8'));
   t.deepEqual(conf.plugins[0].ipam.ranges, [[{ subnet: '10.244.3.0/24' }], [{ subnet: 'fd00:10:244:3::/64' }]]);
   const m = JSON.parse(readFileSync(join(d, 'opt/tscni/manifest.json'), 'utf8'));

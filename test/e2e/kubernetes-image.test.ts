@@ -27,7 +27,7 @@ test.serial('the Containerfile builds an installer image that installs and unins
   const podman = makePodman(t, host, [join(d, 'no-plugins')], 'none');
   const work = join(d, 'base');
   mkdirSync(work);
-  podman.ok(['import', glibcBaseTar(work, join(ROOT, 'node_modules/node/bin/node')), BASE], { hideVarLib: true });
+  podman.ok(['import', glibcBaseTar(work, join(ROOT, 'node_modules/bun/bin/bun.exe')), BASE], { hideVarLib: true });
   podman.ok(['build', '--layers=false', '--from', BASE, '-f', join(ROOT, 'conf/kubernetes/Containerfile'), '-t', IMAGE, ROOT], { hideVarLib: true });
 
   const { node } = makeNode(d);
@@ -43,7 +43,7 @@ test.serial('the Containerfile builds an installer image that installs and unins
     t.is(readlinkSync(join(node, 'opt/cni/bin', p)), `/opt/tscni/lib/${p}`);
     t.is(readFileSync(join(node, 'opt/tscni/backup/opt/cni/bin', p), 'utf8'), `#!/bin/sh\necho reference ${p}\n`);
   }
-  t.is(readFileSync(join(node, 'opt/tscni/lib/portmap'), 'utf8').split('\n')[0], '#!/opt/tscni/node');
+  t.is(readFileSync(join(node, 'opt/tscni/lib/portmap'), 'utf8').split('\n')[0], '#!/opt/tscni/bun');
   const conflist = JSON.parse(readFileSync(join(node, 'etc/cni/net.d/10-tscni.conflist'), 'utf8'));
   t.is(conflist.cniVersion, '1.0.0');
   t.deepEqual(conflist.plugins[0].ipam.ranges, [[{ subnet: '10.244.3.0/24' }]]);

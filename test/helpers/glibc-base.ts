@@ -1,15 +1,15 @@
 // A minimal glibc base image for building the installer image offline: just the shared libraries the pinned
-// Node links against (from `ldd`), standing in for debian:12-slim in `podman build --from`.
+// Bun links against (from `ldd`), standing in for debian:12-slim in `podman build --from`.
 
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** Writes the rootfs tarball for `nodeBin`'s libraries into `work` and returns its path. */
-export function glibcBaseTar(work: string, nodeBin: string): string {
+/** Writes the rootfs tarball for `runtimeBin`'s libraries into `work` and returns its path. */
+export function glibcBaseTar(work: string, runtimeBin: string): string {
   const root = join(work, 'glibc-rootfs');
   for (const d of ['tmp', 'proc', 'sys', 'dev', 'etc']) mkdirSync(join(root, d), { recursive: true });
-  const ldd = execFileSync('ldd', [nodeBin], { encoding: 'utf8' });
+  const ldd = execFileSync('ldd', [runtimeBin], { encoding: 'utf8' });
   for (const m of ldd.matchAll(/(\/\S+\.so[.\d]*)/g)) {
     const lib = m[1];
     mkdirSync(join(root, dirname(lib)), { recursive: true });

@@ -1,11 +1,12 @@
-// Runs a command as if the checkout and any system Node did not exist: inside a private mount namespace (and the
-// given netns) where the repository is covered by an empty tmpfs and /usr/bin/node by /dev/null, with PATH=/usr/bin:/bin.
+// Runs a command as if the checkout and any system JS runtime did not exist: inside a private mount namespace (and
+// the given netns) where the repository is covered by an empty tmpfs and every system node/bun by /dev/null, with
+// PATH=/usr/bin:/bin.
 
 import { spawnSync } from 'node:child_process';
 import { ROOT } from './plugin.ts';
 
 // $1 is the checkout to hide; the rest is the command. Paths come from the test, never from input.
-const HIDE = 'mount -t tmpfs tscni-hide "$1" || exit 97; if [ -e /usr/bin/node ]; then mount --bind /dev/null /usr/bin/node || exit 98; fi; shift; exec "$@"';
+const HIDE = 'mount -t tmpfs tscni-hide "$1" || exit 97; for r in /usr/bin/node /usr/local/bin/node /usr/bin/bun /usr/local/bin/bun; do if [ -e "$r" ]; then mount --bind /dev/null "$r" || exit 98; fi; done; shift; exec "$@"';
 
 export interface HiddenRun { status: number; stdout: string; stderr: string }
 

@@ -45,14 +45,13 @@ test('renderConflist: refuses what the installed plugins cannot run, naming the 
 
 test('parseInstallArgs: defaults, --flag=value, repeated --pod-cidr, exclusive flags', (t) => {
   const d = parseInstallArgs([]);
-  t.deepEqual({ bin: d.binDir, conf: d.confDir, prefix: d.prefix, root: d.root, plugins: d.plugins, cache: d.codeCache }, {
-    bin: '/opt/cni/bin', conf: '/etc/cni/net.d', prefix: '/opt/tscni', root: '/', plugins: FOUR, cache: true,
+  t.deepEqual({ bin: d.binDir, conf: d.confDir, prefix: d.prefix, root: d.root, plugins: d.plugins }, {
+    bin: '/opt/cni/bin', conf: '/etc/cni/net.d', prefix: '/opt/tscni', root: '/', plugins: FOUR,
   });
-  const o = parseInstallArgs(['--bin-dir=/x/bin/', '--pod-cidr', '10.0.0.0/24', '--pod-cidr=fd00::/64', '--cni-version', '1.0.0', '--no-code-cache']);
+  const o = parseInstallArgs(['--bin-dir=/x/bin/', '--pod-cidr', '10.0.0.0/24', '--pod-cidr=fd00::/64', '--cni-version', '1.0.0']);
   t.is(o.binDir, '/x/bin');
   t.deepEqual(o.podCidrs, ['10.0.0.0/24', 'fd00::/64']);
   t.is(o.cniVersion, '1.0.0');
-  t.false(o.codeCache);
   t.throws(() => parseInstallArgs(['--cni-version', '0.2.0']), { message: '--cni-version "0.2.0": not one of 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0' });
   t.throws(() => parseInstallArgs(['--pod-cidr', '10.0.0.0/24', '--pod-cidr-from-node', 'n1']), { message: '--pod-cidr and --pod-cidr-from-node exclude each other' });
   t.throws(() => parseInstallArgs(['--pod-cidr-from-node', 'Node_1']), { message: '--pod-cidr-from-node "Node_1": not a Kubernetes node name' });
