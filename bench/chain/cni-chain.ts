@@ -27,7 +27,7 @@ export interface Side {
   dataDir: string;
   /** When set, every plugin runs under /usr/bin/time writing here, and pods record its rusage (peak RSS, CPU) via rusage.py. */
   rssDir?: string;
-  /** Extra environment for every plugin of this side (e.g. NODE_OPTIONS=--cpu-prof for a profile). */
+  /** Extra environment for every plugin of this side (e.g. BUN_OPTIONS=--cpu-prof-md for a profile). */
   extraEnv?: Record<string, string>;
 }
 

@@ -1,6 +1,6 @@
 // Benchmark entry (run by bench/run as root): reference plugins vs tscni's, side by side in one run; prints and saves
 // the markdown report. Options: --ref DIR --tscni DIR --n 20,300 --parallel 100 --jobs 8 --rss-pods 3 --runner-cycles 5
-// --no-runner --quick --out DIR --tscni-env K=V (e.g. NODE_OPTIONS=--cpu-prof --cpu-prof-dir=/tmp/prof).
+// --no-runner --quick --out DIR --tscni-env K=V (e.g. BUN_OPTIONS="--cpu-prof-md --cpu-prof-dir=/tmp/prof").
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -83,7 +83,7 @@ const header = [
   `Command: \`sudo bash bench/run ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'),
   '',
   `Machine: ${sh('nproc', [])} cores, Linux ${release()}, load before start ${sh('cat', ['/proc/loadavg'])}. ` +
-    `tscni at git ${sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])}, Node ${sh(join(ROOT, 'node_modules/node/bin/node'), ['--version'])}. ` +
+    `tscni at git ${sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])}, Bun ${sh(join(ROOT, 'node_modules/bun/bin/bun.exe'), ['--version'])}. ` +
     `ref = \`${dirs.ref}\` (containernetworking-plugins ${sh('dpkg-query', ['-W', '-f=${Version}', 'containernetworking-plugins'])}), tscni = \`${dirs.tscni}\`. ` +
     `Every plugin runs inside a private host netns (one per side and phase), each pod in a fresh netns.`,
   '',

@@ -96,7 +96,7 @@ export async function parallel(dirs: SideDirs, count: number, jobs: number, orde
   return out;
 }
 
-/** One untimed ADD+DEL per side: pages both sides' binaries in and fills tscni's per-verb code cache (dist/.jscache). */
+/** One untimed ADD+DEL per side: pages both sides' binaries (and tscni's runtime) into the page cache. */
 export async function warmUp(dirs: SideDirs): Promise<string[]> {
   const errors: string[] = [];
   for (const name of ['ref', 'tscni']) {
