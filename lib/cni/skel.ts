@@ -1,8 +1,11 @@
 // The plugin skeleton: the only module that reads CNI_* and stdin and writes stdout. Every plugin's main calls runPlugin.
 
-import { readFileSync, statSync, writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { CniError, Code, toCniError } from './errors.ts';
-import { readEnv, validateNetworkName, type CniEnv } from './env.ts';
+import { checkWellKnownTypes } from './conf-types.ts';
+import { readEnv, type CniEnv } from './env.ts';
+import { validateNetworkName } from './names.ts';
+import { checkNetnsPath, overridesNetnsCheck } from './netns-check.ts';
 import { formatResult, parseResult, checkResultFitsVersion, type Result } from './result.ts';
 import { atLeast, LATEST_VERSION, requireSupported, selectVersion, SUPPORTED_VERSIONS, isSupported, type CniVersion } from './version.ts';
 
@@ -22,6 +25,11 @@ export interface CallContext {
 
 export interface Plugin {
   about: string;
+  /**
+   * False for a plugin that never enters CNI_NETNS (IPAM): the skeleton then skips its CNI_NETNS checks. Otherwise
+   * ADD/CHECK need a namespace file and ADD/CHECK/DEL refuse the plugin's own network namespace (code 4).
+   */
+  actsInNetns?: boolean;
   add(ctx: CallContext): Promise<Result | undefined>;
   del(ctx: CallContext): Promise<void>;
   check(ctx: CallContext): Promise<void>;
@@ -81,21 +89,15 @@ export function decodeConf(stdin: Buffer): Record<string, unknown> {
   return conf as Record<string, unknown>;
 }
 
-let nsfsDev: number | undefined;
-
-/** A cheap check that CNI_NETNS names a namespace file (nsfs) before any work; setns later checks it is a *network* one. */
-export function checkNetnsPath(path: string): void {
-  let st;
-  try {
-    st = statSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CniError(code === 'ENOENT' ? Code.InvalidEnv : Code.Io, `CNI_NETNS ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  nsfsDev ??= statSync('/proc/self/ns/net').dev;
-  if (st.dev !== nsfsDev) {
-    throw new CniError(Code.InvalidEnv, `CNI_NETNS ${JSON.stringify(path)} is not a network namespace (a ${st.isDirectory() ? 'directory' : 'regular file'})`);
-  }
+/**
+ * CNI_NETNS before any work: ADD and CHECK need a namespace file; ADD, CHECK and DEL refuse the plugin's own network
+ * namespace unless the caller sets libcni's CNI_NETNS_OVERRIDE. DEL forgives a path that is gone or no longer a
+ * namespace (unmounted): the plugin's DEL handles those.
+ */
+function checkTarget(env: CniEnv, rawEnv: Record<string, string | undefined>): void {
+  if (env.command !== 'ADD' && env.command !== 'CHECK' && env.command !== 'DEL') return;
+  if (env.command === 'DEL' && env.netns === '') return;
+  checkNetnsPath(env.netns, { onlySelf: env.command === 'DEL', allowSelf: overridesNetnsCheck(rawEnv) });
 }
 
 function versionCall(io: Io): void {
@@ -115,6 +117,7 @@ async function call(plugin: Plugin, io: Io, env: CniEnv, state: { version: strin
   if (isSupported(selected)) state.version = selected;
   validateNetworkName(raw.name);
   const version = requireSupported(selected);
+  checkWellKnownTypes(raw);
   if (env.command === 'CHECK' && !atLeast(version, '0.4.0')) {
     throw new CniError(Code.IncompatibleVersion, `config version ${version} does not allow CHECK (needs 0.4.0 or later)`);
   }
@@ -131,7 +134,7 @@ async function call(plugin: Plugin, io: Io, env: CniEnv, state: { version: strin
       io.stderr(`ignoring unreadable prevResult on DEL: ${(err as Error).message}\n`);
     }
   }
-  if ((env.command === 'ADD' || env.command === 'CHECK') && !io.env.TSCNI_DRY_RUN) checkNetnsPath(env.netns);
+  if (plugin.actsInNetns !== false && !io.env.TSCNI_DRY_RUN) checkTarget(env, io.env);
   const ctx: CallContext = {
     env,
     version,

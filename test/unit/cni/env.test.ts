@@ -60,7 +60,7 @@ test('CNI_ARGS: known keys, IgnoreUnknown, case-sensitive keys', (t) => {
 });
 
 test('network names are path-safe', (t) => {
-  for (const n of ['../x', 'a/b', '', ' x', '.']) t.is(codeOf(() => validateNetworkName(n))[0], 7, n);
+  for (const n of ['../x', 'a/b', '', ' x', '.', 'x'.repeat(129)]) t.is(codeOf(() => validateNetworkName(n))[0], 7, n);
   t.is(validateNetworkName('my-net_1.0'), 'my-net_1.0');
 });
 
