@@ -124,6 +124,8 @@ async function call(plugin: Plugin, io: Io, env: CniEnv, state: { version: strin
   if ((env.command === 'GC' || env.command === 'STATUS') && !atLeast(version, '1.1.0')) {
     throw new CniError(Code.IncompatibleVersion, `config version ${version} does not allow ${env.command} (needs 1.1.0 or later)`);
   }
+  // An env check, but after the version is known so that the error speaks it; before anything reads the config further.
+  if (plugin.actsInNetns !== false && !io.env.TSCNI_DRY_RUN) checkTarget(env, io.env);
   const conf = { ...raw, cniVersion: version } as NetConf;
   let prevResult: Result | undefined;
   if (raw.prevResult !== undefined && raw.prevResult !== null) {
@@ -134,7 +136,6 @@ async function call(plugin: Plugin, io: Io, env: CniEnv, state: { version: strin
       io.stderr(`ignoring unreadable prevResult on DEL: ${(err as Error).message}\n`);
     }
   }
-  if (plugin.actsInNetns !== false && !io.env.TSCNI_DRY_RUN) checkTarget(env, io.env);
   const ctx: CallContext = {
     env,
     version,

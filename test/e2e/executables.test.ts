@@ -34,7 +34,7 @@ for (const p of plugins) {
       const r = run(p, { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c', CNI_NETNS: '/proc/self/ns/net', CNI_IFNAME: 'eth0', CNI_PATH: DIST_BIN }, input);
       t.is(r.status, 1, input.slice(0, 40));
       const e = JSON.parse(r.stdout);
-      t.true([6, 7].includes(e.code), `${input.slice(0, 40)} -> ${r.stdout}`);
+      t.true([1, 6, 7].includes(e.code), `${input.slice(0, 40)} -> ${r.stdout}`);
       t.notRegex(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
     }
   });
