@@ -26,8 +26,8 @@ export interface CallContext {
 export interface Plugin {
   about: string;
   /**
-   * False for a plugin that never enters CNI_NETNS (IPAM): the skeleton then skips its CNI_NETNS checks. Otherwise
-   * ADD/CHECK need a namespace file and ADD/CHECK/DEL refuse the plugin's own network namespace (code 4).
+   * ADD/CHECK need CNI_NETNS to be a namespace file, and ADD/CHECK/DEL refuse the plugin's own network namespace
+   * (code 4), unless this is false: a plugin that never enters CNI_NETNS (IPAM) takes the caller's own as well.
    */
   actsInNetns?: boolean;
   add(ctx: CallContext): Promise<Result | undefined>;
@@ -94,10 +94,11 @@ export function decodeConf(stdin: Buffer): Record<string, unknown> {
  * namespace unless the caller sets libcni's CNI_NETNS_OVERRIDE. DEL forgives a path that is gone or no longer a
  * namespace (unmounted): the plugin's DEL handles those.
  */
-function checkTarget(env: CniEnv, rawEnv: Record<string, string | undefined>): void {
+function checkTarget(env: CniEnv, rawEnv: Record<string, string | undefined>, actsInNetns: boolean): void {
   if (env.command !== 'ADD' && env.command !== 'CHECK' && env.command !== 'DEL') return;
-  if (env.command === 'DEL' && env.netns === '') return;
-  checkNetnsPath(env.netns, { onlySelf: env.command === 'DEL', allowSelf: overridesNetnsCheck(rawEnv) });
+  const allowSelf = !actsInNetns || overridesNetnsCheck(rawEnv);
+  if (env.command === 'DEL' && (env.netns === '' || allowSelf)) return;
+  checkNetnsPath(env.netns, { onlySelf: env.command === 'DEL', allowSelf });
 }
 
 function versionCall(io: Io): void {
@@ -125,7 +126,7 @@ async function call(plugin: Plugin, io: Io, env: CniEnv, state: { version: strin
     throw new CniError(Code.IncompatibleVersion, `config version ${version} does not allow ${env.command} (needs 1.1.0 or later)`);
   }
   // An env check, but after the version is known so that the error speaks it; before anything reads the config further.
-  if (plugin.actsInNetns !== false && !io.env.TSCNI_DRY_RUN) checkTarget(env, io.env);
+  if (!io.env.TSCNI_DRY_RUN) checkTarget(env, io.env, plugin.actsInNetns !== false);
   const conf = { ...raw, cniVersion: version } as NetConf;
   let prevResult: Result | undefined;
   if (raw.prevResult !== undefined && raw.prevResult !== null) {

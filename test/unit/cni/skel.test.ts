@@ -154,10 +154,15 @@ test('DEL forgives a CNI_NETNS that is gone or no longer a namespace; CNI_NETNS_
   t.deepEqual(ran, ['del', 'del', 'del', 'del']);
 });
 
-test('a plugin that never enters CNI_NETNS (IPAM) takes any CNI_NETNS', async (t) => {
+test('a plugin that never enters CNI_NETNS (IPAM) takes its own netns, but still needs a namespace file for ADD', async (t) => {
   const ipam: Plugin = { ...plugin, actsInNetns: false };
-  const { io, out } = fakeIo({ ...env, CNI_COMMAND: 'ADD', CNI_NETNS: '/proc/self/ns/net' }, '{"cniVersion":"1.0.0","name":"n"}');
-  t.is(await runPlugin(ipam, io), 0, out.stdout);
+  for (const cmd of ['ADD', 'DEL']) {
+    const { io, out } = fakeIo({ ...env, CNI_COMMAND: cmd, CNI_NETNS: '/proc/self/ns/net' }, '{"cniVersion":"1.0.0","name":"n"}');
+    t.is(await runPlugin(ipam, io), 0, out.stdout);
+  }
+  const { io, out } = fakeIo({ ...env, CNI_COMMAND: 'ADD', CNI_NETNS: '/etc/hostname' }, '{"cniVersion":"1.0.0","name":"n"}');
+  t.is(await runPlugin(ipam, io), 1);
+  t.is(JSON.parse(out.stdout).msg, 'CNI_NETNS "/etc/hostname" is not a network namespace (a regular file)');
 });
 
 test('a cniVersion that is not a string is code 1, like a version tscni does not speak', async (t) => {
