@@ -106,7 +106,8 @@ function versionCall(io: Io): void {
   let version: string = LATEST_VERSION;
   if (stdin.toString().trim() !== '') {
     const conf = decodeConf(stdin);
-    if (conf.cniVersion !== undefined || conf.cniVersions !== undefined) version = requireSupported(selectVersion(conf));
+    const given = (v: unknown) => v !== undefined && v !== null;
+    if (given(conf.cniVersion) || given(conf.cniVersions)) version = requireSupported(selectVersion(conf));
   }
   io.stdout(JSON.stringify({ cniVersion: version, supportedVersions: SUPPORTED_VERSIONS }) + '\n');
 }

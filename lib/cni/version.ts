@@ -40,13 +40,14 @@ export function atLeast(v: string, min: string): boolean {
  */
 export function selectVersion(conf: { cniVersion?: unknown; cniVersions?: unknown }): string {
   const candidates: string[] = [];
-  if (conf.cniVersion !== undefined) {
+  // JSON null is absent, as Go's decoder reads it.
+  if (conf.cniVersion !== undefined && conf.cniVersion !== null) {
     if (typeof conf.cniVersion !== 'string') {
       throw new CniError(Code.IncompatibleVersion, `invalid cniVersion ${JSON.stringify(conf.cniVersion)}: must be a version string, one of ${SUPPORTED_VERSIONS.join(', ')}`);
     }
     candidates.push(conf.cniVersion);
   }
-  if (conf.cniVersions !== undefined) {
+  if (conf.cniVersions !== undefined && conf.cniVersions !== null) {
     if (!Array.isArray(conf.cniVersions) || conf.cniVersions.some((v) => typeof v !== 'string')) {
       throw new CniError(Code.IncompatibleVersion, `invalid cniVersions ${JSON.stringify(conf.cniVersions)}: must be a list of version strings`);
     }

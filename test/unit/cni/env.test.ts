@@ -68,6 +68,7 @@ test('version selection picks the highest supported of cniVersion + cniVersions'
   t.is(selectVersion({ cniVersion: '0.4.0', cniVersions: ['1.0.0', '1.1.0', '9.9.9'] }), '1.1.0');
   t.is(selectVersion({ cniVersions: ['0.3.1', '1.0.0'] }), '1.0.0');
   t.is(selectVersion({}), '0.1.0');
+  t.is(selectVersion({ cniVersion: null, cniVersions: null }), '0.1.0', 'null is absent, as Go reads it');
   t.is(selectVersion({ cniVersion: '9.9.9' }), '9.9.9');
   t.true(compareVersions('0.10.0', '0.9.0') > 0);
 });
