@@ -1,6 +1,11 @@
-// Reads and validates the CNI_* environment exactly as libcni's skel does (plus the spec's code 3 for an empty id).
+// Reads and validates the CNI_* environment as libcni's skel does (plus the spec's code 3 for an empty id and
+// interface names the kernel steps can carry, see names.ts).
 
 import { CniError, Code } from './errors.ts';
+import { validateContainerId, validateIfname } from './names.ts';
+
+// The name rules live in names.ts; re-exported for the callers that import them from here.
+export { validateContainerId, validateIfname, validateNetworkName } from './names.ts';
 
 export type Verb = 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC' | 'VERSION';
 export const VERBS: readonly Verb[] = ['ADD', 'DEL', 'CHECK', 'STATUS', 'GC', 'VERSION'];
@@ -12,33 +17,6 @@ export interface CniEnv {
   ifname: string;
   args: string;
   path: string[];
-}
-
-const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-
-export function validateContainerId(id: string | undefined): string {
-  if (id === undefined || id === '') throw new CniError(Code.UnknownContainer, 'missing containerID: CNI_CONTAINERID is empty');
-  if (!ID_RE.test(id)) {
-    throw new CniError(Code.InvalidEnv, `invalid characters in containerID: CNI_CONTAINERID ${JSON.stringify(id)} must match ${ID_RE.source}`);
-  }
-  return id;
-}
-
-export function validateNetworkName(name: unknown): string {
-  if (name === undefined || name === null || name === '') throw new CniError(Code.InvalidConfig, 'missing network name');
-  if (typeof name !== 'string' || !ID_RE.test(name)) {
-    throw new CniError(Code.InvalidConfig, `invalid characters found in network name ${JSON.stringify(name)}: must match ${ID_RE.source}`);
-  }
-  return name;
-}
-
-export function validateIfname(name: string | undefined): string {
-  const where = `CNI_IFNAME ${JSON.stringify(name ?? '')}`;
-  if (name === undefined || name === '') throw new CniError(Code.InvalidEnv, 'interface name is empty: CNI_IFNAME');
-  if (Buffer.byteLength(name) > 15) throw new CniError(Code.InvalidEnv, `interface name is too long: ${where} is longer than 15 bytes`);
-  if (name === '.' || name === '..') throw new CniError(Code.InvalidEnv, `interface name is . or ..: ${where}`);
-  if (/[/:\s]/.test(name)) throw new CniError(Code.InvalidEnv, `interface name contains / or : or whitespace characters: ${where}`);
-  return name;
 }
 
 // Which variables each verb needs (libcni's skel is stricter than the spec: CNI_PATH everywhere but VERSION).

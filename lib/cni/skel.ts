@@ -1,8 +1,11 @@
 // The plugin skeleton: the only module that reads CNI_* and stdin and writes stdout. Every plugin's main calls runPlugin.
 
-import { readFileSync, statSync, writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { CniError, Code, toCniError } from './errors.ts';
-import { readEnv, validateNetworkName, type CniEnv } from './env.ts';
+import { checkWellKnownTypes } from './conf-types.ts';
+import { readEnv, type CniEnv } from './env.ts';
+import { validateNetworkName } from './names.ts';
+import { checkNetnsPath, overridesNetnsCheck } from './netns-check.ts';
 import { formatResult, parseResult, checkResultFitsVersion, type Result } from './result.ts';
 import { atLeast, LATEST_VERSION, requireSupported, selectVersion, SUPPORTED_VERSIONS, isSupported, type CniVersion } from './version.ts';
 
@@ -22,6 +25,11 @@ export interface CallContext {
 
 export interface Plugin {
   about: string;
+  /**
+   * ADD/CHECK need CNI_NETNS to be a namespace file, and ADD/CHECK/DEL refuse the plugin's own network namespace
+   * (code 4), unless this is false: a plugin that never enters CNI_NETNS (IPAM) takes the caller's own as well.
+   */
+  actsInNetns?: boolean;
   add(ctx: CallContext): Promise<Result | undefined>;
   del(ctx: CallContext): Promise<void>;
   check(ctx: CallContext): Promise<void>;
@@ -81,21 +89,16 @@ export function decodeConf(stdin: Buffer): Record<string, unknown> {
   return conf as Record<string, unknown>;
 }
 
-let nsfsDev: number | undefined;
-
-/** A cheap check that CNI_NETNS names a namespace file (nsfs) before any work; setns later checks it is a *network* one. */
-export function checkNetnsPath(path: string): void {
-  let st;
-  try {
-    st = statSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CniError(code === 'ENOENT' ? Code.InvalidEnv : Code.Io, `CNI_NETNS ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  nsfsDev ??= statSync('/proc/self/ns/net').dev;
-  if (st.dev !== nsfsDev) {
-    throw new CniError(Code.InvalidEnv, `CNI_NETNS ${JSON.stringify(path)} is not a network namespace (a ${st.isDirectory() ? 'directory' : 'regular file'})`);
-  }
+/**
+ * CNI_NETNS before any work: ADD and CHECK need a namespace file; ADD, CHECK and DEL refuse the plugin's own network
+ * namespace unless the caller sets libcni's CNI_NETNS_OVERRIDE. DEL forgives a path that is gone or no longer a
+ * namespace (unmounted): the plugin's DEL handles those.
+ */
+function checkTarget(env: CniEnv, rawEnv: Record<string, string | undefined>, actsInNetns: boolean): void {
+  if (env.command !== 'ADD' && env.command !== 'CHECK' && env.command !== 'DEL') return;
+  const allowSelf = !actsInNetns || overridesNetnsCheck(rawEnv);
+  if (env.command === 'DEL' && (env.netns === '' || allowSelf)) return;
+  checkNetnsPath(env.netns, { onlySelf: env.command === 'DEL', allowSelf });
 }
 
 function versionCall(io: Io): void {
@@ -103,7 +106,8 @@ function versionCall(io: Io): void {
   let version: string = LATEST_VERSION;
   if (stdin.toString().trim() !== '') {
     const conf = decodeConf(stdin);
-    if (conf.cniVersion !== undefined || conf.cniVersions !== undefined) version = requireSupported(selectVersion(conf));
+    const given = (v: unknown) => v !== undefined && v !== null;
+    if (given(conf.cniVersion) || given(conf.cniVersions)) version = requireSupported(selectVersion(conf));
   }
   io.stdout(JSON.stringify({ cniVersion: version, supportedVersions: SUPPORTED_VERSIONS }) + '\n');
 }
@@ -115,12 +119,15 @@ async function call(plugin: Plugin, io: Io, env: CniEnv, state: { version: strin
   if (isSupported(selected)) state.version = selected;
   validateNetworkName(raw.name);
   const version = requireSupported(selected);
+  checkWellKnownTypes(raw);
   if (env.command === 'CHECK' && !atLeast(version, '0.4.0')) {
     throw new CniError(Code.IncompatibleVersion, `config version ${version} does not allow CHECK (needs 0.4.0 or later)`);
   }
   if ((env.command === 'GC' || env.command === 'STATUS') && !atLeast(version, '1.1.0')) {
     throw new CniError(Code.IncompatibleVersion, `config version ${version} does not allow ${env.command} (needs 1.1.0 or later)`);
   }
+  // An env check, but after the version is known so that the error speaks it; before anything reads the config further.
+  if (!io.env.TSCNI_DRY_RUN) checkTarget(env, io.env, plugin.actsInNetns !== false);
   const conf = { ...raw, cniVersion: version } as NetConf;
   let prevResult: Result | undefined;
   if (raw.prevResult !== undefined && raw.prevResult !== null) {
@@ -131,7 +138,6 @@ async function call(plugin: Plugin, io: Io, env: CniEnv, state: { version: strin
       io.stderr(`ignoring unreadable prevResult on DEL: ${(err as Error).message}\n`);
     }
   }
-  if ((env.command === 'ADD' || env.command === 'CHECK') && !io.env.TSCNI_DRY_RUN) checkNetnsPath(env.netns);
   const ctx: CallContext = {
     env,
     version,

@@ -33,20 +33,23 @@ export function atLeast(v: string, min: string): boolean {
 }
 
 /**
- * Picks the version a config speaks: the highest supported entry of the union of
+ * Picks the version a config speaks (code 1 when `cniVersion`/`cniVersions` is not a string/list of strings: the same
+ * answer as for a version tscni does not speak; libcni's typed decoder says 6 here, tscni keeps 6 for stdin that is
+ * not JSON at all): the highest supported entry of the union of
  * `cniVersion` and `cniVersions` (spec 1.1). A config with neither is 0.1.0, as libcni reads it.
  */
 export function selectVersion(conf: { cniVersion?: unknown; cniVersions?: unknown }): string {
   const candidates: string[] = [];
-  if (conf.cniVersion !== undefined) {
+  // JSON null is absent, as Go's decoder reads it.
+  if (conf.cniVersion !== undefined && conf.cniVersion !== null) {
     if (typeof conf.cniVersion !== 'string') {
-      throw new CniError(Code.Decode, `invalid cniVersion ${JSON.stringify(conf.cniVersion)}: must be a string`);
+      throw new CniError(Code.IncompatibleVersion, `invalid cniVersion ${JSON.stringify(conf.cniVersion)}: must be a version string, one of ${SUPPORTED_VERSIONS.join(', ')}`);
     }
     candidates.push(conf.cniVersion);
   }
-  if (conf.cniVersions !== undefined) {
+  if (conf.cniVersions !== undefined && conf.cniVersions !== null) {
     if (!Array.isArray(conf.cniVersions) || conf.cniVersions.some((v) => typeof v !== 'string')) {
-      throw new CniError(Code.Decode, `invalid cniVersions ${JSON.stringify(conf.cniVersions)}: must be an array of strings`);
+      throw new CniError(Code.IncompatibleVersion, `invalid cniVersions ${JSON.stringify(conf.cniVersions)}: must be a list of version strings`);
     }
     candidates.push(...(conf.cniVersions as string[]));
   }

@@ -2,6 +2,7 @@
 
 import { CniError, Code, invalidConfig, unsupportedField } from '../../lib/cni/errors.ts';
 import { parseCniArgs } from '../../lib/cni/env.ts';
+import { checkIfname, checkPluginType } from '../../lib/cni/names.ts';
 import { parseDNS, type DNS } from '../../lib/cni/result.ts';
 
 export interface VlanRange { readonly min: number; readonly max: number }
@@ -36,7 +37,6 @@ export interface BridgeConfig {
   readonly vlanFiltering: boolean;
 }
 
-const IFNAME_RE = /^[^/:\s]{1,15}$/;
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const BOOL_KEYS = [
   'isGateway', 'isDefaultGateway', 'forceAddress', 'ipMasq', 'hairpinMode', 'promiscMode', 'preserveDefaultVlan',
@@ -98,18 +98,17 @@ function pickMac(conf: Record<string, unknown>, cniArgs: Map<string, string>): s
 /** Parses the network config (any verb); throws code 7 (or 2 for unsupported values) naming the field and value. */
 export function parseBridgeConfig(conf: Record<string, unknown>, cniArgsRaw = ''): BridgeConfig {
   const network = String(conf.name);
-  const bridge = conf.bridge === undefined || conf.bridge === null || conf.bridge === '' ? 'cni0' : conf.bridge;
-  if (typeof bridge !== 'string' || !IFNAME_RE.test(bridge) || bridge === '.' || bridge === '..') {
-    throw invalidConfig('bridge', bridge, 'must be an interface name of 1-15 bytes without "/", ":" or whitespace');
-  }
+  const bridge = checkIfname(conf.bridge === undefined || conf.bridge === null || conf.bridge === '' ? 'cni0' : conf.bridge, 'bridge');
   const flags = Object.fromEntries(BOOL_KEYS.map((k) => [k, bool(conf, k)])) as Record<(typeof BOOL_KEYS)[number], boolean>;
   let backend = conf.ipMasqBackend;
   if (backend === undefined || backend === null || backend === '') backend = 'nftables';
   if (backend === 'iptables') {
     throw unsupportedField('ipMasqBackend', backend, 'tscni masquerades with nftables only (table inet tscni_bridge); use "nftables" or leave it out');
   }
+  if (typeof backend !== 'string') throw invalidConfig('ipMasqBackend', backend, 'must be "nftables"');
   if (backend !== 'nftables') throw unsupportedField('ipMasqBackend', backend, 'must be "nftables"');
-  const mtu = conf.mtu === undefined || conf.mtu === null || conf.mtu === 0 ? 0 : int(conf.mtu, 'mtu', 68, 65535);
+  // 0 is no MTU a link can have: tscni refuses it (the reference takes it as "unset"); leave mtu out for the default.
+  const mtu = conf.mtu === undefined || conf.mtu === null ? 0 : int(conf.mtu, 'mtu', 68, 65535);
   const vlan = conf.vlan === undefined || conf.vlan === null ? 0 : int(conf.vlan, 'vlan', 0, 4094);
   const vlanTrunk = parseTrunk(conf.vlanTrunk);
   if (flags.hairpinMode && flags.promiscMode) {
@@ -125,8 +124,7 @@ export function parseBridgeConfig(conf: Record<string, unknown>, cniArgsRaw = ''
     if (!isObject(conf.ipam)) throw invalidConfig('ipam', conf.ipam, 'must be an object');
     const t = conf.ipam.type;
     if (t !== undefined && t !== null && t !== '') {
-      if (typeof t !== 'string' || t.includes('/') || t === '.' || t === '..') throw invalidConfig('ipam.type', t, 'must be a plugin name');
-      ipamType = t;
+      ipamType = checkPluginType(t, 'ipam.type');
     }
   }
   if (flags.disableContainerInterface && ipamType) {

@@ -65,7 +65,42 @@ export function parseStoreConfig(conf: Obj): StoreConfig {
   return { name: validateNetworkName(conf.name), dataDir };
 }
 
-/** Canonicalizes one range as the reference does: default gateway .1, rangeStart .1, rangeEnd the last usable address. */
+// Blocks no container subnet may touch (RFC 6890): their addresses never route to a container.
+const RESERVED: readonly { cidr: Cidr; what: string }[] = [
+  ['0.0.0.0/8', '"this network"'],
+  ['127.0.0.0/8', 'loopback'],
+  ['169.254.0.0/16', 'link-local'],
+  ['224.0.0.0/4', 'multicast'],
+  ['240.0.0.0/4', 'reserved, with the broadcast address 255.255.255.255'],
+  ['::/128', 'the unspecified address'],
+  ['::1/128', 'loopback'],
+  ['fe80::/10', 'link-local'],
+  ['ff00::/8', 'multicast'],
+].map(([c, what]) => ({ cidr: parseCidr(c)!, what }));
+
+/** Why a subnet cannot serve containers (it touches a reserved block), or undefined. */
+function subnetProblem(subnet: Cidr): string | undefined {
+  for (const b of RESERVED) {
+    if (b.cidr.ip.family !== subnet.ip.family) continue;
+    if (subnet.prefix >= b.cidr.prefix && cidrContains(b.cidr, subnet.ip)) return `is inside ${formatCidr(b.cidr)} (${b.what}); a container subnet must be routable unicast`;
+    if (cidrContains(subnet, b.cidr.ip)) return `covers ${formatCidr(b.cidr)} (${b.what}); a container subnet must be routable unicast`;
+  }
+  return undefined;
+}
+
+/** Why `ip` cannot be a host of `subnet` (outside it, its network address, its IPv4 broadcast), or undefined. */
+function hostProblem(subnet: Cidr, ip: Ip): string | undefined {
+  if (!cidrContains(subnet, ip)) return `not in network ${formatCidr(subnet)}`;
+  if (ip.n === networkOf(subnet).n) return `is the network address of ${formatCidr(subnet)}`;
+  if (ip.family === 4 && ip.n === lastOf(subnet).n) return `is the broadcast address of ${formatCidr(subnet)}`;
+  return undefined;
+}
+
+/**
+ * Canonicalizes one range as the reference does (default gateway .1, rangeStart .1, rangeEnd the last usable
+ * address) and refuses what the reference lets through: a subnet touching a reserved block, a gateway or range bound
+ * that is not a host of the subnet, a range holding nothing but the gateway.
+ */
 export function parseRange(raw: unknown, field: string): Range {
   if (!isObj(raw)) throw invalidConfig(field, raw, 'a range must be an object with a subnet');
   const subnet = typeof raw.subnet === 'string' ? parseCidr(raw.subnet) : undefined;
@@ -78,18 +113,24 @@ export function parseRange(raw: unknown, field: string): Range {
   if (net.n !== subnet.ip.n) {
     throw invalidConfig(`${field}.subnet`, raw.subnet, `network has host bits set; for a prefix of /${subnet.prefix} the network address is ${formatIp(net)}`);
   }
+  const unusable = subnetProblem(subnet);
+  if (unusable) throw invalidConfig(`${field}.subnet`, raw.subnet, unusable);
   const inSubnet = (key: string, v: unknown): Ip => {
     const ip = ipField(v, `${field}.${key}`);
-    if (!cidrContains(subnet, ip)) throw invalidConfig(`${field}.${key}`, v, `not in network ${formatCidr(subnet)}`);
+    if (ip.family !== f) throw invalidConfig(`${field}.${key}`, v, `not the family of subnet ${formatCidr(subnet)}`);
+    const why = hostProblem(subnet, ip);
+    if (why) throw invalidConfig(`${field}.${key}`, v, why);
     return ip;
   };
   const first: Ip = { family: f, n: net.n + 1n };
   const last = lastOf(subnet);
-  const gateway = raw.gateway === undefined || raw.gateway === null || raw.gateway === '' ? first : ipField(raw.gateway, `${field}.gateway`);
-  if (gateway.family !== f) throw invalidConfig(`${field}.gateway`, raw.gateway, `not the family of subnet ${formatCidr(subnet)}`);
+  const gateway = raw.gateway === undefined || raw.gateway === null || raw.gateway === '' ? first : inSubnet('gateway', raw.gateway);
   const start = raw.rangeStart === undefined || raw.rangeStart === null || raw.rangeStart === '' ? first : inSubnet('rangeStart', raw.rangeStart);
   const end = raw.rangeEnd === undefined || raw.rangeEnd === null || raw.rangeEnd === '' ? { family: f, n: f === 4 ? last.n - 1n : last.n } : inSubnet('rangeEnd', raw.rangeEnd);
   if (end.n < start.n) throw invalidConfig(`${field}.rangeEnd`, raw.rangeEnd, `before rangeStart ${formatIp(start)}`);
+  if (start.n === end.n && start.n === gateway.n) {
+    throw invalidConfig(field, `${formatIp(start)}-${formatIp(end)}`, `holds only the gateway ${formatIp(gateway)}; no address is left to hand out`);
+  }
   return Object.freeze({ subnet: { ip: net, prefix: subnet.prefix }, start, end, gateway });
 }
 

@@ -5,6 +5,8 @@ import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamPlan, ipamStatus } from './ipa
 
 pluginMain({
   about: 'tscni host-local plugin: allocates addresses from ranges, leases kept per network under dataDir',
+  // IPAM never enters the container's namespace: the caller's own netns as CNI_NETNS does no harm here.
+  actsInNetns: false,
   add: (ctx) => ipamAdd(ctx.conf, ctx.version, ctx.env),
   del: (ctx) => ipamDel(ctx.conf, ctx.env),
   check: (ctx) => ipamCheck(ctx.conf, ctx.version, ctx.env, ctx.prevResult),

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { unsupportedField } from '../../lib/cni/errors.ts';
+import { ifnameProblem } from '../../lib/cni/names.ts';
 
 export interface Conditions {
   /** Stable id of this pair of condition lists: names the set's chain and maps (`cond_<tag>`, `addr4_c<tag>` ...). */
@@ -32,7 +33,9 @@ function value(raw: string, kind: string, key: string, tokens: readonly string[]
     return Number(raw);
   }
   if (kind === 'name') {
-    if (!/^[^\s"{}]{1,15}$/.test(raw)) throw bad();
+    // An interface name, or nft's prefix wildcard `veth*`.
+    const why = ifnameProblem(raw.endsWith('*') && raw.length > 1 ? raw.slice(0, -1) : raw);
+    if (why !== undefined) throw unsupportedField(key, tokens, `value ${JSON.stringify(raw)} ${why}`);
     return raw;
   }
   const [addr, len, extra] = raw.split('/');

@@ -21,20 +21,25 @@ for (const p of plugins) {
     t.deepEqual(JSON.parse(r.stdout), { cniVersion: '0.3.1', supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
   });
 
-  test(`${p}: no CNI_COMMAND prints the about line on stderr only`, (t) => {
-    const r = run(p, {}, '');
-    t.is(r.status, 0);
-    t.is(r.stdout, '');
-    t.regex(r.stderr, /^tscni .*\nCNI protocol versions supported: 0\.1\.0, 0\.2\.0, 0\.3\.0, 0\.3\.1, 0\.4\.0, 1\.0\.0, 1\.1\.0\n$/);
+  test(`${p}: no CNI_COMMAND (unset or empty) prints the about line on stderr only, exit 0, whatever else is set (README)`, (t) => {
+    const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'n', type: p, bridge: 'tabout0', ipam: { type: 'host-local', subnet: '10.98.0.0/24', dataDir: '/nonexistent' } });
+    const runtimeEnv = { CNI_CONTAINERID: 'c', CNI_NETNS: '/proc/self/ns/net', CNI_IFNAME: 'eth0', CNI_PATH: DIST_BIN };
+    for (const [env, input] of [[{}, ''], [{ CNI_COMMAND: '' }, ''], [runtimeEnv, conf], [{ ...runtimeEnv, CNI_COMMAND: '' }, conf]] as const) {
+      const r = run(p, env, input);
+      t.is(r.status, 0);
+      t.is(r.stdout, '');
+      t.regex(r.stderr, /^tscni .*\nCNI protocol versions supported: 0\.1\.0, 0\.2\.0, 0\.3\.0, 0\.3\.1, 0\.4\.0, 1\.0\.0, 1\.1\.0\n$/);
+    }
   });
 
   test(`${p}: hostile input gets error JSON, never a stack trace`, (t) => {
     const inputs = ['', '\u0000\u0001', '{"cniVersion":"1.0.0","name":"n","type":"' + p + '","prevResult":"x"}', 'null', '{"cniVersion":{},"name":"n"}', '9'.repeat(100000)];
     for (const input of inputs) {
-      const r = run(p, { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c', CNI_NETNS: '/proc/self/ns/net', CNI_IFNAME: 'eth0', CNI_PATH: DIST_BIN }, input);
+      // CNI_NETNS_OVERRIDE: the own netns would be refused (code 4) before these configs are read.
+      const r = run(p, { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c', CNI_NETNS: '/proc/self/ns/net', CNI_NETNS_OVERRIDE: '1', CNI_IFNAME: 'eth0', CNI_PATH: DIST_BIN }, input);
       t.is(r.status, 1, input.slice(0, 40));
       const e = JSON.parse(r.stdout);
-      t.true([6, 7].includes(e.code), `${input.slice(0, 40)} -> ${r.stdout}`);
+      t.true([1, 6, 7].includes(e.code), `${input.slice(0, 40)} -> ${r.stdout}`);
       t.notRegex(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
     }
   });

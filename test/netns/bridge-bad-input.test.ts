@@ -7,7 +7,7 @@ import { DIST_BIN } from '../helpers/plugin.ts';
 
 const rows: [string, Record<string, unknown>, string | undefined, number, string][] = [
   ['bridge is a veth', { bridge: 'xveth0' }, undefined, 7, 'invalid bridge "xveth0": a link of that name already exists and is a veth'],
-  ['bridge name too long', { bridge: 'abcdefghijklmnop' }, undefined, 7, 'invalid bridge "abcdefghijklmnop": must be an interface name of 1-15 bytes without "/", ":" or whitespace'],
+  ['bridge name too long', { bridge: 'abcdefghijklmnop' }, undefined, 7, 'invalid bridge "abcdefghijklmnop": is 16 characters long; a Linux interface name has at most 15'],
   ['mtu 10', { mtu: 10 }, undefined, 7, 'invalid mtu 10: must be an integer 68-65535'],
   ['mtu 70000', { mtu: 70000 }, undefined, 7, 'invalid mtu 70000: must be an integer 68-65535'],
   ['vlan 5000', { vlan: 5000 }, undefined, 7, 'invalid vlan 5000: must be an integer 0-4094'],

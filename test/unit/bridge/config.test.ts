@@ -44,8 +44,13 @@ test('MAC priority: runtimeConfig.mac > args.cni.mac > CNI_ARGS MAC, lower-cased
 });
 
 const bad: [string, Record<string, unknown>, number, string, string?][] = [
-  ['bridge too long', { bridge: 'x'.repeat(16) }, 7, `invalid bridge "${'x'.repeat(16)}": must be an interface name of 1-15 bytes without "/", ":" or whitespace`],
-  ['bridge with slash', { bridge: 'a/b' }, 7, 'invalid bridge "a/b": must be an interface name of 1-15 bytes without "/", ":" or whitespace'],
+  ['bridge too long', { bridge: 'x'.repeat(16) }, 7, `invalid bridge "${'x'.repeat(16)}": is 16 characters long; a Linux interface name has at most 15`],
+  ['bridge with slash', { bridge: 'a/b' }, 7, 'invalid bridge "a/b": contains "/"; an interface name is 1-15 characters of A-Z a-z 0-9 _ . -'],
+  ['bridge not ASCII', { bridge: 'advé' }, 7, 'invalid bridge "advé": contains U+00E9; an interface name is 1-15 characters of A-Z a-z 0-9 _ . -'],
+  ['bridge with a kernel template', { bridge: 'br%d' }, 7, 'invalid bridge "br%d": contains "%"; an interface name is 1-15 characters of A-Z a-z 0-9 _ . -'],
+  ['bridge ..', { bridge: '..' }, 7, 'invalid bridge "..": is not an interface name ("." and ".." are directories)'],
+  ['bridge a number', { bridge: 5 }, 7, 'invalid bridge 5: must be a string, got number'],
+  ['mtu 0', { mtu: 0 }, 7, 'invalid mtu 0: must be an integer 68-65535'],
   ['mtu 10', { mtu: 10 }, 7, 'invalid mtu 10: must be an integer 68-65535'],
   ['mtu 70000', { mtu: 70000 }, 7, 'invalid mtu 70000: must be an integer 68-65535'],
   ['mtu string', { mtu: '1500' }, 7, 'invalid mtu "1500": must be an integer 68-65535'],
@@ -60,9 +65,11 @@ const bad: [string, Record<string, unknown>, number, string, string?][] = [
   ['vlan with a gateway', { vlan: 7, isDefaultGateway: true }, 2, 'unsupported vlan 7: with isDefaultGateway true: tscni does not create the per-VLAN gateway interface yet; use vlan without a gateway'],
   ['iptables backend', { ipMasqBackend: 'iptables' }, 2, 'unsupported ipMasqBackend "iptables": tscni masquerades with nftables only (table inet tscni_bridge); use "nftables" or leave it out'],
   ['other backend', { ipMasqBackend: 'pf' }, 2, 'unsupported ipMasqBackend "pf": must be "nftables"'],
+  ['backend a number', { ipMasqBackend: 1 }, 7, 'invalid ipMasqBackend 1: must be "nftables"'],
   ['bool as string', { ipMasq: 'true' }, 7, 'invalid ipMasq "true": must be true or false'],
   ['ipam not an object', { ipam: 'host-local' }, 7, 'invalid ipam "host-local": must be an object'],
-  ['ipam type with slash', { ipam: { type: '../x' } }, 7, 'invalid ipam.type "../x": must be a plugin name'],
+  ['ipam type with slash', { ipam: { type: '../x' } }, 7, 'invalid ipam.type "../x": must be a plugin name: a file name in CNI_PATH without "/"'],
+  ['ipam type a number', { ipam: { type: 7 } }, 7, 'invalid ipam.type 7: must be a plugin name (a string)'],
   ['malformed runtime mac', { runtimeConfig: { mac: '02:00:00:00:00' } }, 7, 'invalid runtimeConfig.mac "02:00:00:00:00": must be a MAC address like 02:42:ac:11:00:02'],
   ['multicast mac', { args: { cni: { mac: '03:00:00:00:00:01' } } }, 7, 'invalid args.cni.mac "03:00:00:00:00:01": is a multicast MAC address; a container needs a unicast one'],
   ['CNI_ARGS mac', {}, 7, 'invalid CNI_ARGS MAC "xyz": must be a MAC address like 02:42:ac:11:00:02', 'MAC=xyz'],

@@ -60,7 +60,7 @@ test('CNI_ARGS: known keys, IgnoreUnknown, case-sensitive keys', (t) => {
 });
 
 test('network names are path-safe', (t) => {
-  for (const n of ['../x', 'a/b', '', ' x', '.']) t.is(codeOf(() => validateNetworkName(n))[0], 7, n);
+  for (const n of ['../x', 'a/b', '', ' x', '.', 'x'.repeat(129)]) t.is(codeOf(() => validateNetworkName(n))[0], 7, n);
   t.is(validateNetworkName('my-net_1.0'), 'my-net_1.0');
 });
 
@@ -68,6 +68,7 @@ test('version selection picks the highest supported of cniVersion + cniVersions'
   t.is(selectVersion({ cniVersion: '0.4.0', cniVersions: ['1.0.0', '1.1.0', '9.9.9'] }), '1.1.0');
   t.is(selectVersion({ cniVersions: ['0.3.1', '1.0.0'] }), '1.0.0');
   t.is(selectVersion({}), '0.1.0');
+  t.is(selectVersion({ cniVersion: null, cniVersions: null }), '0.1.0', 'null is absent, as Go reads it');
   t.is(selectVersion({ cniVersion: '9.9.9' }), '9.9.9');
   t.true(compareVersions('0.10.0', '0.9.0') > 0);
 });

@@ -52,6 +52,30 @@ const bad: [string, object, object, number, string][] = [
   ['not a CIDR', { subnet: '10.0.0.0' }, {}, 7, 'invalid ipam.subnet "10.0.0.0": not a CIDR'],
   ['no ranges', {}, {}, 7, 'invalid ipam: no IP ranges specified (set ipam.ranges or ipam.subnet)'],
   ['relative dataDir', { subnet: '10.0.0.0/24', dataDir: 'x' }, {}, 7, 'invalid ipam.dataDir "x": must be an absolute path'],
+  // Subnets that cannot serve a container, whichever field carries them (issue 16, item 1).
+  ['subnet 0.0.0.0/0 (legacy)', { subnet: '0.0.0.0/0' }, {}, 7, 'invalid ipam.subnet "0.0.0.0/0": covers 0.0.0.0/8 ("this network"); a container subnet must be routable unicast'],
+  ['subnet ::/0', { ranges: [[{ subnet: '::/0' }]] }, {}, 7, 'invalid ipam.ranges[0][0].subnet "::/0": covers ::/128 (the unspecified address); a container subnet must be routable unicast'],
+  ['subnet 128.0.0.0/1', { ranges: [[{ subnet: '128.0.0.0/1' }]] }, {}, 7, 'invalid ipam.ranges[0][0].subnet "128.0.0.0/1": covers 169.254.0.0/16 (link-local); a container subnet must be routable unicast'],
+  ['subnet /32', { subnet: '10.0.0.1/32' }, {}, 7, 'invalid ipam.subnet "10.0.0.1/32": network too small to allocate from (needs at least 2 host bits, at most /30)'],
+  ['subnet /128', { subnet: 'fd00::1/128' }, {}, 7, 'invalid ipam.subnet "fd00::1/128": network too small to allocate from (needs at least 2 host bits, at most /126)'],
+  ['loopback subnet', { subnet: '127.0.0.0/24' }, {}, 7, 'invalid ipam.subnet "127.0.0.0/24": is inside 127.0.0.0/8 (loopback); a container subnet must be routable unicast'],
+  ['link-local subnet', { subnet: '169.254.1.0/24' }, {}, 7, 'invalid ipam.subnet "169.254.1.0/24": is inside 169.254.0.0/16 (link-local); a container subnet must be routable unicast'],
+  ['multicast subnet', { subnet: '239.1.0.0/16' }, {}, 7, 'invalid ipam.subnet "239.1.0.0/16": is inside 224.0.0.0/4 (multicast); a container subnet must be routable unicast'],
+  ['reserved subnet', { subnet: '250.0.0.0/8' }, {}, 7, 'invalid ipam.subnet "250.0.0.0/8": is inside 240.0.0.0/4 (reserved, with the broadcast address 255.255.255.255); a container subnet must be routable unicast'],
+  ['IPv6 loopback', { subnet: '::1/126' }, {}, 7, 'invalid ipam.subnet "::1/126": network has host bits set; for a prefix of /126 the network address is ::'],
+  ['IPv6 link-local', { ranges: [[{ subnet: 'fe80::/64' }]] }, {}, 7, 'invalid ipam.ranges[0][0].subnet "fe80::/64": is inside fe80::/10 (link-local); a container subnet must be routable unicast'],
+  ['IPv6 multicast', { ranges: [[{ subnet: 'ff02::/64' }]] }, {}, 7, 'invalid ipam.ranges[0][0].subnet "ff02::/64": is inside ff00::/8 (multicast); a container subnet must be routable unicast'],
+  ['runtimeConfig.ipRanges 0.0.0.0/0', { subnet: '10.0.0.0/24' }, { runtimeConfig: { ipRanges: [[{ subnet: '0.0.0.0/0' }]] } }, 7,
+    'invalid runtimeConfig.ipRanges[0][0].subnet "0.0.0.0/0": covers 0.0.0.0/8 ("this network"); a container subnet must be routable unicast'],
+  // Gateways and range bounds that are no host of their subnet (item 7).
+  ['gateway = network address', { subnet: '10.0.0.0/24', gateway: '10.0.0.0' }, {}, 7, 'invalid ipam.gateway "10.0.0.0": is the network address of 10.0.0.0/24'],
+  ['gateway = broadcast', { ranges: [[{ subnet: '10.0.0.0/24', gateway: '10.0.0.255' }]] }, {}, 7, 'invalid ipam.ranges[0][0].gateway "10.0.0.255": is the broadcast address of 10.0.0.0/24'],
+  ['gateway outside the subnet', { subnet: '10.0.0.0/24', gateway: '10.0.1.1' }, {}, 7, 'invalid ipam.gateway "10.0.1.1": not in network 10.0.0.0/24'],
+  ['gateway of the other family', { subnet: '10.0.0.0/24', gateway: 'fd00::1' }, {}, 7, 'invalid ipam.gateway "fd00::1": not the family of subnet 10.0.0.0/24'],
+  ['IPv6 gateway = network address', { subnet: 'fd00::/64', gateway: 'fd00::' }, {}, 7, 'invalid ipam.gateway "fd00::": is the network address of fd00::/64'],
+  ['rangeStart = network address', { subnet: '10.0.0.0/24', rangeStart: '10.0.0.0' }, {}, 7, 'invalid ipam.rangeStart "10.0.0.0": is the network address of 10.0.0.0/24'],
+  ['rangeEnd = broadcast', { subnet: '10.0.0.0/24', rangeEnd: '10.0.0.255' }, {}, 7, 'invalid ipam.rangeEnd "10.0.0.255": is the broadcast address of 10.0.0.0/24'],
+  ['a range of only the gateway', { subnet: '10.0.0.0/30', rangeStart: '10.0.0.1', rangeEnd: '10.0.0.1' }, {}, 7, 'invalid ipam "10.0.0.1-10.0.0.1": holds only the gateway 10.0.0.1; no address is left to hand out'],
   ['bad requested IP', { subnet: '10.0.0.0/24' }, { args: { cni: { ips: ['10.0.0.300'] } } }, 7, 'invalid args.cni.ips[0] "10.0.0.300": not an IP address'],
 ];
 
@@ -85,9 +109,24 @@ test('resolv.conf parsing', (t) => {
   });
 });
 
+test('a /30 and a /126 serve containers; the IPv6 last address is a host (no broadcast)', (t) => {
+  t.deepEqual(parseIpamConfig(conf({ ranges: [[{ subnet: '10.0.0.0/30' }], [{ subnet: 'fd00::/126', rangeEnd: 'fd00::3' }]] }), '1.0.0').rangeSets.map(setString), [
+    '10.0.0.1-10.0.0.2',
+    'fd00::1-fd00::3',
+  ]);
+});
+
+test('a 300-character network name is code 7 naming the name and the limit, not an I/O error on dataDir', (t) => {
+  const name = 'n'.repeat(300);
+  t.deepEqual(err(() => parseIpamConfig({ ...conf({ subnet: '10.0.0.0/24' }), name }, '1.0.0')), [
+    7,
+    `invalid name "${name}": a network name is at most 128 characters (it names the directory <dataDir>/<name> and result cache files), this one is 300`,
+  ]);
+});
+
 test('the network name becomes a directory: checked here too, for in-process callers', (t) => {
   t.deepEqual(err(() => parseIpamConfig({ ...conf({ subnet: '10.0.0.0/24' }), name: '../x' }, '1.0.0')), [
     7,
-    'invalid characters found in network name "../x": must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+    'invalid name "../x": a network name must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$',
   ]);
 });
