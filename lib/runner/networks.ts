@@ -4,8 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Address4, Address6 } from 'ip-address';
-import { confListFromBytes, loadAllConfLists, loadConfList, type ConfList } from './conflist.ts';
-import { conflict, notFound, RunnerError, UsageError } from './errors.ts';
+import { confListFromBytes, loadAllConfLists, loadConfList, type ConfList } from '../libcni/conflist.ts';
+import { conflict, notFound, RunnerError, UsageError } from './cli/errors.ts';
 import type { RunnerPaths } from './paths.ts';
 
 export const DEFAULT_NETWORK = 'tscni';

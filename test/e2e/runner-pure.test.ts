@@ -2,15 +2,15 @@
 // argv parsing, cnitool's container id, libcni's cache serialization, capability filtering.
 
 import test from 'ava';
-import { parsePublish, checkPortsFree } from '../../lib/runner/ports.ts';
-import { resolvConf, hostsFile } from '../../lib/runner/etc-files.ts';
+import { parsePublish, checkPortsFree } from '../../lib/runner/container/ports.ts';
+import { resolvConf, hostsFile } from '../../lib/runner/container/etc-files.ts';
 import { subnetsOverlap } from '../../lib/runner/networks.ts';
-import { parseArgs } from '../../lib/runner/argv.ts';
-import { cnitoolContainerId } from '../../lib/runner/cnitool.ts';
-import { serializeAttachment } from '../../lib/runner/result-cache.ts';
-import { runtimeConfigFor } from '../../lib/runner/capability-args.ts';
-import { parseMemory } from '../../lib/runner/flags.ts';
-import { networkSettingsFrom } from '../../lib/runner/lifecycle.ts';
+import { parseArgs } from '../../lib/runner/cli/argv.ts';
+import { cnitoolContainerId } from '../../lib/libcni/cnitool.ts';
+import { serializeAttachment } from '../../lib/libcni/result-cache.ts';
+import { runtimeConfigFor } from '../../lib/libcni/capability-args.ts';
+import { parseMemory } from '../../lib/runner/cli/flags.ts';
+import { networkSettingsFrom } from '../../lib/runner/container/lifecycle.ts';
 
 test('-p specs', (t) => {
   t.deepEqual(parsePublish('8080:80'), [{ hostIP: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }]);

@@ -1,11 +1,11 @@
 // `tscni explain NAME PORT[/proto]`: the path of a packet to a published port, read back from the live system:
 // the nft map elements tagged with the container id, the DNAT target, the route, the host veth and the container side.
 
-import { listNft } from '../nft/apply.ts';
+import { listNft } from '../../nft/apply.ts';
 import { parseArgs } from './argv.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../context.ts';
 import { Exit, UsageError, notFound, conflict } from './errors.ts';
-import { refreshState } from './stop.ts';
+import { refreshState } from '../container/stop.ts';
 
 interface MapElem {
   table: string;

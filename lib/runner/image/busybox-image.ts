@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { RunnerError } from './errors.ts';
+import { RunnerError } from '../cli/errors.ts';
 import type { ImageRecord, ImageStore } from './image-store.ts';
-import { withLock } from './lock.ts';
+import { withLock } from '../lock.ts';
 
 const BUSYBOX_CANDIDATES = ['/usr/bin/busybox', '/bin/busybox'];
 

@@ -10,7 +10,7 @@ import { atLeast } from '../cni/version.ts';
 import { buildPluginConfig, type CapabilityArgs } from './capability-args.ts';
 import { confListFromBytes, type ConfList, type PluginConf } from './conflist.ts';
 import { deleteCache, listCache, readCache, writeCache } from './result-cache.ts';
-import { trace } from './trace.ts';
+import { trace } from '../runner/trace.ts';
 
 export interface RuntimeConf {
   containerId: string;

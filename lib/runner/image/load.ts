@@ -4,12 +4,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, str } from './argv.ts';
-import type { Ctx } from './context.ts';
-import { Exit, RunnerError, UsageError } from './errors.ts';
+import { parseArgs, str } from '../cli/argv.ts';
+import type { Ctx } from '../context.ts';
+import { Exit, RunnerError, UsageError } from '../cli/errors.ts';
 import { splitRef, type ImageConfig, type ImageRecord } from './image-store.ts';
-import { withLock } from './lock.ts';
-import { humanSize } from './table.ts';
+import { withLock } from '../lock.ts';
+import { humanSize } from '../cli/table.ts';
 
 interface Loaded {
   refs: string[];

@@ -2,8 +2,8 @@
 
 import { openSync, readSync, closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerState } from './container-store.ts';
-import type { Ctx } from './context.ts';
+import type { ContainerState } from './store.ts';
+import type { Ctx } from '../context.ts';
 
 export interface LogOptions {
   follow: boolean;

@@ -1,9 +1,9 @@
 // Network commands: network ls|inspect|create|rm over the conflists in NETCONFPATH.
 
 import { parseArgs, bool, str } from './argv.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx } from '../context.ts';
 import { Exit, UsageError } from './errors.ts';
-import { createNetwork, findNetwork, listNetworks, removeNetwork } from './networks.ts';
+import { createNetwork, findNetwork, listNetworks, removeNetwork } from '../networks.ts';
 import { table } from './table.ts';
 
 type Out = (s: string) => void;

@@ -1,8 +1,8 @@
 // Image commands: images, rmi, image build-busybox|ls|rm|load.
 
 import { parseArgs, bool } from './argv.ts';
-import { buildBusybox } from './busybox-image.ts';
-import type { Ctx } from './context.ts';
+import { buildBusybox } from '../image/busybox-image.ts';
+import type { Ctx } from '../context.ts';
 import { Exit, UsageError, conflict } from './errors.ts';
 import { ago, humanSize, table } from './table.ts';
 
@@ -44,7 +44,7 @@ export async function image(ctx: Ctx, argv: string[], out: Out): Promise<number>
   }
   if (sub === 'ls') return images(ctx, rest, out);
   if (sub === 'rm') return rmi(ctx, rest, out);
-  if (sub === 'load') return (await import('./load.ts')).loadCommand(ctx, rest, out);
+  if (sub === 'load') return (await import('../image/load.ts')).loadCommand(ctx, rest, out);
   out(IMAGE_HELP + '\n');
   return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;
 }

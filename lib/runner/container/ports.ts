@@ -1,8 +1,8 @@
 // Parses -p/--publish specs: [hostIP:]hostPort[-end]:containerPort[-end][/tcp|udp|sctp], and checks conflicts.
 
 import { isIP } from 'node:net';
-import { UsageError, conflict } from './errors.ts';
-import type { PortMapping } from './container-store.ts';
+import { UsageError, conflict } from '../cli/errors.ts';
+import type { PortMapping } from './store.ts';
 
 function range(s: string, what: string, spec: string): [number, number] {
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);

@@ -1,6 +1,6 @@
 // tscni: the runner's entry. Dispatches to cnitool-style network verbs and docker-like container commands.
 
-import { toCniError, CniError } from '../cni/errors.ts';
+import { toCniError, CniError } from '../../cni/errors.ts';
 import { RunnerError, Exit } from './errors.ts';
 
 const HELP = `Usage: tscni COMMAND [ARGS]
@@ -47,15 +47,15 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'check':
     case 'status':
     case 'gc':
-      return (await import('./cnitool.ts')).cnitoolCommand(cmd, rest, out);
+      return (await import('../../libcni/cnitool.ts')).cnitoolCommand(cmd, rest, out);
     case 'install':
-      return (await import('../install/install.ts')).runInstall(rest);
+      return (await import('../../install/install.ts')).runInstall(rest);
     case 'uninstall':
-      return (await import('../install/uninstall.ts')).runUninstall(rest);
+      return (await import('../../install/uninstall.ts')).runUninstall(rest);
     case '__monitor':
-      return (await import('./monitor.ts')).monitorMain(rest);
+      return (await import('../container/monitor.ts')).monitorMain(rest);
     default:
-      return (await import('./commands.ts')).containerCommand(cmd, rest, out);
+      return (await import('./dispatch.ts')).containerCommand(cmd, rest, out);
   }
 }
 

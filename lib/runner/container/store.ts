@@ -5,8 +5,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { LowSync } from 'lowdb';
 import { JSONFileSync } from 'lowdb/node';
-import { notFound, RunnerError, Exit } from './errors.ts';
-import { withLock } from './lock.ts';
+import { notFound, RunnerError, Exit } from '../cli/errors.ts';
+import { withLock } from '../lock.ts';
 
 export interface PortMapping {
   hostIP: string;

@@ -1,13 +1,13 @@
 // Stopping and the truth about exits: SIGTERM then SIGKILL, waiting for the monitor's record, and recording
 // containers whose monitor vanished (a crash, a reboot) as exited with docker's 255.
 
-import type { ContainerState } from './container-store.ts';
-import type { Ctx } from './context.ts';
-import { RunnerError } from './errors.ts';
+import type { ContainerState } from './store.ts';
+import type { Ctx } from '../context.ts';
+import { RunnerError } from '../cli/errors.ts';
 import { releaseContainer } from './lifecycle.ts';
 import * as runtime from './runtime.ts';
 import { alive } from './pid.ts';
-import { trace } from './trace.ts';
+import { trace } from '../trace.ts';
 
 async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));

@@ -6,9 +6,9 @@ import { resolve } from 'node:path';
 import { addNetworkList, cachedConfList, checkNetworkList, delNetworkList, gcNetworkList, statusNetworkList, type ChainOptions, type GcAttachment, type RuntimeConf } from './chain.ts';
 import { loadConfList, type ConfList } from './conflist.ts';
 import { listCache } from './result-cache.ts';
-import { resolvePaths } from './paths.ts';
-import { RunnerError, UsageError } from './errors.ts';
-import { parseArgs, bool, str } from './argv.ts';
+import { resolvePaths } from '../runner/paths.ts';
+import { RunnerError, UsageError } from '../runner/cli/errors.ts';
+import { parseArgs, bool, str } from '../runner/cli/argv.ts';
 
 export const CNITOOL_HELP = `Usage: tscni add|check|del|status|gc [--dry-run] [--id ID] <network> <netns-path>
 

@@ -4,21 +4,21 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addNetworkList, cachedConfList, delNetworkList, type RuntimeConf } from './chain.ts';
-import type { ConfList } from './conflist.ts';
-import type { ContainerState, NetworkSettings } from './container-store.ts';
-import type { Ctx } from './context.ts';
+import { addNetworkList, cachedConfList, delNetworkList, type RuntimeConf } from '../../libcni/chain.ts';
+import type { ConfList } from '../../libcni/conflist.ts';
+import type { ContainerState, NetworkSettings } from './store.ts';
+import type { Ctx } from '../context.ts';
 import { writeEtcFiles } from './etc-files.ts';
-import { RunnerError, Exit } from './errors.ts';
-import { withLock } from './lock.ts';
-import { createNetns, deleteNetns, netnsPath } from './netns.ts';
-import { findNetwork } from './networks.ts';
-import { selfExecutable } from './paths.ts';
+import { RunnerError, Exit } from '../cli/errors.ts';
+import { withLock } from '../lock.ts';
+import { createNetns, deleteNetns, netnsPath } from './named-netns.ts';
+import { findNetwork } from '../networks.ts';
+import { selfExecutable } from '../paths.ts';
 import { toCapability } from './ports.ts';
 import { mountOverlay, rootfsPaths, unmountOverlay } from './rootfs.ts';
 import { ociSpec, writeBundle } from './bundle.ts';
 import * as runtime from './runtime.ts';
-import { trace } from './trace.ts';
+import { trace } from '../trace.ts';
 
 export const IFNAME = 'eth0';
 

@@ -4,20 +4,20 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, bool, list, str } from './argv.ts';
-import { buildBusybox } from './busybox-image.ts';
-import type { ContainerState } from './container-store.ts';
-import type { Ctx } from './context.ts';
+import { buildBusybox } from '../image/busybox-image.ts';
+import type { ContainerState } from '../container/store.ts';
+import type { Ctx } from '../context.ts';
 import { Exit, RunnerError, UsageError } from './errors.ts';
 import { parseCpus, parseEnv, parseMemory, parsePids } from './flags.ts';
-import type { ImageRecord } from './image-store.ts';
-import { destroyContainer, interrupt, startContainer } from './lifecycle.ts';
-import { refreshState, stopContainer } from './stop.ts';
-import { withLock } from './lock.ts';
-import { DEFAULT_NETWORK, findNetwork } from './networks.ts';
-import { checkPortsFree, parsePublish, toCapability } from './ports.ts';
-import { addNetworkList } from './chain.ts';
-import { printLogs } from './logs.ts';
-import { trace } from './trace.ts';
+import type { ImageRecord } from '../image/image-store.ts';
+import { destroyContainer, interrupt, startContainer } from '../container/lifecycle.ts';
+import { refreshState, stopContainer } from '../container/stop.ts';
+import { withLock } from '../lock.ts';
+import { DEFAULT_NETWORK, findNetwork } from '../networks.ts';
+import { checkPortsFree, parsePublish, toCapability } from '../container/ports.ts';
+import { addNetworkList } from '../../libcni/chain.ts';
+import { printLogs } from '../container/logs.ts';
+import { trace } from '../trace.ts';
 
 export const RUN_HELP = `Usage: tscni run [OPTIONS] IMAGE [COMMAND [ARG...]]
 

@@ -1,17 +1,17 @@
 // Container, image and network commands (everything but the cnitool verbs): parse flags, call the library, print.
 
 import { parseArgs, bool, str } from './argv.ts';
-import type { ContainerState } from './container-store.ts';
-import { makeCtx, type Ctx } from './context.ts';
+import type { ContainerState } from '../container/store.ts';
+import { makeCtx, type Ctx } from '../context.ts';
 import { Exit, RunnerError, UsageError, conflict } from './errors.ts';
-import { destroyContainer, startContainer, interrupt } from './lifecycle.ts';
-import { refreshState, stopContainer } from './stop.ts';
-import { printLogs } from './logs.ts';
+import { destroyContainer, startContainer, interrupt } from '../container/lifecycle.ts';
+import { refreshState, stopContainer } from '../container/stop.ts';
+import { printLogs } from '../container/logs.ts';
 import { runCommand } from './run.ts';
 import { ago, humanDuration, table } from './table.ts';
-import { image, images, rmi } from './image-commands.ts';
-import { network } from './network-commands.ts';
-import * as runtime from './runtime.ts';
+import { image, images, rmi } from './images.ts';
+import { network } from './network.ts';
+import * as runtime from '../container/runtime.ts';
 
 type Out = (s: string) => void;
 
@@ -152,8 +152,8 @@ async function start(ctx: Ctx, argv: string[], out: Out): Promise<number> {
 
 /** Re-reserves a stopped container's ports under the global lock, as run does for a new one. */
 async function withPortsCheck(ctx: Ctx, c: ContainerState): Promise<void> {
-  const { checkPortsFree } = await import('./ports.ts');
-  const { withLock } = await import('./lock.ts');
+  const { checkPortsFree } = await import('../container/ports.ts');
+  const { withLock } = await import('../lock.ts');
   await withLock(ctx.containers.globalLock, async () => {
     const others = ctx.containers.all().filter((o) => o.id !== c.id && o.status !== 'exited' && o.ports.length);
     checkPortsFree(c.ports, others.map((o) => ({ owner: o.name, ports: o.ports })));
@@ -232,7 +232,7 @@ const COMMANDS: Record<string, (ctx: Ctx, argv: string[], out: Out) => Promise<n
   rmi,
   image,
   network,
-  load: async (ctx, argv, out) => (await import('./load.ts')).loadCommand(ctx, argv, out),
+  load: async (ctx, argv, out) => (await import('../image/load.ts')).loadCommand(ctx, argv, out),
   explain: async (ctx, argv, out) => (await import('./explain.ts')).explainCommand(ctx, argv, out),
 };
 

@@ -5,11 +5,11 @@ import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { makeCtx } from './context.ts';
+import { makeCtx } from '../context.ts';
 import { destroyContainer, GO_FILE, releaseContainer } from './lifecycle.ts';
 import * as runtime from './runtime.ts';
 import { alive } from './pid.ts';
-import { trace } from './trace.ts';
+import { trace } from '../trace.ts';
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13 };
 

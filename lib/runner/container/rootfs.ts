@@ -2,7 +2,7 @@
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunnerError } from './errors.ts';
+import { RunnerError } from '../cli/errors.ts';
 
 export interface RootfsPaths {
   merged: string;

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LowSync } from 'lowdb';
 import { JSONFileSync } from 'lowdb/node';
-import { RunnerError, Exit } from './errors.ts';
+import { RunnerError, Exit } from '../cli/errors.ts';
 
 export interface ImageConfig {
   Cmd?: string[];
