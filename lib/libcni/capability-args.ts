@@ -1,9 +1,31 @@
-// Builds the per-plugin request config like libcni: inject name and cniVersion, prevResult, and runtimeConfig
-// holding only the capability args the plugin declares true.
+// Capability args like libcni: the runtime's args (portMappings, ips, mac) built once, and the per-plugin request
+// config (name and cniVersion injected, prevResult, runtimeConfig holding only the capabilities it declares true).
 
 import type { PluginConf } from './conflist.ts';
 
 export type CapabilityArgs = Record<string, unknown>;
+
+/** A published port as the runner records it (hostIP '' means every address). */
+export interface PublishedPort {
+  hostIP: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: string;
+}
+
+/** The CNI portMappings capability arg (hostIP only when given). */
+export function portMappingsArg(ports: readonly PublishedPort[]): Record<string, unknown>[] {
+  return ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIP ? { hostIP: p.hostIP } : {}) }));
+}
+
+/** What a container asks of the chain: portMappings (-p), ips (--ip), mac (--mac); undefined when it asks nothing. */
+export function capabilityArgsFor(c: { ports: readonly PublishedPort[]; requestedIp?: string; requestedMac?: string }): CapabilityArgs | undefined {
+  const args: CapabilityArgs = {};
+  if (c.ports.length) args.portMappings = portMappingsArg(c.ports);
+  if (c.requestedIp) args.ips = [c.requestedIp];
+  if (c.requestedMac) args.mac = c.requestedMac;
+  return Object.keys(args).length ? args : undefined;
+}
 
 /** The capability args a plugin asked for (its `capabilities` entries set to true). */
 export function runtimeConfigFor(plugin: PluginConf, capArgs: CapabilityArgs | undefined): Record<string, unknown> | undefined {

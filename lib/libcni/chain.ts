@@ -2,6 +2,7 @@
 // CHECK with the cached result, STATUS, and GC with valid attachments (stale ones get a DEL first).
 
 import { dirname } from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { CniError, Code, toCniError } from '../cni/errors.ts';
 import { execPlugin, findPlugin } from '../cni/exec.ts';
 import { validateContainerId, validateIfname } from '../cni/env.ts';
@@ -119,6 +120,12 @@ export async function addNetworkList(list: ConfList, rt: RuntimeConf, opts: Chai
   return prev;
 }
 
+/** The IPv4 address `n` after `a` (as written: the subnet's own address, not masked). */
+function plus(a: ipaddr.IPv4, n: number): ipaddr.IPv4 {
+  const v = (a.toByteArray().reduce((acc, b) => acc * 256 + b, 0) + n) % 2 ** 32;
+  return ipaddr.IPv4.parse([24, 16, 8, 0].map((s) => Math.floor(v / 2 ** s) % 256).join('.'));
+}
+
 /** For dry-run only: the result a bridge-like first plugin would give, the IPAM range's first free address. */
 export function plannedResult(list: ConfList, rt: RuntimeConf): Record<string, unknown> {
   const first = list.plugins[0];
@@ -126,11 +133,10 @@ export function plannedResult(list: ConfList, rt: RuntimeConf): Record<string, u
   const ranges = Array.isArray(ipam.ranges) ? (ipam.ranges as Record<string, unknown>[][]).flat() : [ipam];
   const ips: Record<string, unknown>[] = [];
   for (const r of ranges) {
-    const m = typeof r?.subnet === 'string' ? /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(r.subnet) : null;
-    if (!m) continue;
-    const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-    const ip = (n: number) => [24, 16, 8, 0].map((s) => ((n >>> s) & 255).toString()).join('.');
-    ips.push({ address: `${ip(base + 2)}/${m[5]}`, gateway: typeof r.gateway === 'string' ? r.gateway : ip(base + 1), interface: 2 });
+    const subnet = typeof r?.subnet === 'string' ? r.subnet : '';
+    if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(subnet)) continue;
+    const [base, prefix] = ipaddr.IPv4.parseCIDR(subnet);
+    ips.push({ address: `${plus(base, 2)}/${prefix}`, gateway: typeof r.gateway === 'string' ? r.gateway : plus(base, 1).toString(), interface: 2 });
   }
   const bridge = typeof first.bridge === 'string' ? first.bridge : 'cni0';
   return {

@@ -9,24 +9,8 @@ import { listCache } from './result-cache.ts';
 import { resolvePaths } from '../runner/paths.ts';
 import { RunnerError, UsageError } from '../runner/cli/errors.ts';
 import { parseArgs, bool, str } from '../runner/cli/argv.ts';
+import { HELP } from '../runner/cli/help.ts';
 
-export const CNITOOL_HELP = `Usage: tscni add|check|del|status|gc [--dry-run] [--id ID] <network> <netns-path>
-
-Runs a network configuration list on a network namespace, like cnitool (libcni).
-Environment:
-  NETCONFPATH   directory of .conflist/.conf/.json files (default /etc/cni/net.d)
-  CNI_PATH      plugin directories, ':'-separated (default: tscni's own dist/bin, then /opt/cni/bin)
-  CNI_IFNAME    interface name in the netns (default eth0)
-  CNI_ARGS      K=V;K2=V2 passed to every plugin
-  CAP_ARGS      JSON capability args, e.g. {"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]}
-                (given as runtimeConfig only to plugins whose "capabilities" declare them)
-  CNI_CONTAINERID  container id (default: cnitool's, "cnitool-" + 20 hex digits of sha512(netns path))
-  TSCNI_CACHE_DIR  libcni cache root (default /var/lib/cni; results in <dir>/results)
-Flags:
-  --dry-run     tscni plugins print their plan (TSCNI_DRY_RUN=1); other plugins are described, not run
-  --id ID       container id (overrides CNI_CONTAINERID)
-gc DELs cached attachments of <network> whose netns is gone, then sends GC with the rest as
-cni.dev/valid-attachments. status asks every plugin (spec 1.1.0).`;
 
 /** cnitool's container id: "cnitool-" and the first 10 bytes of sha512(absolute netns path) in hex. */
 export function cnitoolContainerId(netnsPath: string): string {
@@ -57,10 +41,10 @@ function parseCapArgs(raw: string | undefined): Record<string, unknown> | undefi
 export async function cnitoolCommand(verb: string, argv: string[], out: (s: string) => void): Promise<number> {
   const p = parseArgs(argv, { bools: ['dry-run'], values: ['id'] }, verb);
   if (bool(p, 'help')) {
-    out(CNITOOL_HELP + '\n');
+    out(HELP.cnitool + '\n');
     return 0;
   }
-  if (p.positionals.length !== 2) throw new UsageError(`${verb}: expected <network> <netns-path>\n${CNITOOL_HELP}`);
+  if (p.positionals.length !== 2) throw new UsageError(`${verb}: expected <network> <netns-path>\n${HELP.cnitool}`);
   const [network, netnsArg] = p.positionals;
   const paths = resolvePaths();
   const netns = resolve(netnsArg);

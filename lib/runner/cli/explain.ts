@@ -5,7 +5,10 @@ import { listNft } from '../../nft/apply.ts';
 import { parseArgs } from './argv.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, UsageError, notFound, conflict } from './errors.ts';
+import { printHelpIfAsked } from './help.ts';
+import { publishedAt } from '../container/ports.ts';
 import { refreshState } from '../container/stop.ts';
+import { capture } from '../../exec/process.ts';
 
 interface MapElem {
   table: string;
@@ -37,10 +40,9 @@ function elementsFor(ruleset: Record<string, unknown>[], id: string, port: numbe
 }
 
 async function ipJson(args: string[]): Promise<any[]> {
-  const { execa } = await import('execa');
-  const r = await execa('ip', ['-j', ...args], { reject: false });
+  const r = await capture('ip', ['-j', ...args]);
   try {
-    return JSON.parse(String(r.stdout) || '[]');
+    return JSON.parse(r.stdout || '[]');
   } catch {
     return [];
   }
@@ -48,16 +50,13 @@ async function ipJson(args: string[]): Promise<any[]> {
 
 export async function explainCommand(ctx: Ctx, argv: string[], out: (s: string) => void): Promise<number> {
   const p = parseArgs(argv, {}, 'explain');
-  if (p.flags.help) {
-    out('Usage: tscni explain NAME PORT[/tcp|udp|sctp]\n\nShows the path a packet to a published port takes: the nft map entry, the address, the veth.\n');
-    return Exit.Ok;
-  }
+  if (printHelpIfAsked('explain', p, out)) return Exit.Ok;
   if (p.positionals.length !== 2) throw new UsageError('explain: NAME and PORT are required');
   const c = await refreshState(ctx, ctx.containers.resolve(p.positionals[0]));
   const [portText, protoText] = p.positionals[1].split('/');
   const port = Number(portText);
   const proto = (protoText ?? 'tcp').toLowerCase();
-  const mapping = c.ports.find((m) => m.hostPort === port && m.protocol === proto);
+  const mapping = publishedAt(c.ports, port, proto);
   if (!mapping) throw notFound(`container ${c.name} does not publish ${port}/${proto} (published: ${c.ports.map((m) => `${m.hostPort}/${m.protocol}`).join(', ') || 'none'})`);
   if (c.status !== 'running') throw conflict(`container ${c.name} is ${c.status}: nothing is published while it is not running`);
   const ns = c.networkSettings;

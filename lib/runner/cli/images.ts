@@ -1,19 +1,17 @@
-// Image commands: images, rmi, image build-busybox|ls|rm|load.
+// Image commands: images, rmi, load, image build-busybox|ls|rm|load.
 
-import { parseArgs, bool } from './argv.ts';
+import { parseArgs, bool, str } from './argv.ts';
 import { buildBusybox } from '../image/busybox-image.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, UsageError, conflict } from './errors.ts';
+import { HELP, printHelpIfAsked } from './help.ts';
 import { ago, humanSize, table } from './table.ts';
 
 type Out = (s: string) => void;
 
-const IMAGE_HELP = 'Usage: tscni image build-busybox | ls | rm IMAGE | load FILE\n\nbuild-busybox builds busybox:latest from Debian\'s busybox-static (no registry needed).';
-const help = (p: { flags: Record<string, unknown> }, text: string, out: Out) => (p.flags.help === true ? (out(text + '\n'), true) : false);
-
 export async function images(ctx: Ctx, argv: string[], out: Out): Promise<number> {
   const p = parseArgs(argv, { bools: ['json', 'quiet'], aliases: { q: 'quiet' } }, 'images');
-  if (help(p, 'Usage: tscni images [--json] [-q]\n\nLists images.', out)) return Exit.Ok;
+  if (printHelpIfAsked('images', p, out)) return Exit.Ok;
   const list = ctx.images.list();
   if (bool(p, 'json')) out(JSON.stringify(list, null, 2) + '\n');
   else if (bool(p, 'quiet')) for (const i of list) out(i.id.slice(0, 12) + '\n');
@@ -23,7 +21,7 @@ export async function images(ctx: Ctx, argv: string[], out: Out): Promise<number
 
 export async function rmi(ctx: Ctx, argv: string[], out: Out): Promise<number> {
   const p = parseArgs(argv, { bools: ['force'], aliases: { f: 'force' } }, 'rmi');
-  if (help(p, 'Usage: tscni rmi IMAGE...\n\nRemoves images no container uses.', out)) return Exit.Ok;
+  if (printHelpIfAsked('rmi', p, out)) return Exit.Ok;
   if (p.positionals.length === 0) throw new UsageError('rmi: at least one image is required');
   for (const r of p.positionals) {
     const img = ctx.images.get(r);
@@ -44,7 +42,16 @@ export async function image(ctx: Ctx, argv: string[], out: Out): Promise<number>
   }
   if (sub === 'ls') return images(ctx, rest, out);
   if (sub === 'rm') return rmi(ctx, rest, out);
-  if (sub === 'load') return (await import('../image/load.ts')).loadCommand(ctx, rest, out);
-  out(IMAGE_HELP + '\n');
+  if (sub === 'load') return load(ctx, rest, out);
+  out(HELP.image + '\n');
   return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;
+}
+
+export async function load(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { values: ['input'], bools: ['quiet'], aliases: { i: 'input', q: 'quiet' } }, 'load');
+  if (printHelpIfAsked('load', p, out)) return Exit.Ok;
+  const file = str(p, 'input') ?? p.positionals[0];
+  if (!file) throw new UsageError('load: an archive FILE is required');
+  await (await import('../image/load.ts')).loadArchive(ctx, file, bool(p, 'quiet'), out);
+  return Exit.Ok;
 }

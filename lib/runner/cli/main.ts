@@ -1,37 +1,47 @@
-// tscni: the runner's entry. Dispatches to cnitool-style network verbs and docker-like container commands.
+// tscni: the runner's entry. This folder (lib/runner/cli/) owns the command line: argv parsing, every help text
+// (help.ts), one file per verb or small group of verbs, exit codes (errors.ts) and the root policy below.
+// The CNI client it drives lives in lib/libcni/, containers in ../container/, images in ../image/.
 
 import { toCniError, CniError } from '../../cni/errors.ts';
-import { RunnerError, Exit } from './errors.ts';
+import { makeCtx, type Ctx } from '../context.ts';
+import { RunnerError, UsageError, Exit } from './errors.ts';
+import { OVERVIEW } from './help.ts';
 
-const HELP = `Usage: tscni COMMAND [ARGS]
+type Out = (s: string) => void;
+type Verb = (ctx: Ctx, argv: string[], out: Out) => Promise<number>;
 
-Network (cnitool-compatible, libcni semantics):
-  add|check|del|status|gc <network> <netns-path>   run a network list on a netns (see tscni add --help)
+const out: Out = (s) => process.stdout.write(s);
 
-Containers (runc + tscni's CNI plugins):
-  run [-d] [-p PORTS]... IMAGE [CMD...]   create and start a container
-  ps [-a] [--json]                         list containers
-  inspect NAME                             low-level details (NetworkSettings like docker inspect)
-  logs [-f] [-t] NAME                      the container's output
-  exec [-it] NAME CMD...                   run a command inside a running container
-  stop [-t SECS] NAME...                   stop (records the exit code, releases the network)
-  start NAME...                            start a stopped container again
-  rm [-f] NAME...                          remove containers
-  explain NAME PORT                        the path a packet to a published port takes
+// Loaded on use: a verb pays only for the modules it needs.
+const VERBS: Record<string, Verb> = {
+  run: async (ctx, argv, o) => (await import('./run.ts')).runCommand(ctx, argv, o),
+  ps: async (ctx, argv, o) => (await import('./ps.ts')).ps(ctx, argv, o),
+  inspect: async (ctx, argv, o) => (await import('./inspect.ts')).inspect(ctx, argv, o),
+  logs: async (ctx, argv, o) => (await import('./logs-exec.ts')).logs(ctx, argv, o),
+  exec: async (ctx, argv, o) => (await import('./logs-exec.ts')).exec(ctx, argv, o),
+  stop: async (ctx, argv, o) => (await import('./manage.ts')).stop(ctx, argv, o),
+  start: async (ctx, argv, o) => (await import('./manage.ts')).start(ctx, argv, o),
+  rm: async (ctx, argv, o) => (await import('./manage.ts')).rm(ctx, argv, o),
+  images: async (ctx, argv, o) => (await import('./images.ts')).images(ctx, argv, o),
+  rmi: async (ctx, argv, o) => (await import('./images.ts')).rmi(ctx, argv, o),
+  image: async (ctx, argv, o) => (await import('./images.ts')).image(ctx, argv, o),
+  load: async (ctx, argv, o) => (await import('./images.ts')).load(ctx, argv, o),
+  network: async (ctx, argv, o) => (await import('./network.ts')).network(ctx, argv, o),
+  explain: async (ctx, argv, o) => (await import('./explain.ts')).explainCommand(ctx, argv, o),
+};
 
-Images:
-  images [--json]   rmi NAME   load FILE   image build-busybox
+/** Commands that create namespaces, mounts, cgroups or runc state. */
+const NEEDS_ROOT = new Set(['run', 'start', 'stop', 'rm', 'exec', 'load', 'image', 'rmi']);
 
-Networks:
-  network ls|inspect|create|rm
-
-Installation (for other runtimes: containerd, podman, kubelet):
-  install|uninstall [options]              put the plugins and a network config in place (see tscni install --help)
-
-Every command takes --help. Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 125 run failed.
-Environment: NETCONFPATH, CNI_PATH, TSCNI_STATE_DIR, TSCNI_CACHE_DIR, TSCNI_RUNTIME (see README).`;
-
-const out = (s: string) => process.stdout.write(s);
+async function containerCommand(cmd: string, argv: string[]): Promise<number> {
+  const fn = VERBS[cmd];
+  if (!fn) throw new UsageError(`unknown command ${JSON.stringify(cmd)}: see tscni --help`);
+  const wantsHelp = argv.includes('--help') || argv.includes('-h') || (cmd === 'image' && argv.length === 0);
+  if (NEEDS_ROOT.has(cmd) && !wantsHelp && process.getuid?.() !== 0) {
+    throw new RunnerError(`tscni ${cmd} needs root: it creates network namespaces, mounts and cgroups (try sudo)`);
+  }
+  return fn(makeCtx(), argv, out);
+}
 
 async function dispatch(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -40,7 +50,7 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      out(HELP + '\n');
+      out(OVERVIEW + '\n');
       return cmd === undefined ? Exit.Usage : Exit.Ok;
     case 'add':
     case 'del':
@@ -55,7 +65,7 @@ async function dispatch(argv: string[]): Promise<number> {
     case '__monitor':
       return (await import('../container/monitor.ts')).monitorMain(rest);
     default:
-      return (await import('./dispatch.ts')).containerCommand(cmd, rest, out);
+      return containerCommand(cmd, rest);
   }
 }
 

@@ -4,11 +4,11 @@ import { parseArgs, bool, str } from './argv.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, UsageError } from './errors.ts';
 import { createNetwork, findNetwork, listNetworks, removeNetwork } from '../networks.ts';
+import { HELP } from './help.ts';
 import { table } from './table.ts';
 
 type Out = (s: string) => void;
 
-const NETWORK_HELP = 'Usage: tscni network ls [--json] | inspect NAME | create NAME --subnet CIDR [--gateway IP] [--bridge NAME] [--no-masquerade] | rm NAME\n\nNetworks are CNI conflists in NETCONFPATH; create writes bridge + host-local + portmap and refuses overlapping subnets.';
 
 export async function network(ctx: Ctx, argv: string[], out: Out): Promise<number> {
   const [sub, ...rest] = argv;
@@ -46,7 +46,7 @@ export async function network(ctx: Ctx, argv: string[], out: Out): Promise<numbe
       return Exit.Ok;
     }
     default:
-      out(NETWORK_HELP + '\n');
+      out(HELP.network + '\n');
       return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;
   }
 }

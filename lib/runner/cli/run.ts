@@ -11,33 +11,18 @@ import { Exit, RunnerError, UsageError } from './errors.ts';
 import { parseCpus, parseEnv, parseMemory, parsePids } from './flags.ts';
 import type { ImageRecord } from '../image/image-store.ts';
 import { destroyContainer, interrupt, startContainer } from '../container/lifecycle.ts';
-import { refreshState, stopContainer } from '../container/stop.ts';
+import { stopContainer } from '../container/stop.ts';
 import { withLock } from '../lock.ts';
 import { DEFAULT_NETWORK, findNetwork } from '../networks.ts';
-import { checkPortsFree, parsePublish, toCapability } from '../container/ports.ts';
+import { checkPortsFreeOfOthers, parsePublish } from '../container/ports.ts';
+import { runtimeProblem } from '../container/runtime.ts';
+import { checkContainerName } from '../container/store.ts';
+import { capabilityArgsFor } from '../../libcni/capability-args.ts';
+import { HELP } from './help.ts';
 import { addNetworkList } from '../../libcni/chain.ts';
 import { printLogs } from '../container/logs.ts';
 import { trace } from '../trace.ts';
 
-export const RUN_HELP = `Usage: tscni run [OPTIONS] IMAGE [COMMAND [ARG...]]
-
-Creates a container on a network (a netns, the network's CNI chain ADDed) and runs it with runc.
-Options:
-  -d, --detach              run in the background and print the container id
-      --name NAME           container name (default: a generated one)
-  -p, --publish SPEC        [hostIP:]hostPort[-end]:containerPort[-end][/tcp|udp|sctp] (repeatable)
-      --network NAME        network from NETCONFPATH (default: ${DEFAULT_NETWORK})
-      --ip ADDR             ask the network's IPAM for this address
-      --mac MAC             the container interface's MAC address
-  -e, --env KEY=VALUE       environment variable (repeatable)
-      --hostname NAME       hostname (default: the first 12 hex digits of the id)
-      --memory SIZE         memory limit, e.g. 64m
-      --cpus N              CPU limit, e.g. 0.5
-      --pids-limit N        process limit
-      --rm                  remove the container when it exits
-      --runtime PATH        runc-compatible runtime (default: runc)
-      --rootfs DIR          use DIR as the root filesystem instead of an image (IMAGE is then only a label)
-      --dry-run             print each plugin's plan (tscni plugins' nft JSON and kernel steps); change nothing`;
 
 function randomName(): string {
   const a = ['brave', 'calm', 'eager', 'fancy', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nifty', 'quiet'];
@@ -62,14 +47,18 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     stopAtPositional: true,
   }, 'run');
   if (bool(p, 'help')) {
-    out(RUN_HELP + '\n');
+    out(HELP.run + '\n');
     return Exit.Ok;
   }
   const [imageRef, ...cmdArgs] = p.positionals;
-  if (!imageRef) throw new UsageError(`run: an IMAGE is required\n${RUN_HELP}`);
+  if (!imageRef) throw new UsageError(`run: an IMAGE is required\n${HELP.run}`);
   const name = str(p, 'name') ?? randomName();
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new UsageError(`invalid --name ${JSON.stringify(name)}: letters, digits, _ . - only, starting with a letter or digit`);
+  checkContainerName(name);
   const ports = list(p, 'publish').flatMap(parsePublish);
+  // Before anything is created: a runtime that cannot be run would otherwise only show as a start timeout.
+  const runtimeBinary = str(p, 'runtime') ?? ctx.paths.runtime;
+  const badRuntime = runtimeProblem(runtimeBinary);
+  if (badRuntime) throw new RunnerError(`cannot run the container: the runtime ${badRuntime}`, Exit.RunFailed);
   const rootfsDir = str(p, 'rootfs') ? resolve(str(p, 'rootfs')!) : undefined;
   if (rootfsDir && (!existsSync(rootfsDir) || !statSync(rootfsDir).isDirectory())) throw new UsageError(`invalid --rootfs ${rootfsDir}: not a directory`);
   const network = str(p, 'network') ?? DEFAULT_NETWORK;
@@ -103,18 +92,14 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     requestedMac: str(p, 'mac'),
     limits,
     autoRemove: bool(p, 'rm') && detach,
-    runtime: str(p, 'runtime') ?? ctx.paths.runtime,
+    runtime: runtimeBinary,
     status: 'created',
     setupPid: process.pid,
   };
 
   if (bool(p, 'dry-run')) {
     out(`# dry run: container ${name} on network ${network} (${netList.file}); nothing is changed\n`);
-    const capabilityArgs: Record<string, unknown> = {};
-    if (ports.length) capabilityArgs.portMappings = toCapability(ports);
-    if (c.requestedIp) capabilityArgs.ips = [c.requestedIp];
-    if (c.requestedMac) capabilityArgs.mac = c.requestedMac;
-    await addNetworkList(netList, { containerId: id, netns: `${ctx.paths.netnsDir}/${id}`, ifName: 'eth0', capabilityArgs }, ctx.chain({ dryRun: true, onPlan: (e) => out(JSON.stringify(e, null, 2) + '\n') }));
+    await addNetworkList(netList, { containerId: id, netns: `${ctx.paths.netnsDir}/${id}`, ifName: 'eth0', capabilityArgs: capabilityArgsFor(c) }, ctx.chain({ dryRun: true, onPlan: (e) => out(JSON.stringify(e, null, 2) + '\n') }));
     out(`# then: ${c.runtime} run ${id} (rootfs ${rootfsDir ?? `overlay of ${image?.layers.length} layer(s) of ${c.image}`}, cmd ${JSON.stringify(cmd)})\n`);
     return Exit.Ok;
   }
@@ -124,13 +109,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     if (ctx.containers.nameTaken(name)) {
       throw new RunnerError(`the container name ${JSON.stringify(name)} is already in use: remove it first (tscni rm -f ${name})`, Exit.Conflict);
     }
-    const inUse: { owner: string; ports: ContainerState['ports'] }[] = [];
-    for (const o of ctx.containers.all()) {
-      if (o.status === 'exited' || !o.ports.length) continue;
-      const fresh = await refreshState(ctx, o);
-      if (fresh.status !== 'exited') inUse.push({ owner: o.name, ports: o.ports });
-    }
-    checkPortsFree(ports, inUse);
+    await checkPortsFreeOfOthers(ctx, ports);
     ctx.containers.save(c, { create: true });
     ctx.containers.register(c);
   });

@@ -1,9 +1,10 @@
 // Starting and tearing down a container: netns → CNI ADD → /etc files → rootfs → bundle → monitor (runc run),
 // each step on an undo stack; teardown is idempotent (runc, CNI DEL with the cached config, netns, mount).
 
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { start } from '../../exec/process.ts';
+import { capabilityArgsFor } from '../../libcni/capability-args.ts';
 import { addNetworkList, cachedConfList, delNetworkList, type RuntimeConf } from '../../libcni/chain.ts';
 import type { ConfList } from '../../libcni/conflist.ts';
 import type { ContainerState, NetworkSettings } from './store.ts';
@@ -14,10 +15,11 @@ import { withLock } from '../lock.ts';
 import { createNetns, deleteNetns, netnsPath } from './named-netns.ts';
 import { findNetwork } from '../networks.ts';
 import { selfExecutable } from '../paths.ts';
-import { toCapability } from './ports.ts';
 import { mountOverlay, rootfsPaths, unmountOverlay } from './rootfs.ts';
 import { ociSpec, writeBundle } from './bundle.ts';
 import * as runtime from './runtime.ts';
+import { cacheFile } from '../../libcni/result-cache.ts';
+import { UndoStack } from '../../util/undo.ts';
 import { trace } from '../trace.ts';
 
 export const IFNAME = 'eth0';
@@ -36,11 +38,7 @@ function checkpoint(): void {
 }
 
 function runtimeConfFor(ctx: Ctx, c: ContainerState): RuntimeConf {
-  const capabilityArgs: Record<string, unknown> = {};
-  if (c.ports.length) capabilityArgs.portMappings = toCapability(c.ports);
-  if (c.requestedIp) capabilityArgs.ips = [c.requestedIp];
-  if (c.requestedMac) capabilityArgs.mac = c.requestedMac;
-  return { containerId: c.id, netns: netnsPath(ctx.paths.netnsDir, c.netnsName), ifName: IFNAME, capabilityArgs: Object.keys(capabilityArgs).length ? capabilityArgs : undefined };
+  return { containerId: c.id, netns: netnsPath(ctx.paths.netnsDir, c.netnsName), ifName: IFNAME, capabilityArgs: capabilityArgsFor(c) };
 }
 
 /** docker's NetworkSettings from a CNI result: the container-side interface, its address and gateway. */
@@ -67,14 +65,14 @@ async function sleep(ms: number): Promise<void> {
 }
 
 /** Network side of a start: a fresh netns and the chain ADDed; returns the undo for both. */
-async function attachNetwork(ctx: Ctx, c: ContainerState, list: ConfList, undo: (() => Promise<void>)[]): Promise<NetworkSettings> {
+async function attachNetwork(ctx: Ctx, c: ContainerState, list: ConfList, undo: UndoStack): Promise<NetworkSettings> {
   await createNetns(c.netnsName);
   trace('netns created');
-  undo.push(() => deleteNetns(ctx.paths.netnsDir, c.netnsName));
+  undo.push('netns', () => deleteNetns(ctx.paths.netnsDir, c.netnsName));
   checkpoint();
   const rt = runtimeConfFor(ctx, c);
   // A failed ADD still gets a DEL (the spec asks runtimes to clean up after a failed ADD).
-  undo.push(() => delNetworkList(list, rt, ctx.chain()).catch(() => undefined));
+  undo.push('network chain', () => delNetworkList(list, rt, ctx.chain()).catch(() => undefined));
   const result = await addNetworkList(list, rt, ctx.chain());
   trace('network chain ADDed');
   return networkSettingsFrom(result, rt.netns);
@@ -84,19 +82,22 @@ async function attachNetwork(ctx: Ctx, c: ContainerState, list: ConfList, undo: 
 export const GO_FILE = 'go';
 
 /** Spawns the monitor (a detached tscni that waits for GO_FILE, runs `runc run` and records the exit). */
-function spawnMonitor(ctx: Ctx, c: ContainerState): number {
+async function spawnMonitor(ctx: Ctx, c: ContainerState): Promise<number> {
   const dir = ctx.containers.dir(c.id);
   const fd = openSync(join(dir, 'monitor.log'), 'a');
-  const child = spawn(process.execPath, [selfExecutable(), '__monitor', c.id, String(process.pid)], { detached: true, stdio: ['ignore', fd, fd], env: process.env });
-  closeSync(fd);
-  child.unref();
-  return child.pid ?? 0;
+  try {
+    const child = await start(process.execPath, [selfExecutable(), '__monitor', c.id, String(process.pid)], { detached: true, stdio: ['ignore', fd, fd] });
+    child.unref();
+    return child.pid ?? 0;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Brings a created or exited container up. On any failure everything done so far is undone. */
 export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: string[] | undefined): Promise<ContainerState> {
   const dir = ctx.containers.dir(c.id);
-  const undo: (() => Promise<void>)[] = [];
+  const undo = new UndoStack();
   rmSync(join(dir, GO_FILE), { force: true });
   await ctx.containers.locked(c.id, async () => {
     c.status = 'created';
@@ -107,7 +108,7 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
     c.error = undefined;
     c.startedAt = undefined;
     // Started now so its Node start-up overlaps the network setup; it waits for GO_FILE.
-    c.monitorPid = spawnMonitor(ctx, c);
+    c.monitorPid = await spawnMonitor(ctx, c);
     ctx.containers.save(c);
   });
   trace('monitor spawned');
@@ -122,14 +123,14 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
     if (!c.rootfsDir) {
       const rp = rootfsPaths(dir);
       await mountOverlay(imageLayers ?? [], rp);
-      undo.push(() => unmountOverlay(rp));
+      undo.push('rootfs overlay', () => unmountOverlay(rp));
       rootfs = rp.merged;
       trace('rootfs mounted');
     }
     checkpoint();
     writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: netnsPath(ctx.paths.netnsDir, c.netnsName) }));
     const rt = ctx.runtime(c.runtime);
-    undo.push(() => runtime.remove(rt, c.id));
+    undo.push('runtime container', () => runtime.remove(rt, c.id));
     checkpoint();
     await ctx.containers.locked(c.id, async () => ctx.containers.save(c));
     writeFileSync(join(dir, GO_FILE), '');
@@ -158,13 +159,8 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
         // already gone
       }
     }
-    for (const u of undo.reverse()) {
-      try {
-        await u();
-      } catch {
-        // best effort: report the first failure, not the cleanup's
-      }
-    }
+    // Best effort: the first failure is the one reported, not the cleanup's.
+    await undo.unwind();
     throw err;
   }
 }
@@ -188,7 +184,7 @@ export async function releaseContainer(ctx: Ctx, c: ContainerState): Promise<str
       list = undefined;
     }
   }
-  const cacheExists = existsSync(join(ctx.paths.cacheDir, 'results', `${c.network}-${c.id}-${IFNAME}`));
+  const cacheExists = existsSync(cacheFile(ctx.paths.cacheDir, { networkName: c.network, containerId: c.id, ifName: IFNAME }));
   if (list && (cacheExists || existsSync(rc.netns))) {
     await delNetworkList(list, rc, ctx.chain()).catch((e) => problems.push(`network: ${(e as Error).message}`));
     trace('network chain DELeted');

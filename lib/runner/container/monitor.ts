@@ -83,11 +83,13 @@ async function monitor(args: string[]): Promise<number> {
   trace('monitor up');
   const pidFile = join(dir, 'pid');
   rmSync(pidFile, { force: true });
-  const child = runtime.spawnRun(rt, id, dir, runtimeLog, pidFile);
+  const child = await runtime.spawnRun(rt, id, dir, runtimeLog, pidFile);
   const logs = Promise.all([pipeLog(child.stdout!, 'stdout', logFile), pipeLog(child.stderr!, 'stderr', logFile)]);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   let done = false;
-  void exited.then(() => (done = true));
+  const exited = child.ended.then((r) => {
+    done = true;
+    return r;
+  });
 
   // Mark running as soon as runc writes the pid file (after the process is created, right before it starts;
   // a stat is far cheaper than asking `runc state`). The `run` client waits for this.
@@ -108,9 +110,11 @@ async function monitor(args: string[]): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 5));
   }
-  const { code, signal } = await exited;
+  const { exitCode: code, signal, startError: notStarted } = await exited;
   await logs;
   const exitCode = code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0);
+  // The runtime itself could not be started (removed since run checked it): that is the start's error.
+  const startError = notStarted === undefined ? undefined : `${c.runtime}: ${notStarted}`;
   let autoRemove = false;
   await ctx.containers.locked(id, async () => {
     const cur = ctx.containers.load(id);
@@ -120,7 +124,7 @@ async function monitor(args: string[]): Promise<number> {
     cur.exitCode = exitCode;
     cur.finishedAt = new Date().toISOString();
     // runc logs errors only for its own failures (the process could not be started), never for the process's exit.
-    if (neverRan || exitCode !== 0) cur.error = runtimeError(runtimeLog);
+    if (neverRan || exitCode !== 0) cur.error = startError ?? runtimeError(runtimeLog);
     if (!cur.startedAt) cur.startedAt = cur.finishedAt;
     cur.pid = undefined;
     // Release first, so "exited" always means the network and the rootfs are already given back.

@@ -1,7 +1,10 @@
-// Parses -p/--publish specs: [hostIP:]hostPort[-end]:containerPort[-end][/tcp|udp|sctp], and checks conflicts.
+// Published ports: parses -p/--publish specs ([hostIP:]hostPort[-end]:containerPort[-end][/tcp|udp|sctp]) and
+// holds the one meaning of "the same host port" that run, start and explain all use.
 
 import { isIP } from 'node:net';
 import { UsageError, conflict } from '../cli/errors.ts';
+import type { Ctx } from '../context.ts';
+import { refreshState } from './stop.ts';
 import type { PortMapping } from './store.ts';
 
 function range(s: string, what: string, spec: string): [number, number] {
@@ -49,21 +52,37 @@ export function parsePublish(spec: string): PortMapping[] {
   return out;
 }
 
-const overlaps = (a: PortMapping, b: PortMapping) =>
-  a.protocol === b.protocol && a.hostPort === b.hostPort && (a.hostIP === '' || b.hostIP === '' || a.hostIP === b.hostIP);
+/** Two mappings claim the same host port: same protocol and port, on overlapping addresses ('' is every address). */
+export function samePort(a: Pick<PortMapping, 'hostIP' | 'hostPort' | 'protocol'>, b: Pick<PortMapping, 'hostIP' | 'hostPort' | 'protocol'>): boolean {
+  return a.protocol === b.protocol && a.hostPort === b.hostPort && (a.hostIP === '' || b.hostIP === '' || a.hostIP === b.hostIP);
+}
 
 /** Throws docker's "port is already allocated" when a wanted port clashes with one in use or another wanted one. */
 export function checkPortsFree(wanted: PortMapping[], inUse: { owner: string; ports: PortMapping[] }[]): void {
   for (let i = 0; i < wanted.length; i++) {
-    for (let j = 0; j < i; j++) if (overlaps(wanted[i], wanted[j])) throw conflict(`port is already allocated: ${wanted[i].hostPort}/${wanted[i].protocol} is published twice`);
+    for (let j = 0; j < i; j++) if (samePort(wanted[i], wanted[j])) throw conflict(`port is already allocated: ${wanted[i].hostPort}/${wanted[i].protocol} is published twice`);
     for (const u of inUse) {
-      const hit = u.ports.find((p) => overlaps(p, wanted[i]));
+      const hit = u.ports.find((p) => samePort(p, wanted[i]));
       if (hit) throw conflict(`Bind for ${wanted[i].hostIP || '0.0.0.0'}:${wanted[i].hostPort} failed: port is already allocated (by container ${u.owner})`);
     }
   }
 }
 
-/** The CNI portMappings capability arg (hostIP only when given). */
-export function toCapability(ports: PortMapping[]): Record<string, unknown>[] {
-  return ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIP ? { hostIP: p.hostIP } : {}) }));
+/**
+ * Checks that `wanted` is free of every other container that still holds its ports (not exited once its state is
+ * refreshed: a container whose monitor vanished gives its ports back). The caller holds the global lock.
+ */
+export async function checkPortsFreeOfOthers(ctx: Ctx, wanted: PortMapping[], selfId?: string): Promise<void> {
+  const inUse: { owner: string; ports: PortMapping[] }[] = [];
+  for (const o of ctx.containers.all()) {
+    if (o.id === selfId || o.status === 'exited' || !o.ports.length) continue;
+    const fresh = await refreshState(ctx, o);
+    if (fresh.status !== 'exited') inUse.push({ owner: o.name, ports: o.ports });
+  }
+  checkPortsFree(wanted, inUse);
+}
+
+/** The mapping that publishes `hostPort/protocol` on some address (explain's question), if any. */
+export function publishedAt(ports: PortMapping[], hostPort: number, protocol: string): PortMapping | undefined {
+  return ports.find((p) => samePort(p, { hostIP: '', hostPort, protocol: protocol as PortMapping['protocol'] }));
 }

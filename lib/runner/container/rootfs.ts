@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunnerError } from '../cli/errors.ts';
+import { capture } from '../../exec/process.ts';
 
 export interface RootfsPaths {
   merged: string;
@@ -34,18 +35,16 @@ export async function mountOverlay(layers: string[], p: RootfsPaths): Promise<vo
   if (isMounted(p.merged)) return;
   for (const l of layers) if (!existsSync(l)) throw new RunnerError(`image layer ${l} is missing: remove the image and load it again`);
   const opts = `lowerdir=${[...layers].reverse().join(':')},upperdir=${p.upper},workdir=${p.work}`;
-  const { execa } = await import('execa');
-  const r = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, p.merged], { reject: false });
-  if (r.exitCode !== 0) throw new RunnerError(`mounting the rootfs overlay at ${p.merged}: ${String(r.stderr).trim()}`);
+  const r = await capture('mount', ['-t', 'overlay', 'overlay', '-o', opts, p.merged]);
+  if (r.exitCode !== 0) throw new RunnerError(`mounting the rootfs overlay at ${p.merged}: ${r.stderr.trim()}`);
 }
 
 /** Unmounts the overlay if mounted (lazily when busy: the last process may still be exiting). */
 export async function unmountOverlay(p: RootfsPaths): Promise<void> {
   if (!isMounted(p.merged)) return;
-  const { execa } = await import('execa');
-  const r = await execa('umount', [p.merged], { reject: false });
+  const r = await capture('umount', [p.merged]);
   if (r.exitCode !== 0 && isMounted(p.merged)) {
-    const lazy = await execa('umount', ['-l', p.merged], { reject: false });
-    if (lazy.exitCode !== 0) throw new RunnerError(`unmounting ${p.merged}: ${String(lazy.stderr).trim()}`);
+    const lazy = await capture('umount', ['-l', p.merged]);
+    if (lazy.exitCode !== 0) throw new RunnerError(`unmounting ${p.merged}: ${lazy.stderr.trim()}`);
   }
 }

@@ -1,6 +1,9 @@
-// The runtime seam: the only module that execs runc (or a runc-compatible runtime given with --runtime).
+// The runtime seam: the only module that runs runc (or a runc-compatible runtime given with --runtime), through the
+// process-exec seam (lib/exec/process.ts).
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { capture, start, type Child } from '../../exec/process.ts';
 
 export interface RuntimeRef {
   /** runc binary (path or name on PATH). */
@@ -16,17 +19,36 @@ export interface RuntimeState {
 }
 
 async function runcCapture(rt: RuntimeRef, args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const { execa } = await import('execa');
-  const r = await execa(rt.binary, ['--root', rt.root, ...args], { reject: false, timeout: 30_000 });
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  const r = await capture(rt.binary, ['--root', rt.root, ...args], { timeoutMs: 30_000 });
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why `binary` cannot be run, or undefined when it can: a path must be an executable file, a bare name must be
+ * one on PATH (as exec would find it). Checked before anything is created, so a bad --runtime fails at once.
+ */
+export function runtimeProblem(binary: string, path = process.env.PATH ?? ''): string | undefined {
+  if (binary.includes('/')) return executable(binary) ? undefined : `${binary} is not an executable file`;
+  if (binary === '') return 'the runtime name is empty';
+  const found = path.split(':').filter(Boolean).some((dir) => executable(join(dir, binary)));
+  return found ? undefined : `${binary} is not an executable file on PATH (${path})`;
 }
 
 /**
  * Starts `runc run` in the foreground for `id` with the bundle at `bundle`. Its stdout/stderr are the container's
- * (terminal false: runc passes its own stdio to the process). The caller waits for its exit: that is the container's.
+ * (terminal false: runc passes its own stdio to the process). The caller awaits the child: its exit is the container's.
  */
-export function spawnRun(rt: RuntimeRef, id: string, bundle: string, logFile: string, pidFile: string): ChildProcess {
-  return spawn(rt.binary, ['--root', rt.root, '--log', logFile, '--log-format', 'json', 'run', '--pid-file', pidFile, '--bundle', bundle, id], {
+export function spawnRun(rt: RuntimeRef, id: string, bundle: string, logFile: string, pidFile: string): Promise<Child> {
+  return start(rt.binary, ['--root', rt.root, '--log', logFile, '--log-format', 'json', 'run', '--pid-file', pidFile, '--bundle', bundle, id], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -53,11 +75,11 @@ export async function remove(rt: RuntimeRef, id: string): Promise<void> {
 }
 
 /** runc exec with the caller's terminal: -t allocates a pty that runc proxies itself (foreground). */
-export function spawnExec(rt: RuntimeRef, id: string, argv: string[], opts: { tty: boolean; env?: string[]; cwd?: string }): ChildProcess {
+export function spawnExec(rt: RuntimeRef, id: string, argv: string[], opts: { tty: boolean; env?: string[]; cwd?: string }): Promise<Child> {
   const args = ['--root', rt.root, 'exec'];
   if (opts.tty) args.push('--tty');
   for (const e of opts.env ?? []) args.push('--env', e);
   if (opts.cwd) args.push('--cwd', opts.cwd);
   args.push(id, ...argv);
-  return spawn(rt.binary, args, { stdio: 'inherit' });
+  return start(rt.binary, args, { stdio: 'inherit' });
 }

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { LowSync } from 'lowdb';
 import { JSONFileSync } from 'lowdb/node';
-import { notFound, RunnerError, Exit } from '../cli/errors.ts';
+import { notFound, RunnerError, UsageError, Exit } from '../cli/errors.ts';
 import { withLock } from '../lock.ts';
 
 export interface PortMapping {
@@ -56,6 +56,21 @@ export interface ContainerState {
   exitCode?: number;
   error?: string;
   networkSettings?: NetworkSettings;
+}
+
+/**
+ * The longest container name. Every kernel and file name tscni derives (netns, veth alias, cgroup, state dir, runc
+ * id) comes from the id, never the name; the name only becomes a host name in the container's /etc/hosts, and a
+ * host name label is at most 63 characters (RFC 1035), so that is the limit.
+ */
+export const MAX_NAME_LENGTH = 63;
+
+/** Docker's container-name characters ([a-zA-Z0-9][a-zA-Z0-9_.-]*), at most MAX_NAME_LENGTH of them. */
+export function checkContainerName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new UsageError(`invalid --name ${JSON.stringify(name)}: letters, digits, _ . - only, starting with a letter or digit`);
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new UsageError(`invalid --name ${JSON.stringify(`${name.slice(0, 20)}...`)} (${name.length} characters): at most ${MAX_NAME_LENGTH}, as it is the container's host name in /etc/hosts`);
+  }
 }
 
 interface IndexData {

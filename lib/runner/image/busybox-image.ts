@@ -6,6 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { RunnerError } from '../cli/errors.ts';
 import type { ImageRecord, ImageStore } from './image-store.ts';
 import { withLock } from '../lock.ts';
+import { capture } from '../../exec/process.ts';
 
 const BUSYBOX_CANDIDATES = ['/usr/bin/busybox', '/bin/busybox'];
 
@@ -18,10 +19,9 @@ function busyboxBinary(): string {
 }
 
 async function applets(bin: string): Promise<string[]> {
-  const { execa } = await import('execa');
-  const r = await execa(bin, ['--list-full'], { reject: false });
+  const r = await capture(bin, ['--list-full']);
   if (r.exitCode !== 0) throw new RunnerError(`${bin} --list-full failed: is it busybox-static?`);
-  return String(r.stdout).split('\n').map((l) => l.trim()).filter((l) => l && !l.includes('..'));
+  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.includes('..'));
 }
 
 function writeLayer(dir: string, bin: string, list: string[]): void {

@@ -1,15 +1,15 @@
-// `tscni load FILE`: unpacks an OCI image archive (podman save --format oci-archive) or a docker-archive
+// Loading an image archive (`tscni load FILE`): unpacks an OCI image archive (podman save --format oci-archive) or a docker-archive
 // (docker save / podman save) into layer directories (whiteouts converted for overlayfs) and indexes the image.
 
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, str } from '../cli/argv.ts';
 import type { Ctx } from '../context.ts';
-import { Exit, RunnerError, UsageError } from '../cli/errors.ts';
+import { Exit, RunnerError } from '../cli/errors.ts';
 import { splitRef, type ImageConfig, type ImageRecord } from './image-store.ts';
 import { withLock } from '../lock.ts';
 import { humanSize } from '../cli/table.ts';
+import { capture } from '../../exec/process.ts';
 
 interface Loaded {
   refs: string[];
@@ -18,9 +18,8 @@ interface Loaded {
 }
 
 async function tar(args: string[]): Promise<void> {
-  const { execa } = await import('execa');
-  const r = await execa('tar', args, { reject: false });
-  if (r.exitCode !== 0) throw new RunnerError(`tar ${args.join(' ')}: ${String(r.stderr).trim()}`);
+  const r = await capture('tar', args);
+  if (r.exitCode !== 0) throw new RunnerError(`tar ${args.join(' ')}: ${r.stderr.trim()}`);
 }
 
 function readJson(path: string, what: string): any {
@@ -72,7 +71,6 @@ function safeRel(p: unknown): string {
 
 /** Turns OCI whiteouts into overlayfs ones: `.wh.NAME` → a 0/0 char device NAME; opaque markers are dropped. */
 async function convertWhiteouts(dir: string): Promise<number> {
-  const { execa } = await import('execa');
   let n = 0;
   const walk = async (d: string) => {
     for (const name of readdirSync(d)) {
@@ -84,7 +82,7 @@ async function convertWhiteouts(dir: string): Promise<number> {
       }
       if (name.startsWith('.wh.')) {
         rmSync(p, { force: true });
-        await execa('mknod', [join(d, name.slice(4)), 'c', '0', '0'], { reject: false });
+        await capture('mknod', [join(d, name.slice(4)), 'c', '0', '0']);
         n++;
         continue;
       }
@@ -101,18 +99,12 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-export async function loadCommand(ctx: Ctx, argv: string[], out: (s: string) => void): Promise<number> {
-  const p = parseArgs(argv, { values: ['input'], bools: ['quiet'], aliases: { i: 'input', q: 'quiet' } }, 'load');
-  if (p.flags.help) {
-    out('Usage: tscni load [-i|--input] FILE\n\nLoads an OCI image archive or a `docker save`/`podman save` archive.\n');
-    return Exit.Ok;
-  }
-  const file = str(p, 'input') ?? p.positionals[0];
-  if (!file) throw new UsageError('load: an archive FILE is required');
+/** Loads every image in the archive `file`; progress lines go to stderr unless `quiet`, `Loaded image: ...` to out. */
+export async function loadArchive(ctx: Ctx, file: string, quiet: boolean, out: (s: string) => void): Promise<void> {
   if (!existsSync(file)) throw new RunnerError(`no such file: ${file}`, Exit.NotFound);
   const tty = process.stderr.isTTY;
   const progress = (s: string) => {
-    if (p.flags.quiet) return;
+    if (quiet) return;
     process.stderr.write(tty ? `\r\x1b[K${s}` : `${s}\n`);
   };
   mkdirSync(ctx.images.root, { recursive: true });
@@ -155,11 +147,10 @@ export async function loadCommand(ctx: Ctx, argv: string[], out: (s: string) => 
           ctx.images.put(rec);
         }
       });
-      if (tty && !p.flags.quiet) process.stderr.write('\r\x1b[K');
+      if (tty && !quiet) process.stderr.write('\r\x1b[K');
       out(`Loaded image: ${refs.join(', ')}\n`);
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-  return Exit.Ok;
 }
