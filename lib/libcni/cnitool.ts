@@ -17,7 +17,7 @@ export function cnitoolContainerId(netnsPath: string): string {
   return `cnitool-${createHash('sha512').update(resolve(netnsPath)).digest('hex').slice(0, 20)}`;
 }
 
-function parseCniArgsEnv(raw: string | undefined): [string, string][] | undefined {
+export function parseCniArgsEnv(raw: string | undefined): [string, string][] | undefined {
   if (!raw) return undefined;
   return raw.split(';').map((pair) => {
     const kv = pair.split('=');
@@ -26,7 +26,7 @@ function parseCniArgsEnv(raw: string | undefined): [string, string][] | undefine
   });
 }
 
-function parseCapArgs(raw: string | undefined): Record<string, unknown> | undefined {
+export function parseCapArgs(raw: string | undefined): Record<string, unknown> | undefined {
   if (!raw) return undefined;
   let v: unknown;
   try {
