@@ -1,8 +1,10 @@
-// Runs a network list like libcni: ADD in order threading prevResult, DEL in reverse with the cached result,
-// CHECK with the cached result, STATUS, and GC with valid attachments (stale ones get a DEL first).
+// lib/libcni: tscni's CNI client, as libcni does it (used by the cnitool verbs and by the runner's containers).
+// It owns loading network lists (conflist.ts), capability args (capability-args.ts), libcni's result cache
+// (result-cache.ts), the dry-run plan (dry-run.ts), the cnitool verbs (cnitool.ts) and, here, running a list:
+// ADD in order threading prevResult, DEL in reverse with the cached result, CHECK with the cached result, STATUS,
+// and GC with valid attachments (stale ones get a DEL first).
 
 import { dirname } from 'node:path';
-import ipaddr from 'ipaddr.js';
 import { CniError, Code, toCniError } from '../cni/errors.ts';
 import { execPlugin, findPlugin } from '../cni/exec.ts';
 import { validateContainerId, validateIfname } from '../cni/env.ts';
@@ -10,6 +12,7 @@ import { formatResult, parseResult } from '../cni/result.ts';
 import { atLeast } from '../cni/version.ts';
 import { buildPluginConfig, type CapabilityArgs } from './capability-args.ts';
 import { confListFromBytes, type ConfList, type PluginConf } from './conflist.ts';
+import { plannedResult } from './dry-run.ts';
 import { deleteCache, listCache, readCache, writeCache } from './result-cache.ts';
 import { trace } from '../runner/trace.ts';
 
@@ -118,32 +121,6 @@ export async function addNetworkList(list: ConfList, rt: RuntimeConf, opts: Chai
     result: prev,
   });
   return prev;
-}
-
-/** The IPv4 address `n` after `a` (as written: the subnet's own address, not masked). */
-function plus(a: ipaddr.IPv4, n: number): ipaddr.IPv4 {
-  const v = (a.toByteArray().reduce((acc, b) => acc * 256 + b, 0) + n) % 2 ** 32;
-  return ipaddr.IPv4.parse([24, 16, 8, 0].map((s) => Math.floor(v / 2 ** s) % 256).join('.'));
-}
-
-/** For dry-run only: the result a bridge-like first plugin would give, the IPAM range's first free address. */
-export function plannedResult(list: ConfList, rt: RuntimeConf): Record<string, unknown> {
-  const first = list.plugins[0];
-  const ipam = (first.ipam ?? {}) as Record<string, unknown>;
-  const ranges = Array.isArray(ipam.ranges) ? (ipam.ranges as Record<string, unknown>[][]).flat() : [ipam];
-  const ips: Record<string, unknown>[] = [];
-  for (const r of ranges) {
-    const subnet = typeof r?.subnet === 'string' ? r.subnet : '';
-    if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(subnet)) continue;
-    const [base, prefix] = ipaddr.IPv4.parseCIDR(subnet);
-    ips.push({ address: `${plus(base, 2)}/${prefix}`, gateway: typeof r.gateway === 'string' ? r.gateway : plus(base, 1).toString(), interface: 2 });
-  }
-  const bridge = typeof first.bridge === 'string' ? first.bridge : 'cni0';
-  return {
-    cniVersion: list.cniVersion,
-    interfaces: [{ name: bridge }, { name: 'veth-planned' }, { name: rt.ifName, sandbox: rt.netns }],
-    ips,
-  };
 }
 
 /** The cached result converted to the list's version (what DEL and CHECK pass as prevResult). */

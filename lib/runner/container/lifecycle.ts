@@ -1,5 +1,8 @@
-// Starting and tearing down a container: netns → CNI ADD → /etc files → rootfs → bundle → monitor (runc run),
-// each step on an undo stack; teardown is idempotent (runc, CNI DEL with the cached config, netns, mount).
+// lib/runner/container: a container's life on runc. It owns the state store (store.ts), the named netns
+// (named-netns.ts), published ports (ports.ts), the /etc files, rootfs and OCI bundle, the runtime seam
+// (runtime.ts), the detached monitor, stop and the logs. This file: starting and tearing down a container —
+// netns → CNI ADD → /etc files → rootfs → bundle → monitor (runc run), each step on an undo stack; teardown is
+// idempotent (runc, CNI DEL with the cached config, netns, mount).
 
 import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

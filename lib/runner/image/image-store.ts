@@ -1,5 +1,6 @@
-// Images: unpacked layer directories under <stateRoot>/images/layers/<digest>/ and a lowdb index of images
-// (name:tag → layers + config). The overlay of an image's layers is the lower part of a container's rootfs.
+// lib/runner/image: images for the runner — this store, loading archives (load.ts) and the built-in busybox
+// image (busybox-image.ts). Here: unpacked layer directories under <stateRoot>/images/layers/<digest>/ and a lowdb
+// index of images (name:tag → layers + config). The overlay of an image's layers is the lower part of a rootfs.
 
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 // The dry-run's planned result: what a bridge-like first plugin would most likely return.
 
 import test from 'ava';
-import { plannedResult } from '../../../lib/libcni/chain.ts';
+import { plannedResult } from '../../../lib/libcni/dry-run.ts';
 import type { ConfList } from '../../../lib/libcni/conflist.ts';
 
 const list = (first: Record<string, unknown>): ConfList => ({ name: 'n', cniVersion: '1.0.0', disableCheck: false, disableGC: false, plugins: [{ type: 'bridge', ...first }], bytes: Buffer.from(''), file: '' });
