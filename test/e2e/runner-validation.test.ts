@@ -1,8 +1,10 @@
 // `tscni run` refuses what cannot work before it creates anything: a runtime that cannot be run (exit 125 at once,
 // naming it) and a container name that is not Docker's shape or too long (exit 2). Nothing is left behind.
+// A runtime that disappears later fails the start at once too (the monitor records why it could not run it).
 
 import test from 'ava';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ipJson, requireRoot } from '../helpers/netns.ts';
 import { makeRunnerEnv, mountsUnder, testNetwork, writeConf, type RunnerEnv } from './runner-harness.ts';
@@ -96,5 +98,24 @@ test('run --name: Docker\'s characters, at most 63 of them; refused names create
   const ok = await r.tscni(['run', '--dry-run', '--network', 'tnet', '--name', `w${'_.-9'.repeat(15)}ab`, '--rootfs', rootfs, 'img', 'true']);
   t.is(ok.code, 0, ok.stderr);
   t.true(ok.stdout.startsWith(`# dry run: container w${'_.-9'.repeat(15)}ab on network tnet (`));
+  t.deepEqual(leftovers(r), NOTHING);
+});
+
+test('a runtime that vanished after run: start fails at once with 125 naming it, and rm still cleans up', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = setup(t, 'vg');
+  const runc = join(r.dir, 'runc-copy');
+  copyFileSync(execFileSync('which', ['runc'], { encoding: 'utf8' }).trim(), runc);
+  chmodSync(runc, 0o755);
+  const run = await r.tscni(['run', '-d', '--network', 'tnet', '--name', 'gone', '--runtime', runc, 'busybox', 'sleep', '1000']);
+  t.is(run.code, 0, run.stderr);
+  t.is((await r.tscni(['stop', '-t', '0', 'gone'])).code, 0);
+  rmSync(runc);
+  const started = Date.now();
+  const again = await r.tscni(['start', 'gone']);
+  t.is(again.code, 125);
+  t.is(again.stderr.split('\n').filter((l) => !l.startsWith('[trace')).join('\n'), `tscni: ${runc} could not start the container: ${runc}: spawn ${runc} ENOENT\n`);
+  t.true(Date.now() - started < 10_000);
+  t.is((await r.tscni(['rm', 'gone'])).code, 0);
   t.deepEqual(leftovers(r), NOTHING);
 });
