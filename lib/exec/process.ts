@@ -11,8 +11,6 @@ export interface Captured {
   stderr: string;
   /** Why it did not exit by itself: a spawn error (ENOENT ...), a signal, or the timeout. */
   failure?: string;
-  /** The signal that ended it (SIGKILL ...), when one did. */
-  signal?: string;
   /** The system's own words when the program could not be started at all (`spawn /x ENOENT`). */
   startError?: string;
 }
@@ -63,7 +61,6 @@ export async function capture(file: string, args: readonly string[], opts: Captu
     stdout: text(r.stdout),
     stderr: text(r.stderr),
     failure: exited ? undefined : r.timedOut ? `timed out after ${opts.timeoutMs} ms` : r.signal ? `killed by ${r.signal}` : r.shortMessage,
-    signal: r.signal,
     startError: notStarted ? (r.cause instanceof Error ? r.cause.message : r.shortMessage) : undefined,
   };
 }
