@@ -24,7 +24,7 @@ for (const name of readdirSync(join(root, 'plugins'))) {
   const main = join(root, 'plugins', name, 'main.ts');
   if (existsSync(main)) entries[name] = main;
 }
-const runner = join(root, 'lib/runner/cli.ts');
+const runner = join(root, 'lib/runner/cli/main.ts');
 if (existsSync(runner)) entries.tscni = runner;
 
 mkdirSync(out, { recursive: true });

@@ -1,8 +1,8 @@
 // Execs another CNI plugin (IPAM delegation, the runner's chains): found on CNI_PATH, env + stdin in, JSON out.
 
-import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { capture } from '../exec/process.ts';
 import { CniError, Code } from './errors.ts';
 
 /** Finds the executable for plugin `type` on the given directories; `type` must be a plain file name. */
@@ -29,32 +29,20 @@ export interface ExecOutcome {
 }
 
 /** Runs a plugin executable with `env` (replacing CNI_* only) and `stdin`; throws its error JSON as a CniError. */
-export function execPlugin(path: string, env: Record<string, string>, stdin: string, opts: { passStderr?: boolean } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const fullEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('CNI_')) fullEnv[k] = v;
-    Object.assign(fullEnv, env);
-    const child = spawn(path, [], { env: fullEnv, stdio: ['pipe', 'pipe', opts.passStderr === false ? 'pipe' : 'inherit'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr?.on('data', (d) => (stderr += d));
-    child.on('error', (err) => reject(new CniError(Code.Io, `exec ${path}: ${err.message}`)));
-    child.on('close', (code) => {
-      if (code === 0) return resolve(stdout);
-      let parsed: { code?: number; msg?: string; details?: string } | undefined;
-      const text = stdout.trim() || stderr.trim();
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed && typeof parsed.code === 'number') {
-        return reject(new CniError(parsed.code, parsed.msg ?? '', parsed.details ?? ''));
-      }
-      reject(new CniError(Code.Internal, `plugin ${path} failed (exit ${code}): ${text || 'no output'}`));
-    });
-    child.stdin!.on('error', () => {});
-    child.stdin!.end(stdin);
-  });
+export async function execPlugin(path: string, env: Record<string, string>, stdin: string, opts: { passStderr?: boolean } = {}): Promise<string> {
+  const fullEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('CNI_')) fullEnv[k] = v;
+  Object.assign(fullEnv, env);
+  const r = await capture(path, [], { input: stdin, env: fullEnv, replaceEnv: true, inheritStderr: opts.passStderr !== false, keepFinalNewline: true });
+  if (r.exitCode === 0) return r.stdout;
+  if (r.startError !== undefined) throw new CniError(Code.Io, `exec ${path}: ${r.startError}`);
+  let parsed: { code?: number; msg?: string; details?: string } | undefined;
+  const text = r.stdout.trim() || r.stderr.trim();
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed && typeof parsed.code === 'number') throw new CniError(parsed.code, parsed.msg ?? '', parsed.details ?? '');
+  throw new CniError(Code.Internal, `plugin ${path} failed (exit ${r.exitCode ?? null}): ${text || 'no output'}`);
 }

@@ -1,6 +1,7 @@
 // The process-exec seam: the only module that starts programs (execa, argv arrays only, never a shell).
 // Short commands are captured (`capture`), long-lived ones are started and handed back (`start`).
 
+import type { Readable } from 'node:stream';
 import type { Options, ResultPromise } from 'execa';
 
 export interface Captured {
@@ -10,6 +11,8 @@ export interface Captured {
   stderr: string;
   /** Why it did not exit by itself: a spawn error (ENOENT ...), a signal, or the timeout. */
   failure?: string;
+  /** The system's own words when the program could not be started at all (`spawn /x ENOENT`). */
+  startError?: string;
 }
 
 export interface CaptureOptions {
@@ -23,6 +26,8 @@ export interface CaptureOptions {
   cwd?: string;
   /** Pass the child's stderr through to ours instead of capturing it. */
   inheritStderr?: boolean;
+  /** Keep stdout's final newline (a protocol's bytes, e.g. a CNI plugin's result, are handed on as written). */
+  keepFinalNewline?: boolean;
 }
 
 // execa is loaded only when a call really runs a program (start-up cost: bench/README.md).
@@ -47,14 +52,16 @@ export async function capture(file: string, args: readonly string[], opts: Captu
     timeout: opts.timeoutMs,
     forceKillAfterDelay: 2000,
     reject: false,
-    stripFinalNewline: true,
+    stripFinalNewline: !opts.keepFinalNewline,
   } as Options);
   const exited = typeof r.exitCode === 'number' && !r.signal && !r.timedOut;
+  const notStarted = !exited && !r.signal && !r.timedOut;
   return {
     exitCode: exited ? r.exitCode : undefined,
     stdout: text(r.stdout),
     stderr: text(r.stderr),
     failure: exited ? undefined : r.timedOut ? `timed out after ${opts.timeoutMs} ms` : r.signal ? `killed by ${r.signal}` : r.shortMessage,
+    startError: notStarted ? (r.cause instanceof Error ? r.cause.message : r.shortMessage) : undefined,
   };
 }
 
@@ -65,13 +72,52 @@ export async function captureOk(file: string, args: readonly string[], onError: 
   throw onError((r.failure ?? (r.stderr || r.stdout || `exit ${r.exitCode}`)).trim());
 }
 
-export type Child = ResultPromise;
+/** How a started program ended. */
+export interface Ended {
+  /** The exit code, or undefined when it was killed by a signal or could not start. */
+  exitCode: number | undefined;
+  signal?: string;
+  /** The system's own words when the program could not be started at all (`spawn /x ENOENT`). */
+  startError?: string;
+}
+
+/** A started program. (Not execa's child itself: a thenable returned from an async function would be awaited.) */
+export interface Child {
+  pid: number | undefined;
+  /** The streams, when started with 'pipe' for them. */
+  stdout: Readable | null;
+  stderr: Readable | null;
+  /** Stops this process from waiting for the child (a detached monitor). */
+  unref(): void;
+  /** Settles when the program ends; never rejects. */
+  ended: Promise<Ended>;
+}
+
+export interface StartOptions {
+  /**
+   * 'inherit': the child shares our terminal (runc exec -t). Otherwise [stdin, stdout, stderr]: 'ignore', 'pipe'
+   * (read `stdout`/`stderr` as streams; nothing is buffered) or an open file descriptor.
+   */
+  stdio?: 'inherit' | ['ignore', 'pipe' | number, 'pipe' | number];
+  /** Its own process group, outliving us (call `unref()` to stop waiting for it). */
+  detached?: boolean;
+}
 
 /**
- * Starts a long-lived program (runc run, runc exec -t, a monitor) and returns execa's child: a ChildProcess that
- * is also a promise of its result. Rejections are off: callers read `exitCode`/`signal` from the awaited result.
+ * Starts a long-lived program (runc run, runc exec -t, the container monitor) and hands it back at once.
+ * Like a plain spawn, the child is not killed when this process exits.
  */
-export async function start(file: string, args: readonly string[], opts: Options = {}): Promise<Child> {
+export async function start(file: string, args: readonly string[], opts: StartOptions = {}): Promise<Child> {
   const { execa } = await execaModule();
-  return execa(file, args, { reject: false, ...opts }) as Child;
+  const [stdin, stdout, stderr] = opts.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit'] : opts.stdio ?? ['ignore', 'pipe', 'pipe'];
+  const child = execa(file, args, { stdin, stdout, stderr, detached: opts.detached, reject: false, cleanup: false, buffer: false } as Options) as ResultPromise;
+  const ended = child.then((r) => {
+    const exited = typeof r.exitCode === 'number' && !r.signal;
+    return {
+      exitCode: exited ? r.exitCode : undefined,
+      signal: r.signal,
+      startError: !exited && !r.signal ? (r.cause instanceof Error ? r.cause.message : r.shortMessage) : undefined,
+    };
+  });
+  return { pid: child.pid, stdout: child.stdout, stderr: child.stderr, unref: () => child.unref(), ended };
 }

@@ -10,6 +10,7 @@ import { INSTALL_USAGE, parseInstallArgs, processIo, UsageError, type Io, type I
 import { findSources, planPayload, readSource, type Item } from './payload.ts';
 import { movePath } from './move.ts';
 import { uninstall } from './uninstall.ts';
+import { UndoStack } from '../util/undo.ts';
 
 /** The checkout this code runs from: lib/install/*.ts and the bundle dist/bin/tscni both sit two levels down. */
 const defaultSource = () => resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -67,13 +68,13 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
     tool: 'tscni', format: 1, installedAt: new Date().toISOString(), prefix: o.prefix, binDir: o.binDir, confDir: o.confDir,
     network: conflist?.network, entries: [],
   };
-  const undo: (() => void)[] = [];
+  const undo = new UndoStack();
   const known = new Set<string>();
   const mkdirs = (dir: string) => {
     for (const d of missingDirs(o.root, dir, known)) {
       mkdirSync(under(o.root, d));
       chmodSync(under(o.root, d), 0o755);
-      undo.push(() => rmdirSync(under(o.root, d)));
+      undo.push(`directory ${d}`, () => rmdirSync(under(o.root, d)));
       manifest.entries.push({ kind: 'dir', path: d });
     }
   };
@@ -88,20 +89,15 @@ export async function install(o: InstallOptions, log: (s: string) => void): Prom
         mkdirs(dirname(backup));
         movePath(dest, under(o.root, backup));
         const b = backup;
-        undo.push(() => movePath(under(o.root, b), dest));
+        undo.push(`backup of ${item.path}`, () => movePath(under(o.root, b), dest));
       }
       manifest.entries.push(writeItem(o.root, item, backup));
-      undo.push(() => rmSync(dest, { force: true }));
+      undo.push(item.path, () => rmSync(dest, { force: true }));
     }
     writeManifest(o.root, manifest);
   } catch (err) {
-    for (const step of undo.reverse()) {
-      try {
-        step();
-      } catch {
-        // keep unwinding: every other step still has to run
-      }
-    }
+    // Every step is undone even when one fails; the install's own error is the one reported.
+    await undo.unwind();
     throw err;
   }
   return manifest;

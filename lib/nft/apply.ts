@@ -1,9 +1,10 @@
-// The nftables seam: one `nft -j -f <private temp file>` transaction per call through execa (argv only) and JSON listings.
+// The nftables seam: one `nft -j -f <private temp file>` transaction per call (lib/exec/process.ts, argv only) and JSON listings.
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CniError, Code } from '../cni/errors.ts';
+import { captureOk } from '../exec/process.ts';
 
 /** One nftables JSON command, e.g. { add: { table: {...} } } (see libnftables-json(5)). */
 export type NftCommand = Record<string, unknown>;
@@ -18,15 +19,9 @@ export function nftBinary(): string {
   return nftPath;
 }
 
-// execa is loaded only when a verb really talks to nft (bench/README.md records what loading it costs).
-async function runNft(args: string[]): Promise<string> {
-  const { execa } = await import('execa');
-  const r = await execa(nftBinary(), args, { stdin: 'ignore', reject: false, timeout: 30_000, stripFinalNewline: true });
-  if (r.exitCode !== 0) {
-    const why = String(r.exitCode === undefined ? r.shortMessage : r.stderr || r.stdout || `exit ${r.exitCode}`).trim();
-    throw new CniError(Code.Io, `nft ${args.join(' ')} failed: ${why}`);
-  }
-  return r.stdout;
+// The exec seam loads execa only when a verb really talks to nft (bench/README.md records what loading it costs).
+function runNft(args: string[]): Promise<string> {
+  return captureOk(nftBinary(), args, (why) => new CniError(Code.Io, `nft ${args.join(' ')} failed: ${why}`), { timeoutMs: 30_000 });
 }
 
 /** Applies a batch atomically: either every command takes effect or none does. */

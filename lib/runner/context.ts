@@ -1,10 +1,10 @@
 // Everything a container command needs, resolved once: paths, stores and the runtime.
 
-import { ContainerStore } from './container-store.ts';
-import { ImageStore } from './image-store.ts';
+import { ContainerStore } from './container/store.ts';
+import { ImageStore } from './image/image-store.ts';
 import { resolvePaths, type RunnerPaths } from './paths.ts';
-import type { RuntimeRef } from './runtime.ts';
-import type { ChainOptions } from './chain.ts';
+import type { RuntimeRef } from './container/runtime.ts';
+import type { ChainOptions } from '../libcni/chain.ts';
 
 export interface Ctx {
   paths: RunnerPaths;

@@ -2,7 +2,7 @@
 
 import { mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { RunnerError } from './errors.ts';
+import { RunnerError } from './cli/errors.ts';
 
 function holderAlive(path: string): boolean {
   let text: string;

@@ -3,9 +3,9 @@
 
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { Address4, Address6 } from 'ip-address';
-import { confListFromBytes, loadAllConfLists, loadConfList, type ConfList } from './conflist.ts';
-import { conflict, notFound, RunnerError, UsageError } from './errors.ts';
+import ipaddr from 'ipaddr.js';
+import { confListFromBytes, loadAllConfLists, loadConfList, type ConfList } from '../libcni/conflist.ts';
+import { conflict, notFound, RunnerError, UsageError } from './cli/errors.ts';
 import type { RunnerPaths } from './paths.ts';
 
 export const DEFAULT_NETWORK = 'tscni';
@@ -65,23 +65,22 @@ export function listNetworks(p: RunnerPaths): NetworkSummary[] {
   return out;
 }
 
-function parseCidr(cidr: string): { v6: boolean; start: bigint; end: bigint } {
-  try {
-    if (cidr.includes(':')) {
-      const a = new Address6(cidr);
-      return { v6: true, start: a.startAddress().bigInt(), end: a.endAddress().bigInt() };
-    }
-    const a = new Address4(cidr);
-    return { v6: false, start: a.startAddress().bigInt(), end: a.endAddress().bigInt() };
-  } catch {
+/** A CIDR (a bare address is its own /32 or /128); IPv4 only as a dotted quad. */
+function parseCidr(cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
+  const [addr, prefix] = cidr.split('/');
+  const v4 = ipaddr.IPv4.isValidFourPartDecimal(addr);
+  const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (v4 ? 32 : 128));
+  if (!prefixOk || !(v4 || (addr.includes(':') && ipaddr.IPv6.isValid(addr)))) {
     throw new UsageError(`invalid subnet ${JSON.stringify(cidr)}: expected a CIDR like 10.43.0.0/24`);
   }
+  return [ipaddr.parse(addr), prefix === undefined ? (v4 ? 32 : 128) : Number(prefix)];
 }
 
+/** Two subnets overlap when they agree on the bits of the shorter prefix (same family only). */
 export function subnetsOverlap(a: string, b: string): boolean {
-  const x = parseCidr(a);
-  const y = parseCidr(b);
-  return x.v6 === y.v6 && x.start <= y.end && y.start <= x.end;
+  const [x, xLen] = parseCidr(a);
+  const [y, yLen] = parseCidr(b);
+  return x.kind() === y.kind() && x.match(y, Math.min(xLen, yLen));
 }
 
 export interface CreateOptions {

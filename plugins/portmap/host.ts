@@ -1,6 +1,7 @@
 // Host-side steps around the nft transaction: route_localnet on the interface toward the container, UDP conntrack flush.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { capture } from '../../lib/exec/process.ts';
 import type { Entry } from './rules.ts';
 
 /** The interface of the longest-prefix IPv4 route to `addr` in the main table (/proc/net/route, host netns). */
@@ -59,9 +60,8 @@ export async function flushUdpConntrack(entries: readonly Entry[], log: (s: stri
     log('portmap: conntrack not installed; stale UDP flows to the published ports were not flushed');
     return;
   }
-  const { execa } = await import('execa');
   await Promise.all(argvs.map(async (argv) => {
-    const r = await execa(bin, argv, { reject: false, timeout: 10_000 });
+    const r = await capture(bin, argv, { timeoutMs: 10_000 });
     if (r.exitCode !== 0 && !/0 flow entries/.test(r.stderr)) log(`portmap: conntrack ${argv.join(' ')}: ${r.stderr.trim()}`);
   }));
 }

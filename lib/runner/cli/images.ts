@@ -1,0 +1,57 @@
+// Image commands: images, rmi, load, image build-busybox|ls|rm|load.
+
+import { parseArgs, bool, str } from './argv.ts';
+import { buildBusybox } from '../image/busybox-image.ts';
+import type { Ctx } from '../context.ts';
+import { Exit, UsageError, conflict } from './errors.ts';
+import { HELP, printHelpIfAsked } from './help.ts';
+import { ago, humanSize, table } from './table.ts';
+
+type Out = (s: string) => void;
+
+export async function images(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { bools: ['json', 'quiet'], aliases: { q: 'quiet' } }, 'images');
+  if (printHelpIfAsked('images', p, out)) return Exit.Ok;
+  const list = ctx.images.list();
+  if (bool(p, 'json')) out(JSON.stringify(list, null, 2) + '\n');
+  else if (bool(p, 'quiet')) for (const i of list) out(i.id.slice(0, 12) + '\n');
+  else out(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], list.map((i) => [i.repo, i.tag, i.id.slice(0, 12), ago(i.created), humanSize(i.size)])));
+  return Exit.Ok;
+}
+
+export async function rmi(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { bools: ['force'], aliases: { f: 'force' } }, 'rmi');
+  if (printHelpIfAsked('rmi', p, out)) return Exit.Ok;
+  if (p.positionals.length === 0) throw new UsageError('rmi: at least one image is required');
+  for (const r of p.positionals) {
+    const img = ctx.images.get(r);
+    const users = ctx.containers.all().filter((c) => c.imageId === img.id);
+    if (users.length) throw conflict(`image ${r} is in use by container(s) ${users.map((c) => c.name).join(', ')}`);
+    ctx.images.remove(r);
+    out(`Untagged: ${img.repo}:${img.tag}\n`);
+  }
+  return Exit.Ok;
+}
+
+export async function image(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'build-busybox') {
+    const img = await buildBusybox(ctx.images);
+    out(`built ${img.repo}:${img.tag} ${img.id.slice(0, 12)}\n`);
+    return Exit.Ok;
+  }
+  if (sub === 'ls') return images(ctx, rest, out);
+  if (sub === 'rm') return rmi(ctx, rest, out);
+  if (sub === 'load') return load(ctx, rest, out);
+  out(HELP.image + '\n');
+  return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;
+}
+
+export async function load(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { values: ['input'], bools: ['quiet'], aliases: { i: 'input', q: 'quiet' } }, 'load');
+  if (printHelpIfAsked('load', p, out)) return Exit.Ok;
+  const file = str(p, 'input') ?? p.positionals[0];
+  if (!file) throw new UsageError('load: an archive FILE is required');
+  await (await import('../image/load.ts')).loadArchive(ctx, file, bool(p, 'quiet'), out);
+  return Exit.Ok;
+}

@@ -1,0 +1,68 @@
+// `tscni inspect`: docker inspect's JSON for containers (State, Config, HostConfig, NetworkSettings).
+
+import { parseArgs } from './argv.ts';
+import type { ContainerState } from '../container/store.ts';
+import { refreshState } from '../container/stop.ts';
+import type { Ctx } from '../context.ts';
+import { Exit, RunnerError, UsageError } from './errors.ts';
+import { printHelpIfAsked } from './help.ts';
+
+type Out = (s: string) => void;
+
+export function inspectJson(c: ContainerState): Record<string, unknown> {
+  const ports: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of c.ports) (ports[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIP || '0.0.0.0', HostPort: String(p.hostPort) });
+  const ns = c.status === 'running' ? c.networkSettings : undefined;
+  return {
+    Id: c.id,
+    Name: `/${c.name}`,
+    Created: c.created,
+    Image: c.image,
+    State: {
+      Status: c.status,
+      Running: c.status === 'running',
+      Pid: c.pid ?? 0,
+      ExitCode: c.exitCode ?? 0,
+      Error: c.error ?? '',
+      StartedAt: c.startedAt ?? '',
+      FinishedAt: c.finishedAt ?? '',
+    },
+    Config: { Hostname: c.hostname, Env: c.env, Cmd: c.cmd, Image: c.image, WorkingDir: c.workdir },
+    HostConfig: {
+      PortBindings: ports,
+      Memory: c.limits.memory ?? 0,
+      NanoCpus: c.limits.cpus ? Math.round(c.limits.cpus * 1e9) : 0,
+      PidsLimit: c.limits.pidsLimit ?? 0,
+      AutoRemove: c.autoRemove,
+      Runtime: c.runtime,
+      NetworkMode: c.network,
+    },
+    NetworkSettings: {
+      SandboxKey: `/var/run/netns/${c.netnsName}`,
+      IPAddress: ns?.IPAddress ?? '',
+      IPPrefixLen: ns?.IPPrefixLen ?? 0,
+      Gateway: ns?.Gateway ?? '',
+      MacAddress: ns?.MacAddress ?? '',
+      Ports: ports,
+      Networks: { [c.network]: { IPAddress: ns?.IPAddress ?? '', IPPrefixLen: ns?.IPPrefixLen ?? 0, Gateway: ns?.Gateway ?? '', MacAddress: ns?.MacAddress ?? '' } },
+    },
+  };
+}
+
+export async function inspect(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, {}, 'inspect');
+  if (printHelpIfAsked('inspect', p, out)) return Exit.Ok;
+  if (p.positionals.length === 0) throw new UsageError('inspect: at least one container is required');
+  const found: Record<string, unknown>[] = [];
+  let code: number = Exit.Ok;
+  for (const r of p.positionals) {
+    try {
+      found.push(inspectJson(await refreshState(ctx, ctx.containers.resolve(r))));
+    } catch (err) {
+      process.stderr.write(`tscni: ${(err as Error).message}\n`);
+      code = err instanceof RunnerError ? err.exitCode : Exit.Failure;
+    }
+  }
+  out(JSON.stringify(found, null, 4) + '\n');
+  return code;
+}

@@ -1,0 +1,87 @@
+// `tscni stop|start|rm NAME...`: one container at a time, every one attempted, the last failure's exit code.
+
+import { parseArgs, bool, str } from './argv.ts';
+import { destroyContainer, startContainer, interrupt } from '../container/lifecycle.ts';
+import { checkPortsFreeOfOthers } from '../container/ports.ts';
+import { refreshState, stopContainer } from '../container/stop.ts';
+import type { ContainerState } from '../container/store.ts';
+import type { Ctx } from '../context.ts';
+import { withLock } from '../lock.ts';
+import { Exit, RunnerError, UsageError, conflict } from './errors.ts';
+import { printHelpIfAsked } from './help.ts';
+
+type Out = (s: string) => void;
+
+async function forEachRef(refs: string[], what: string, fn: (ref: string) => Promise<void>): Promise<number> {
+  if (refs.length === 0) throw new UsageError(`${what}: at least one container is required`);
+  let code: number = Exit.Ok;
+  for (const r of refs) {
+    try {
+      await fn(r);
+    } catch (err) {
+      process.stderr.write(`tscni: ${(err as Error).message}\n`);
+      code = err instanceof RunnerError ? err.exitCode : Exit.Failure;
+    }
+  }
+  return code;
+}
+
+export async function stop(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { values: ['time'], aliases: { t: 'time' } }, 'stop');
+  if (printHelpIfAsked('stop', p, out)) return Exit.Ok;
+  const secs = str(p, 'time') === undefined ? 10 : Number(str(p, 'time'));
+  if (!Number.isFinite(secs) || secs < 0) throw new UsageError(`invalid --time ${str(p, 'time')}: expected seconds`);
+  return forEachRef(p.positionals, 'stop', async (r) => {
+    const c = await refreshState(ctx, ctx.containers.resolve(r));
+    await stopContainer(ctx, c, secs);
+    out(r + '\n');
+  });
+}
+
+export async function start(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, {}, 'start');
+  if (printHelpIfAsked('start', p, out)) return Exit.Ok;
+  return forEachRef(p.positionals, 'start', async (r) => {
+    const c = await refreshState(ctx, ctx.containers.resolve(r));
+    if (c.status === 'running') {
+      out(r + '\n');
+      return;
+    }
+    const image = c.rootfsDir ? undefined : ctx.images.get(c.image);
+    const onSignal = () => (interrupt.requested = true);
+    process.on('SIGINT', onSignal);
+    try {
+      await withPortsCheck(ctx, c);
+      await startContainer(ctx, c, image ? ctx.images.layerDirs(image) : undefined);
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+    out(r + '\n');
+  });
+}
+
+/** Re-reserves a stopped container's ports under the global lock, as run does for a new one. */
+async function withPortsCheck(ctx: Ctx, c: ContainerState): Promise<void> {
+  await withLock(ctx.containers.globalLock, async () => {
+    await checkPortsFreeOfOthers(ctx, c.ports, c.id);
+    c.status = 'created';
+    c.setupPid = process.pid;
+    c.monitorPid = undefined;
+    ctx.containers.save(c);
+  });
+}
+
+export async function rm(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { bools: ['force'], aliases: { f: 'force' } }, 'rm');
+  if (printHelpIfAsked('rm', p, out)) return Exit.Ok;
+  return forEachRef(p.positionals, 'rm', async (r) => {
+    let c = await refreshState(ctx, ctx.containers.resolve(r));
+    if (c.status !== 'exited') {
+      if (!bool(p, 'force')) throw conflict(`cannot remove container ${r}: it is ${c.status}; stop it first or use rm -f`);
+      c = await stopContainer(ctx, c, 0);
+    }
+    const problems = await destroyContainer(ctx, c);
+    if (problems.length) throw new RunnerError(`removed ${r}, but cleanup reported: ${problems.join('; ')}`);
+    out(r + '\n');
+  });
+}

@@ -1,0 +1,52 @@
+// Network commands: network ls|inspect|create|rm over the conflists in NETCONFPATH.
+
+import { parseArgs, bool, str } from './argv.ts';
+import type { Ctx } from '../context.ts';
+import { Exit, UsageError } from './errors.ts';
+import { createNetwork, findNetwork, listNetworks, removeNetwork } from '../networks.ts';
+import { HELP } from './help.ts';
+import { table } from './table.ts';
+
+type Out = (s: string) => void;
+
+
+export async function network(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'ls': {
+      const p = parseArgs(rest, { bools: ['json'] }, 'network ls');
+      const nets = listNetworks(ctx.paths);
+      if (bool(p, 'json')) out(JSON.stringify(nets, null, 2) + '\n');
+      else out(table(['NAME', 'BRIDGE', 'SUBNETS', 'PLUGINS', 'FILE'], nets.map((n) => [n.name, n.bridge ?? '', n.subnets.join(','), n.plugins.join(','), n.file])));
+      return Exit.Ok;
+    }
+    case 'inspect': {
+      const p = parseArgs(rest, {}, 'network inspect');
+      if (p.positionals.length !== 1) throw new UsageError('network inspect: a network name is required');
+      const l = findNetwork(ctx.paths, p.positionals[0]);
+      const users = ctx.containers.all().filter((c) => c.network === l.name && c.status === 'running');
+      out(JSON.stringify({ Name: l.name, File: l.file, CniVersion: l.cniVersion, Config: JSON.parse(l.bytes.toString()), Containers: Object.fromEntries(users.map((c) => [c.id, { Name: c.name, IPAddress: c.networkSettings?.IPAddress ?? '', MacAddress: c.networkSettings?.MacAddress ?? '' }])) }, null, 2) + '\n');
+      return Exit.Ok;
+    }
+    case 'create': {
+      const p = parseArgs(rest, { bools: ['no-masquerade'], values: ['subnet', 'gateway', 'bridge'] }, 'network create');
+      if (p.positionals.length !== 1 || !str(p, 'subnet')) throw new UsageError('network create: NAME and --subnet CIDR are required');
+      const file = createNetwork(ctx.paths, { name: p.positionals[0], subnet: str(p, 'subnet')!, gateway: str(p, 'gateway'), bridge: str(p, 'bridge'), ipMasq: !bool(p, 'no-masquerade') });
+      out(`${p.positionals[0]} (${file})\n`);
+      return Exit.Ok;
+    }
+    case 'rm': {
+      const p = parseArgs(rest, {}, 'network rm');
+      if (p.positionals.length === 0) throw new UsageError('network rm: a network name is required');
+      for (const n of p.positionals) {
+        const users = ctx.containers.all().filter((c) => c.network === n).map((c) => c.name);
+        removeNetwork(ctx.paths, n, users);
+        out(n + '\n');
+      }
+      return Exit.Ok;
+    }
+    default:
+      out(HELP.network + '\n');
+      return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;
+  }
+}

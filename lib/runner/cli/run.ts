@@ -1,0 +1,164 @@
+// `tscni run`: validate everything, reserve the name and ports under the global lock, then start on an undo stack.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs, bool, list, str } from './argv.ts';
+import { buildBusybox } from '../image/busybox-image.ts';
+import type { ContainerState } from '../container/store.ts';
+import type { Ctx } from '../context.ts';
+import { Exit, RunnerError, UsageError } from './errors.ts';
+import { parseCpus, parseEnv, parseMemory, parsePids } from './flags.ts';
+import type { ImageRecord } from '../image/image-store.ts';
+import { destroyContainer, interrupt, startContainer } from '../container/lifecycle.ts';
+import { stopContainer } from '../container/stop.ts';
+import { withLock } from '../lock.ts';
+import { DEFAULT_NETWORK, findNetwork } from '../networks.ts';
+import { checkPortsFreeOfOthers, parsePublish } from '../container/ports.ts';
+import { runtimeProblem } from '../container/runtime.ts';
+import { checkContainerName } from '../container/store.ts';
+import { capabilityArgsFor } from '../../libcni/capability-args.ts';
+import { HELP } from './help.ts';
+import { addNetworkList } from '../../libcni/chain.ts';
+import { printLogs } from '../container/logs.ts';
+import { trace } from '../trace.ts';
+
+
+function randomName(): string {
+  const a = ['brave', 'calm', 'eager', 'fancy', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nifty', 'quiet'];
+  const b = ['otter', 'lynx', 'heron', 'panda', 'gecko', 'koala', 'bison', 'crane', 'dingo', 'egret', 'ibis', 'yak'];
+  const r = randomBytes(3);
+  return `${a[r[0] % a.length]}_${b[r[1] % b.length]}_${r[2]}`;
+}
+
+async function resolveImage(ctx: Ctx, ref: string): Promise<ImageRecord> {
+  const img = ctx.images.find(ref);
+  if (img) return img;
+  if (/^(docker\.io\/)?(library\/)?busybox(:latest)?$/.test(ref)) return buildBusybox(ctx.images);
+  return ctx.images.get(ref);
+}
+
+export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => void): Promise<number> {
+  const p = parseArgs(argv, {
+    bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty'],
+    values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs'],
+    multi: ['publish', 'env'],
+    aliases: { d: 'detach', p: 'publish', e: 'env', i: 'interactive', t: 'tty' },
+    stopAtPositional: true,
+  }, 'run');
+  if (bool(p, 'help')) {
+    out(HELP.run + '\n');
+    return Exit.Ok;
+  }
+  const [imageRef, ...cmdArgs] = p.positionals;
+  if (!imageRef) throw new UsageError(`run: an IMAGE is required\n${HELP.run}`);
+  const name = str(p, 'name') ?? randomName();
+  checkContainerName(name);
+  const ports = list(p, 'publish').flatMap(parsePublish);
+  // Before anything is created: a runtime that cannot be run would otherwise only show as a start timeout.
+  const runtimeBinary = str(p, 'runtime') ?? ctx.paths.runtime;
+  const badRuntime = runtimeProblem(runtimeBinary);
+  if (badRuntime) throw new RunnerError(`cannot run the container: the runtime ${badRuntime}`, Exit.RunFailed);
+  const rootfsDir = str(p, 'rootfs') ? resolve(str(p, 'rootfs')!) : undefined;
+  if (rootfsDir && (!existsSync(rootfsDir) || !statSync(rootfsDir).isDirectory())) throw new UsageError(`invalid --rootfs ${rootfsDir}: not a directory`);
+  const network = str(p, 'network') ?? DEFAULT_NETWORK;
+  const netList = findNetwork(ctx.paths, network);
+  const image = rootfsDir ? undefined : await resolveImage(ctx, imageRef);
+  const id = randomBytes(32).toString('hex');
+  const cfg = image?.config ?? {};
+  const cmd = [...(cfg.Entrypoint ?? []), ...(cmdArgs.length ? cmdArgs : cfg.Cmd ?? [])];
+  if (cmd.length === 0) throw new UsageError('run: no command given and the image has no default command');
+  const limits: ContainerState['limits'] = {};
+  if (str(p, 'memory')) limits.memory = parseMemory(str(p, 'memory')!);
+  if (str(p, 'cpus')) limits.cpus = parseCpus(str(p, 'cpus')!);
+  if (str(p, 'pids-limit')) limits.pidsLimit = parsePids(str(p, 'pids-limit')!);
+  const detach = bool(p, 'detach');
+  const c: ContainerState = {
+    id,
+    name,
+    image: image ? `${image.repo}:${image.tag}` : imageRef,
+    imageId: image?.id ?? '',
+    rootfsDir,
+    cmd,
+    env: [...(cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']), `HOSTNAME=${str(p, 'hostname') ?? id.slice(0, 12)}`, ...parseEnv(list(p, 'env'))],
+    workdir: cfg.WorkingDir || '/',
+    hostname: str(p, 'hostname') ?? id.slice(0, 12),
+    created: new Date().toISOString(),
+    network,
+    ifName: 'eth0',
+    netnsName: id,
+    ports,
+    requestedIp: str(p, 'ip'),
+    requestedMac: str(p, 'mac'),
+    limits,
+    autoRemove: bool(p, 'rm') && detach,
+    runtime: runtimeBinary,
+    status: 'created',
+    setupPid: process.pid,
+  };
+
+  if (bool(p, 'dry-run')) {
+    out(`# dry run: container ${name} on network ${network} (${netList.file}); nothing is changed\n`);
+    await addNetworkList(netList, { containerId: id, netns: `${ctx.paths.netnsDir}/${id}`, ifName: 'eth0', capabilityArgs: capabilityArgsFor(c) }, ctx.chain({ dryRun: true, onPlan: (e) => out(JSON.stringify(e, null, 2) + '\n') }));
+    out(`# then: ${c.runtime} run ${id} (rootfs ${rootfsDir ?? `overlay of ${image?.layers.length} layer(s) of ${c.image}`}, cmd ${JSON.stringify(cmd)})\n`);
+    return Exit.Ok;
+  }
+
+  trace('validated');
+  await withLock(ctx.containers.globalLock, async () => {
+    if (ctx.containers.nameTaken(name)) {
+      throw new RunnerError(`the container name ${JSON.stringify(name)} is already in use: remove it first (tscni rm -f ${name})`, Exit.Conflict);
+    }
+    await checkPortsFreeOfOthers(ctx, ports);
+    ctx.containers.save(c, { create: true });
+    ctx.containers.register(c);
+  });
+
+  trace('name and ports reserved');
+  const onSignal = () => {
+    interrupt.requested = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let started: ContainerState;
+  try {
+    started = await startContainer(ctx, c, image ? ctx.images.layerDirs(image) : undefined);
+  } catch (err) {
+    await destroyContainer(ctx, ctx.containers.load(id) ?? c).catch(() => undefined);
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (detach) {
+    out(id + '\n');
+    return Exit.Ok;
+  }
+  return attach(ctx, started, bool(p, 'rm'), out);
+}
+
+/** Foreground: streams the output until the container exits; Ctrl-C stops it. Exits with the container's code. */
+async function attach(ctx: Ctx, c: ContainerState, rm: boolean, out: (s: string) => void): Promise<number> {
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    void stopContainer(ctx, c, 10);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await printLogs(ctx, c, { follow: true, timestamps: false, tail: undefined }, out, (s) => process.stderr.write(s));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  let s = ctx.containers.load(c.id) ?? c;
+  for (let i = 0; i < 500 && s.status !== 'exited'; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    s = ctx.containers.load(c.id) ?? s;
+  }
+  const code = s.exitCode ?? 255;
+  if (rm) await destroyContainer(ctx, s);
+  return code;
+}

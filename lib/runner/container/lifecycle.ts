@@ -1,0 +1,218 @@
+// lib/runner/container: a container's life on runc. It owns the state store (store.ts), the named netns
+// (named-netns.ts), published ports (ports.ts), the /etc files, rootfs and OCI bundle, the runtime seam
+// (runtime.ts), the detached monitor, stop and the logs. This file: starting and tearing down a container —
+// netns → CNI ADD → /etc files → rootfs → bundle → monitor (runc run), each step on an undo stack; teardown is
+// idempotent (runc, CNI DEL with the cached config, netns, mount).
+
+import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { start } from '../../exec/process.ts';
+import { capabilityArgsFor } from '../../libcni/capability-args.ts';
+import { addNetworkList, cachedConfList, delNetworkList, type RuntimeConf } from '../../libcni/chain.ts';
+import type { ConfList } from '../../libcni/conflist.ts';
+import type { ContainerState, NetworkSettings } from './store.ts';
+import type { Ctx } from '../context.ts';
+import { writeEtcFiles } from './etc-files.ts';
+import { RunnerError, Exit } from '../cli/errors.ts';
+import { withLock } from '../lock.ts';
+import { createNetns, deleteNetns, netnsPath } from './named-netns.ts';
+import { findNetwork } from '../networks.ts';
+import { selfExecutable } from '../paths.ts';
+import { mountOverlay, rootfsPaths, unmountOverlay } from './rootfs.ts';
+import { ociSpec, writeBundle } from './bundle.ts';
+import * as runtime from './runtime.ts';
+import { cacheFile } from '../../libcni/result-cache.ts';
+import { UndoStack } from '../../util/undo.ts';
+import { trace } from '../trace.ts';
+
+export const IFNAME = 'eth0';
+
+export class Aborted extends RunnerError {
+  constructor() {
+    super('interrupted: cleaned up', 130);
+  }
+}
+
+/** Set by a SIGINT/SIGTERM handler while a start is in progress; checked between steps. */
+export const interrupt = { requested: false };
+
+function checkpoint(): void {
+  if (interrupt.requested) throw new Aborted();
+}
+
+function runtimeConfFor(ctx: Ctx, c: ContainerState): RuntimeConf {
+  return { containerId: c.id, netns: netnsPath(ctx.paths.netnsDir, c.netnsName), ifName: IFNAME, capabilityArgs: capabilityArgsFor(c) };
+}
+
+/** docker's NetworkSettings from a CNI result: the container-side interface, its address and gateway. */
+export function networkSettingsFrom(result: Record<string, unknown> | undefined, netns: string): NetworkSettings {
+  const ns: NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '' };
+  if (!result) return ns;
+  const ifaces = (result.interfaces as { name: string; mac?: string; sandbox?: string }[] | undefined) ?? [];
+  let idx = ifaces.findIndex((i) => i.sandbox === netns && i.name === IFNAME);
+  if (idx < 0) idx = ifaces.findIndex((i) => i.sandbox);
+  if (idx >= 0) ns.MacAddress = ifaces[idx].mac ?? '';
+  const ips = (result.ips as { address: string; gateway?: string; interface?: number }[] | undefined) ?? [];
+  const ip = ips.find((i) => i.interface === idx && !i.address.includes(':')) ?? ips.find((i) => !i.address.includes(':')) ?? ips[0];
+  if (ip) {
+    const [addr, len] = ip.address.split('/');
+    ns.IPAddress = addr;
+    ns.IPPrefixLen = Number(len);
+    ns.Gateway = ip.gateway ?? '';
+  }
+  return ns;
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Network side of a start: a fresh netns and the chain ADDed; returns the undo for both. */
+async function attachNetwork(ctx: Ctx, c: ContainerState, list: ConfList, undo: UndoStack): Promise<NetworkSettings> {
+  await createNetns(c.netnsName);
+  trace('netns created');
+  undo.push('netns', () => deleteNetns(ctx.paths.netnsDir, c.netnsName));
+  checkpoint();
+  const rt = runtimeConfFor(ctx, c);
+  // A failed ADD still gets a DEL (the spec asks runtimes to clean up after a failed ADD).
+  undo.push('network chain', () => delNetworkList(list, rt, ctx.chain()).catch(() => undefined));
+  const result = await addNetworkList(list, rt, ctx.chain());
+  trace('network chain ADDed');
+  return networkSettingsFrom(result, rt.netns);
+}
+
+/** Written when the bundle is complete: the monitor (started early) then runs the container. */
+export const GO_FILE = 'go';
+
+/** Spawns the monitor (a detached tscni that waits for GO_FILE, runs `runc run` and records the exit). */
+async function spawnMonitor(ctx: Ctx, c: ContainerState): Promise<number> {
+  const dir = ctx.containers.dir(c.id);
+  const fd = openSync(join(dir, 'monitor.log'), 'a');
+  try {
+    const child = await start(process.execPath, [selfExecutable(), '__monitor', c.id, String(process.pid)], { detached: true, stdio: ['ignore', fd, fd] });
+    child.unref();
+    return child.pid ?? 0;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Brings a created or exited container up. On any failure everything done so far is undone. */
+export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: string[] | undefined): Promise<ContainerState> {
+  const dir = ctx.containers.dir(c.id);
+  const undo = new UndoStack();
+  rmSync(join(dir, GO_FILE), { force: true });
+  await ctx.containers.locked(c.id, async () => {
+    c.status = 'created';
+    c.released = false;
+    c.setupPid = process.pid;
+    c.exitCode = undefined;
+    c.finishedAt = undefined;
+    c.error = undefined;
+    c.startedAt = undefined;
+    // Started now so its Node start-up overlaps the network setup; it waits for GO_FILE.
+    c.monitorPid = await spawnMonitor(ctx, c);
+    ctx.containers.save(c);
+  });
+  trace('monitor spawned');
+  const monitorPid = c.monitorPid;
+  try {
+    const list = findNetwork(ctx.paths, c.network);
+    checkpoint();
+    c.networkSettings = await attachNetwork(ctx, c, list, undo);
+    checkpoint();
+    writeEtcFiles(dir, c, c.networkSettings.IPAddress || undefined);
+    let rootfs = c.rootfsDir ?? '';
+    if (!c.rootfsDir) {
+      const rp = rootfsPaths(dir);
+      await mountOverlay(imageLayers ?? [], rp);
+      undo.push('rootfs overlay', () => unmountOverlay(rp));
+      rootfs = rp.merged;
+      trace('rootfs mounted');
+    }
+    checkpoint();
+    writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: netnsPath(ctx.paths.netnsDir, c.netnsName) }));
+    const rt = ctx.runtime(c.runtime);
+    undo.push('runtime container', () => runtime.remove(rt, c.id));
+    checkpoint();
+    await ctx.containers.locked(c.id, async () => ctx.containers.save(c));
+    writeFileSync(join(dir, GO_FILE), '');
+    // The monitor marks the container running (or exited, with the runtime's error) once runc answers.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const s = ctx.containers.load(c.id);
+      if (s && s.status !== 'created') {
+        if (s.status === 'exited' && s.error) throw new RunnerError(`${c.runtime} could not start the container: ${s.error}`, Exit.RunFailed);
+        trace(`container ${s.status}`);
+        return s;
+      }
+      if (interrupt.requested) {
+        await runtime.kill(rt, c.id, 'KILL');
+        throw new Aborted();
+      }
+      if (Date.now() > deadline) throw new RunnerError(`container ${c.name} did not start within 30s`, Exit.RunFailed);
+      await sleep(15);
+    }
+  } catch (err) {
+    // A monitor still waiting for GO_FILE is not needed any more (one already running records the exit).
+    if (monitorPid && !existsSync(join(dir, GO_FILE))) {
+      try {
+        process.kill(monitorPid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    // Best effort: the first failure is the one reported, not the cleanup's.
+    await undo.unwind();
+    throw err;
+  }
+}
+
+/**
+ * Releases what a container holds while not running: the runc container, the chain (DEL with the config it was
+ * ADDed with, so a since-removed network still cleans up), the netns and the overlay mount. Safe to repeat.
+ */
+export async function releaseContainer(ctx: Ctx, c: ContainerState): Promise<string[]> {
+  if (c.released) return [];
+  const problems: string[] = [];
+  const rt = ctx.runtime(c.runtime);
+  await runtime.remove(rt, c.id).catch((e) => problems.push(`runtime: ${(e as Error).message}`));
+  trace('runtime container deleted');
+  const rc = runtimeConfFor(ctx, c);
+  let list = cachedConfList(ctx.paths.cacheDir, c.network, c.id, IFNAME);
+  if (!list) {
+    try {
+      list = findNetwork(ctx.paths, c.network);
+    } catch {
+      list = undefined;
+    }
+  }
+  const cacheExists = existsSync(cacheFile(ctx.paths.cacheDir, { networkName: c.network, containerId: c.id, ifName: IFNAME }));
+  if (list && (cacheExists || existsSync(rc.netns))) {
+    await delNetworkList(list, rc, ctx.chain()).catch((e) => problems.push(`network: ${(e as Error).message}`));
+    trace('network chain DELeted');
+  }
+  await deleteNetns(ctx.paths.netnsDir, c.netnsName).catch((e) => problems.push(`netns: ${(e as Error).message}`));
+  trace('netns deleted');
+  if (!c.rootfsDir) await unmountOverlay(rootfsPaths(ctx.containers.dir(c.id))).catch((e) => problems.push(`rootfs: ${(e as Error).message}`));
+  trace('rootfs unmounted');
+  // Callers that save the state afterwards make later releases (stop, rm) free.
+  if (problems.length === 0) c.released = true;
+  return problems;
+}
+
+/** Removes a container's state after releasing everything (caller made sure it is not running). */
+export async function destroyContainer(ctx: Ctx, c: ContainerState): Promise<string[]> {
+  let problems: string[];
+  try {
+    problems = await ctx.containers.locked(c.id, () => releaseContainer(ctx, c));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    problems = await releaseContainer(ctx, c); // its directory is already gone: release what the state names
+  }
+  await withLock(ctx.containers.globalLock, async () => {
+    ctx.containers.unregister(c.id);
+    ctx.containers.removeDir(c.id);
+  });
+  return problems;
+}

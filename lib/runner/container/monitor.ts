@@ -1,0 +1,138 @@
+// The per-container monitor (`tscni __monitor <id>`, detached): runs `runc run` in the foreground, writes the
+// container's output as JSON lines with timestamps, records running/exit status, and releases the network on exit.
+
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { makeCtx } from '../context.ts';
+import { destroyContainer, GO_FILE, releaseContainer } from './lifecycle.ts';
+import * as runtime from './runtime.ts';
+import { alive } from './pid.ts';
+import { trace } from '../trace.ts';
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13 };
+
+function pipeLog(stream: Readable, name: 'stdout' | 'stderr', file: string): Promise<void> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: stream, crlfDelay: Infinity });
+    rl.on('line', (line) => appendFileSync(file, JSON.stringify({ log: line + '\n', stream: name, time: new Date().toISOString() }) + '\n'));
+    rl.on('close', () => resolve());
+  });
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The runtime's own error (runc --log json), when it failed before the process ran. */
+function runtimeError(logFile: string): string | undefined {
+  let text = '';
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const errs = text.split('\n').filter(Boolean).map((l) => {
+    try {
+      return JSON.parse(l) as { level?: string; msg?: string };
+    } catch {
+      return { level: 'error', msg: l };
+    }
+  }).filter((e) => e.level === 'error' || e.level === 'fatal');
+  return errs.length ? errs.map((e) => e.msg).join('; ') : undefined;
+}
+
+export async function monitorMain(args: string[]): Promise<number> {
+  try {
+    return await monitor(args);
+  } catch (err) {
+    // The container was removed under us (rm -f raced the exit): nothing is left to record.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+}
+
+/**
+ * The monitor is spawned while the network is still being set up (its start-up hides behind the CNI ADD):
+ * it waits for the `go` file the setup writes once the bundle is complete, and gives up if the setup died.
+ */
+async function waitForGo(dir: string, setupPid: number | undefined): Promise<boolean> {
+  for (;;) {
+    if (existsSync(join(dir, GO_FILE))) return true;
+    if (!existsSync(dir) || !alive(setupPid)) return false;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function monitor(args: string[]): Promise<number> {
+  const id = args[0] ?? '';
+  const ctx = makeCtx();
+  const dir = ctx.containers.dir(id);
+  if (!(await waitForGo(dir, Number(args[1]) || undefined))) return 0;
+  const c = ctx.containers.load(id);
+  if (!c) return 1;
+  const rt = ctx.runtime(c.runtime);
+  const runtimeLog = join(dir, 'runtime.log');
+  const logFile = join(dir, 'container.log');
+  trace('monitor up');
+  const pidFile = join(dir, 'pid');
+  rmSync(pidFile, { force: true });
+  const child = await runtime.spawnRun(rt, id, dir, runtimeLog, pidFile);
+  const logs = Promise.all([pipeLog(child.stdout!, 'stdout', logFile), pipeLog(child.stderr!, 'stderr', logFile)]);
+  let done = false;
+  const exited = child.ended.then((r) => {
+    done = true;
+    return r;
+  });
+
+  // Mark running as soon as runc writes the pid file (after the process is created, right before it starts;
+  // a stat is far cheaper than asking `runc state`). The `run` client waits for this.
+  while (!done) {
+    const pid = readPid(pidFile);
+    if (pid) {
+      await ctx.containers.locked(id, async () => {
+        const cur = ctx.containers.load(id);
+        if (cur && cur.status === 'created') {
+          cur.status = 'running';
+          cur.pid = pid;
+          cur.startedAt = new Date().toISOString();
+          ctx.containers.save(cur);
+        }
+      });
+      trace('runc wrote the pid file');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const { exitCode: code, signal, startError: notStarted } = await exited;
+  await logs;
+  const exitCode = code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0);
+  // The runtime itself could not be started (removed since run checked it): that is the start's error.
+  const startError = notStarted === undefined ? undefined : `${c.runtime}: ${notStarted}`;
+  let autoRemove = false;
+  await ctx.containers.locked(id, async () => {
+    const cur = ctx.containers.load(id);
+    if (!cur) return;
+    const neverRan = cur.status === 'created';
+    cur.status = 'exited';
+    cur.exitCode = exitCode;
+    cur.finishedAt = new Date().toISOString();
+    // runc logs errors only for its own failures (the process could not be started), never for the process's exit.
+    if (neverRan || exitCode !== 0) cur.error = startError ?? runtimeError(runtimeLog);
+    if (!cur.startedAt) cur.startedAt = cur.finishedAt;
+    cur.pid = undefined;
+    // Release first, so "exited" always means the network and the rootfs are already given back.
+    const problems = await releaseContainer(ctx, cur);
+    if (problems.length) process.stderr.write(`tscni monitor ${id}: ${problems.join('; ')}\n`);
+    ctx.containers.save(cur);
+    autoRemove = cur.autoRemove === true && !cur.error;
+  });
+  if (autoRemove) await destroyContainer(ctx, ctx.containers.load(id)!);
+  return 0;
+}

@@ -1,0 +1,177 @@
+// Container state: one directory per container under <stateRoot>/containers/<id>/ (state.json written atomically)
+// and a lowdb index (name → id) that is only changed under the global lock.
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LowSync } from 'lowdb';
+import { JSONFileSync } from 'lowdb/node';
+import { notFound, RunnerError, UsageError, Exit } from '../cli/errors.ts';
+import { withLock } from '../lock.ts';
+
+export interface PortMapping {
+  hostIP: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp' | 'sctp';
+}
+
+export interface NetworkSettings {
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  MacAddress: string;
+}
+
+export type Status = 'created' | 'running' | 'exited';
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  rootfsDir?: string;
+  cmd: string[];
+  env: string[];
+  workdir: string;
+  hostname: string;
+  created: string;
+  network: string;
+  ifName: string;
+  netnsName: string;
+  ports: PortMapping[];
+  requestedIp?: string;
+  requestedMac?: string;
+  limits: { memory?: number; cpus?: number; pidsLimit?: number };
+  autoRemove: boolean;
+  runtime: string;
+  status: Status;
+  pid?: number;
+  monitorPid?: number;
+  /** True once runc, the network, the netns and the mount were all given back (cleared by start). */
+  released?: boolean;
+  /** The tscni process setting the container up (run/start) until its monitor takes over. */
+  setupPid?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  error?: string;
+  networkSettings?: NetworkSettings;
+}
+
+/**
+ * The longest container name. Every kernel and file name tscni derives (netns, veth alias, cgroup, state dir, runc
+ * id) comes from the id, never the name; the name only becomes a host name in the container's /etc/hosts, and a
+ * host name label is at most 63 characters (RFC 1035), so that is the limit.
+ */
+export const MAX_NAME_LENGTH = 63;
+
+/** Docker's container-name characters ([a-zA-Z0-9][a-zA-Z0-9_.-]*), at most MAX_NAME_LENGTH of them. */
+export function checkContainerName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new UsageError(`invalid --name ${JSON.stringify(name)}: letters, digits, _ . - only, starting with a letter or digit`);
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new UsageError(`invalid --name ${JSON.stringify(`${name.slice(0, 20)}...`)} (${name.length} characters): at most ${MAX_NAME_LENGTH}, as it is the container's host name in /etc/hosts`);
+  }
+}
+
+interface IndexData {
+  containers: { id: string; name: string; created: string }[];
+}
+
+export class ContainerStore {
+  readonly root: string;
+  constructor(stateRoot: string) {
+    this.root = join(stateRoot, 'containers');
+  }
+
+  dir(id: string): string {
+    if (!/^[0-9a-f]{64}$/.test(id)) throw new RunnerError(`invalid container id ${JSON.stringify(id)}`);
+    return join(this.root, id);
+  }
+
+  get globalLock(): string {
+    return join(this.root, '.lock');
+  }
+
+  lockFile(id: string): string {
+    return join(this.dir(id), '.lock');
+  }
+
+  /** Runs fn under this container's lock; throws ENOENT if the container's directory is gone. */
+  locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return withLock(this.lockFile(id), fn, { createDir: false });
+  }
+
+  private index(): LowSync<IndexData> {
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    const db = new LowSync<IndexData>(new JSONFileSync<IndexData>(join(this.root, 'index.json')), { containers: [] });
+    db.read();
+    return db;
+  }
+
+  /** Adds the name → id entry (caller holds the global lock). */
+  register(s: ContainerState): void {
+    const db = this.index();
+    if (db.data.containers.some((c) => c.name === s.name)) {
+      throw new RunnerError(`the container name ${JSON.stringify(s.name)} is already in use: remove it first (tscni rm -f ${s.name})`, Exit.Conflict);
+    }
+    db.data.containers.push({ id: s.id, name: s.name, created: s.created });
+    db.write();
+  }
+
+  unregister(id: string): void {
+    const db = this.index();
+    db.data.containers = db.data.containers.filter((c) => c.id !== id);
+    db.write();
+  }
+
+  nameTaken(name: string): boolean {
+    return this.index().data.containers.some((c) => c.name === name);
+  }
+
+  /** Writes the state; only `create` makes the directory, so a late writer never resurrects a removed container. */
+  save(s: ContainerState, opts: { create?: boolean } = {}): void {
+    const d = this.dir(s.id);
+    if (opts.create) mkdirSync(d, { recursive: true, mode: 0o700 });
+    else if (!existsSync(d)) return;
+    const tmp = join(d, `.state.${process.pid}.tmp`);
+    writeFileSync(tmp, JSON.stringify(s, null, 2) + '\n');
+    renameSync(tmp, join(d, 'state.json'));
+  }
+
+  load(id: string): ContainerState | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.dir(id), 'state.json'), 'utf8')) as ContainerState;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every container with a readable state, oldest first. */
+  all(): ContainerState[] {
+    let ids: string[];
+    try {
+      ids = readdirSync(this.root).filter((n) => /^[0-9a-f]{64}$/.test(n));
+    } catch {
+      return [];
+    }
+    return ids.map((id) => this.load(id)).filter((s): s is ContainerState => s !== undefined).sort((a, b) => a.created.localeCompare(b.created));
+  }
+
+  /** Finds by exact name, full id or unique id prefix (docker's rules). */
+  resolve(ref: string): ContainerState {
+    const all = this.all();
+    const byName = all.find((c) => c.name === ref);
+    if (byName) return byName;
+    if (/^[0-9a-f]+$/.test(ref) && ref.length >= 1) {
+      const m = all.filter((c) => c.id.startsWith(ref));
+      if (m.length === 1) return m[0];
+      if (m.length > 1) throw new RunnerError(`container id prefix ${ref} is ambiguous: it matches ${m.length} containers`, Exit.Usage);
+    }
+    throw notFound(`no such container: ${ref}`);
+  }
+
+  removeDir(id: string): void {
+    const d = this.dir(id);
+    if (existsSync(d)) rmSync(d, { recursive: true, force: true });
+  }
+}
