@@ -39,6 +39,16 @@ async function execaModule(): Promise<typeof import('execa')> {
 
 const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? '' : String(v));
 
+/**
+ * Why a program could not be started, in Node's words (`spawn /x ENOENT`) on both runtimes: Bun says
+ * `ENOENT: no such file or directory, posix_spawn '/x'` for the same failure.
+ */
+function spawnFailure(file: string, cause: unknown, fallback: string | undefined): string {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return `spawn ${file} ${code}`;
+  return cause instanceof Error ? cause.message : fallback ?? `spawn ${file} failed`;
+}
+
 /** Runs `file args` to completion and captures its output. Never rejects: failures are in the result. */
 export async function capture(file: string, args: readonly string[], opts: CaptureOptions = {}): Promise<Captured> {
   const { execa } = await execaModule();
@@ -61,7 +71,7 @@ export async function capture(file: string, args: readonly string[], opts: Captu
     stdout: text(r.stdout),
     stderr: text(r.stderr),
     failure: exited ? undefined : r.timedOut ? `timed out after ${opts.timeoutMs} ms` : r.signal ? `killed by ${r.signal}` : r.shortMessage,
-    startError: notStarted ? (r.cause instanceof Error ? r.cause.message : r.shortMessage) : undefined,
+    startError: notStarted ? spawnFailure(file, r.cause, r.shortMessage) : undefined,
   };
 }
 
@@ -113,11 +123,8 @@ export async function start(file: string, args: readonly string[], opts: StartOp
   const child = execa(file, args, { stdin, stdout, stderr, detached: opts.detached, reject: false, cleanup: false, buffer: false } as Options) as ResultPromise;
   const ended = child.then((r) => {
     const exited = typeof r.exitCode === 'number' && !r.signal;
-    return {
-      exitCode: exited ? r.exitCode : undefined,
-      signal: r.signal,
-      startError: !exited && !r.signal ? (r.cause instanceof Error ? r.cause.message : r.shortMessage) : undefined,
-    };
+    const startError = !exited && !r.signal ? spawnFailure(file, r.cause, r.shortMessage) : undefined;
+    return { exitCode: exited ? r.exitCode : undefined, signal: r.signal, startError };
   });
   return { pid: child.pid, stdout: child.stdout, stderr: child.stderr, unref: () => child.unref(), ended };
 }

@@ -15,9 +15,13 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGK
 
 function pipeLog(stream: Readable, name: 'stdout' | 'stderr', file: string): Promise<void> {
   return new Promise((resolve) => {
+    // Under Bun the pipes of a runtime that could not be started are already closed when we get them (Node
+    // ends them later): nothing will come, and readline would never say 'close'.
+    if (stream.destroyed) return resolve();
     const rl = createInterface({ input: stream, crlfDelay: Infinity });
     rl.on('line', (line) => appendFileSync(file, JSON.stringify({ log: line + '\n', stream: name, time: new Date().toISOString() }) + '\n'));
     rl.on('close', () => resolve());
+    stream.once('close', () => resolve());
   });
 }
 
