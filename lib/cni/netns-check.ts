@@ -1,6 +1,6 @@
 // CNI_NETNS checks before any work: the path names a namespace file, and not the plugin's own network namespace.
 
-import { statSync, type Stats } from 'node:fs';
+import { statPath, type FileId } from '../kernel/fd-io.ts';
 import { CniError, Code } from './errors.ts';
 
 /** The plugin's own network namespace, as the kernel names it to this process. */
@@ -28,18 +28,18 @@ export function overridesNetnsCheck(env: Record<string, string | undefined>): bo
  */
 export function checkNetnsPath(path: string, opts: NetnsCheck = {}): void {
   const where = `CNI_NETNS ${JSON.stringify(path)}`;
-  let st: Stats;
+  let st: FileId;
   try {
-    st = statSync(path);
+    st = statPath(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (opts.onlySelf) return;
     throw new CniError(code === 'ENOENT' ? Code.InvalidEnv : Code.Io, `${where}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
-  const self = statSync(opts.self ?? SELF_NETNS);
+  const self = statPath(opts.self ?? SELF_NETNS);
   if (st.dev !== self.dev) {
     if (opts.onlySelf) return;
-    throw new CniError(Code.InvalidEnv, `${where} is not a network namespace (a ${st.isDirectory() ? 'directory' : 'regular file'})`);
+    throw new CniError(Code.InvalidEnv, `${where} is not a network namespace (a ${st.isDirectory ? 'directory' : 'regular file'})`);
   }
   if (st.ino === self.ino && !opts.allowSelf) {
     throw new CniError(Code.InvalidEnv, `invalid ${where}: is the plugin's own network namespace (net:[${st.ino}]), not a container's`);

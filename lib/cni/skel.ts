@@ -1,6 +1,6 @@
 // The plugin skeleton: the only module that reads CNI_* and stdin and writes stdout. Every plugin's main calls runPlugin.
 
-import { readFileSync, writeSync } from 'node:fs';
+import { readAll, writeAll } from '../kernel/fd-io.ts';
 import { CniError, Code, toCniError } from './errors.ts';
 import { checkWellKnownTypes } from './conf-types.ts';
 import { readEnv, type CniEnv } from './env.ts';
@@ -50,9 +50,8 @@ export const processIo: Io = {
   env: process.env,
   readStdin: () => {
     try {
-      return readFileSync(0);
+      return readAll(0);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EOF') return Buffer.alloc(0);
       throw new CniError(Code.Io, `reading stdin: ${(err as Error).message}`);
     }
   },
@@ -60,18 +59,6 @@ export const processIo: Io = {
   stderr: (s) => writeAll(2, s),
 };
 
-function writeAll(fd: number, s: string): void {
-  const buf = Buffer.from(s);
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += writeSync(fd, buf, off);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-      return; // a closed pipe: nothing left to tell
-    }
-  }
-}
 
 /** Decodes stdin into a network config. Code 6 says where decoding failed. */
 export function decodeConf(stdin: Buffer): Record<string, unknown> {

@@ -1,6 +1,8 @@
-// The libc seam: every libc call tscni makes (setns, flock, the netlink socket), synchronous, in one module.
-// Under Bun it binds libc with bun:ffi (~0.2 ms); under Node (ava's in-process tests) with koffi. Both backends
-// expose the same functions; errno is read right after the call that failed.
+// The libc seam: every libc call tscni makes (setns, flock, the netlink socket, and the plain file calls a plugin's
+// hot path needs: its stdio, namespace files), synchronous, in one module. Under Bun it binds libc with bun:ffi
+// (~1 ms); under Node (ava's in-process tests) with koffi. Both backends expose the same functions; errno is read
+// right after the call that failed. Why file calls here too: under Bun, loading node:fs costs a plugin ~2-3 ms,
+// more than everything loopback does.
 
 import { createRequire } from 'node:module';
 
@@ -14,6 +16,12 @@ export interface Libc {
   /** recv(2) into `buf`: the byte count (the whole datagram's length with MSG_TRUNC), or -1. */
   recv(fd: number, buf: Uint8Array, flags: number): number;
   close(fd: number): number;
+  /** open(2) (no O_CREAT: no mode argument); -1 and errno on failure. */
+  open(path: string, flags: number): number;
+  read(fd: number, buf: Uint8Array): number;
+  write(fd: number, buf: Uint8Array): number;
+  /** stat(2) into `buf` (at least 256 bytes): 0 or -1. The layout is the architecture's `struct stat`. */
+  stat(path: string, buf: Uint8Array): number;
   /** The errno of the last failed call on this thread. */
   errno(): number;
   readonly backend: 'bun:ffi' | 'koffi';
@@ -28,6 +36,9 @@ interface BunFfi {
 const require = createRequire(import.meta.url);
 let libc: Libc | undefined;
 
+/** A NUL-terminated copy of `s` for a `const char *` argument. */
+const cString = (s: string) => Buffer.from(`${s}\0`);
+
 function bunLibc(): Libc {
   const { dlopen, read } = require('bun:ffi') as BunFfi;
   const { symbols: s } = dlopen('libc.so.6', {
@@ -39,6 +50,11 @@ function bunLibc(): Libc {
     sendto: { args: ['i32', 'ptr', 'u64', 'i32', 'ptr', 'u32'], returns: 'i64' },
     recv: { args: ['i32', 'ptr', 'u64', 'i32'], returns: 'i64' },
     close: { args: ['i32'], returns: 'i32' },
+    // open is variadic in C; with no O_CREAT the mode is never read, so a fixed two-argument binding is safe.
+    open: { args: ['ptr', 'i32'], returns: 'i32' },
+    read: { args: ['i32', 'ptr', 'u64'], returns: 'i64' },
+    write: { args: ['i32', 'ptr', 'u64'], returns: 'i64' },
+    stat: { args: ['ptr', 'ptr'], returns: 'i32' },
     __errno_location: { args: [], returns: 'ptr' },
   });
   return {
@@ -51,6 +67,10 @@ function bunLibc(): Libc {
     sendto: (fd, b, a) => Number(s.sendto(fd, b, b.byteLength, 0, a, a.byteLength)),
     recv: (fd, b, f) => Number(s.recv(fd, b, b.byteLength, f)),
     close: (fd) => Number(s.close(fd)),
+    open: (p, f) => Number(s.open(cString(p), f)),
+    read: (fd, b) => Number(s.read(fd, b, b.byteLength)),
+    write: (fd, b) => Number(s.write(fd, b, b.byteLength)),
+    stat: (p, b) => Number(s.stat(cString(p), b)),
     errno: () => read.i32(s.__errno_location(), 0),
   };
 }
@@ -70,6 +90,10 @@ function koffiLibc(): Libc {
   const sendto = f('int64_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)');
   const recv = f('int64_t recv(int fd, _Out_ void *buf, size_t len, int flags)');
   const close = f('int close(int fd)');
+  const open = f('int open(const char *path, int flags, ...)');
+  const readFn = f('int64_t read(int fd, _Out_ void *buf, size_t len)');
+  const writeFn = f('int64_t write(int fd, const void *buf, size_t len)');
+  const stat = f('int stat(const char *path, _Out_ void *buf)');
   return {
     backend: 'koffi',
     setns: (fd, t) => Number(setns(fd, t)),
@@ -80,6 +104,10 @@ function koffiLibc(): Libc {
     sendto: (fd, b, a) => Number(sendto(fd, b, b.byteLength, 0, a, a.byteLength)),
     recv: (fd, b, fl) => Number(recv(fd, b, b.byteLength, fl)),
     close: (fd) => Number(close(fd)),
+    open: (p, fl) => Number(open(p, fl)),
+    read: (fd, b) => Number(readFn(fd, b, b.byteLength)),
+    write: (fd, b) => Number(writeFn(fd, b, b.byteLength)),
+    stat: (p, b) => Number(stat(p, b)),
     errno: () => koffi.errno(),
   };
 }
@@ -88,4 +116,14 @@ function koffiLibc(): Libc {
 export function loadLibc(): Libc {
   libc ??= typeof Bun !== 'undefined' ? bunLibc() : koffiLibc();
   return libc;
+}
+
+export const O_RDONLY = 0;
+export const O_CLOEXEC = 0o2000000;
+export const EINTR = 4;
+export const EAGAIN = 11;
+
+/** The fields of `struct stat` tscni reads; dev and ino lead the struct on x86-64 and arm64 alike, the mode does not. */
+export function statFields(buf: Buffer): { dev: bigint; ino: bigint; mode: number } {
+  return { dev: buf.readBigUInt64LE(0), ino: buf.readBigUInt64LE(8), mode: buf.readUInt32LE(process.arch === 'x64' ? 24 : 16) };
 }

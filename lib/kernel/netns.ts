@@ -1,7 +1,7 @@
 // The only module that switches network namespaces: setns(2) through the libc seam, synchronously, always switching back.
 
-import { closeSync, openSync, constants } from 'node:fs';
 import { CniError, Code } from '../cni/errors.ts';
+import { closeFd, FdError, openReadOnly } from './fd-io.ts';
 import { loadLibc } from './libc.ts';
 
 const CLONE_NEWNET = 0x40000000;
@@ -9,9 +9,9 @@ const CLONE_NEWNET = 0x40000000;
 /** Opens a netns path; a missing path is code 4 naming CNI_NETNS, other failures code 5. */
 export function openNetns(path: string): number {
   try {
-    return openSync(path, constants.O_RDONLY);
+    return openReadOnly(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = err instanceof FdError ? err.code : undefined;
     throw new CniError(code === 'ENOENT' ? Code.InvalidEnv : Code.Io, `failed to open netns ${JSON.stringify(path)}: ${code ?? (err as Error).message}`);
   }
 }
@@ -22,7 +22,7 @@ export function openNetns(path: string): number {
  */
 export function inNetnsFd<T>(fd: number, what: string, fn: () => T): T {
   const c = loadLibc();
-  const self = openSync('/proc/thread-self/ns/net', constants.O_RDONLY);
+  const self = openReadOnly('/proc/thread-self/ns/net');
   try {
     if (c.setns(fd, CLONE_NEWNET) !== 0) {
       const errno = c.errno();
@@ -38,7 +38,7 @@ export function inNetnsFd<T>(fd: number, what: string, fn: () => T): T {
       }
     }
   } finally {
-    closeSync(self);
+    closeFd(self);
   }
 }
 
@@ -48,6 +48,6 @@ export function inNetns<T>(path: string, fn: () => T): T {
   try {
     return inNetnsFd(fd, `CNI_NETNS ${JSON.stringify(path)}`, fn);
   } finally {
-    closeSync(fd);
+    closeFd(fd);
   }
 }
