@@ -11,7 +11,7 @@ import { attachPort, createVethPair, ensureBridge, existingBridge, pinBridgeMac,
 import { buildL3, configureContainerIface, gatewayAddrs, setBridgeGateways, splitCidr } from './addresses.ts';
 import { ipamAdd, execIpam } from './ipam.ts';
 import { attachmentBatch } from './masq-rules.ts';
-import { ownerTag } from './owner.ts';
+import { ownerTag } from '../../lib/cni/owner.ts';
 import { applyAttachment, removeOwned } from './nft-state.ts';
 import { containerSysctls, forwardingSysctls } from './sysctls.ts';
 

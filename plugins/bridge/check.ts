@@ -8,7 +8,7 @@ import { Rtnl } from '../../lib/kernel/netlink.ts';
 import { inNetns } from '../../lib/kernel/netns.ts';
 import { parseBridgeConfig, type BridgeConfig } from './config.ts';
 import { execIpam } from './ipam.ts';
-import { ownerTag } from './owner.ts';
+import { ownerTag } from '../../lib/cni/owner.ts';
 import { listOwned } from './nft-state.ts';
 import { ownerOf } from './add.ts';
 import { kernelRoute, splitCidr } from './addresses.ts';

@@ -7,7 +7,7 @@ import { NetlinkError, Rtnl } from '../../lib/kernel/netlink.ts';
 import { inNetns } from '../../lib/kernel/netns.ts';
 import { parseBridgeConfig } from './config.ts';
 import { execIpam } from './ipam.ts';
-import { ownerTag } from './owner.ts';
+import { ownerTag } from '../../lib/cni/owner.ts';
 import { removeOwned } from './nft-state.ts';
 import { ownerOf } from './add.ts';
 

@@ -2,7 +2,7 @@
 
 import type { BridgeConfig, Owner } from './config.ts';
 import { attachmentBatch } from './masq-rules.ts';
-import { ownerTag } from './owner.ts';
+import { ownerTag } from '../../lib/cni/owner.ts';
 import { containerSysctlList, forwardingSysctlList } from './sysctls.ts';
 import { firstHost, splitCidr, type Cidr } from './addresses.ts';
 

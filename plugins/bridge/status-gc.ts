@@ -7,7 +7,7 @@ import { Rtnl } from '../../lib/kernel/netlink.ts';
 import { readSysctl } from '../../lib/kernel/sysctl.ts';
 import { parseBridgeConfig, type BridgeConfig } from './config.ts';
 import { execIpam } from './ipam.ts';
-import { attachmentKey, networkTag } from './owner.ts';
+import { attachmentKey, networkTag } from '../../lib/cni/owner.ts';
 import { MASQ_FAMILY, TABLE } from './masq-rules.ts';
 import { removeOwned } from './nft-state.ts';
 import { deleteTaggedVeths } from './del.ts';

@@ -4,7 +4,7 @@ import test from 'ava';
 import { parseConfig } from '../../../plugins/portmap/config.ts';
 import { conntrackArgv, routeInterface } from '../../../plugins/portmap/host.ts';
 import { findConflict, keyParts, listedElements } from '../../../plugins/portmap/ledger.ts';
-import { belongsTo, containerOf, netToken, ownerTag } from '../../../plugins/portmap/owner.ts';
+import { netToken, portmapTag as ownerTag, portmapTagBelongsTo as belongsTo, portmapTagContainer as containerOf } from '../../../lib/cni/owner.ts';
 import { conditionsOf } from '../../../plugins/portmap/conditions.ts';
 import { conditionSet, entriesOf, jumps, probes, publish, removal, skeleton, TABLE } from '../../../plugins/portmap/rules.ts';
 import { checkEntries, statusProblem } from '../../../plugins/portmap/verify.ts';

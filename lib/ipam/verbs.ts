@@ -1,10 +1,10 @@
-// host-local's verbs as plain functions over (config, env): main.ts wraps them, and bridge may call them in-process.
+// host-local's verbs as plain functions over (config, env): plugins/host-local/main.ts wraps them, and bridge calls them in-process.
 
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CniError, Code, invalidConfig } from '../../lib/cni/errors.ts';
-import type { Result } from '../../lib/cni/result.ts';
-import { cidrContains, formatIp, parseCidr, parseIp } from './addr.ts';
+import { CniError, Code, invalidConfig } from '../cni/errors.ts';
+import type { Result } from '../cni/result.ts';
+import { cidrContains, formatIp, parseCidr, parseIp } from '../net/ip.ts';
 import { allocate, freeCount } from './allocator.ts';
 import { parseIpamConfig, parseStoreConfig, setString, type StoreConfig } from './config.ts';
 import { readResolvConf } from './dns.ts';

@@ -1,7 +1,7 @@
 // Unit tests of owner tags: readable when short, exact hashes when long, always at most 127 bytes.
 
 import test from 'ava';
-import { attachmentKey, networkTag, ownerTag } from '../../../plugins/bridge/owner.ts';
+import { attachmentKey, networkTag, ownerTag } from '../../../lib/cni/owner.ts';
 
 test('short names stay readable', (t) => {
   t.is(ownerTag({ network: 'n1', containerId: 'abc', ifname: 'eth0' }), 'tscni n1 abc/eth0');
