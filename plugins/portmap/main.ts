@@ -3,6 +3,7 @@
 import { pluginMain, type CallContext } from '../../lib/cni/skel.ts';
 import { CniError, Code } from '../../lib/cni/errors.ts';
 import type { Result } from '../../lib/cni/result.ts';
+import { validAttachments } from '../../lib/cni/attachments.ts';
 import { applyNft, type NftCommand } from '../../lib/nft/apply.ts';
 import { containerAddrs, describe, parseConfig, type ContainerAddr, type PortmapConfig } from './config.ts';
 import { conntrackArgv, enableRouteLocalnet, flushUdpConntrack } from './host.ts';
@@ -109,9 +110,7 @@ async function status(): Promise<void> {
 }
 
 async function gc(ctx: CallContext): Promise<void> {
-  const raw = ctx.conf['cni.dev/valid-attachments'] ?? ctx.conf['cni.dev/attachments'] ?? [];
-  if (!Array.isArray(raw)) throw new CniError(Code.InvalidConfig, `invalid cni.dev/valid-attachments ${JSON.stringify(raw)}: must be a list`);
-  const valid = new Set(raw.map((a: { containerID?: unknown; ifname?: unknown }) => portmapTag(ctx.conf.name, String(a?.containerID), String(a?.ifname))));
+  const valid = new Set(validAttachments(ctx.conf).map((a) => portmapTag(ctx.conf.name, a.containerId, a.ifname)));
   await removeOwned(async () => {
     const objs = await readTable();
     if (!objs) return [];
