@@ -8,9 +8,6 @@ import { NetlinkError, type Rtnl } from '../../lib/kernel/netlink.ts';
 import { canonicalIp, firstHost, splitCidr, type Prefixed } from '../../lib/net/ip.ts';
 import type { BridgeConfig } from './config.ts';
 
-export { firstHost, splitCidr };
-export type Cidr = Prefixed;
-
 /**
  * Turns the IPAM result into the attachment's L3 result: every IP on interface 2, a gateway per IP when isGateway
  * (network + 1 if IPAM gave none), a default route per family when isDefaultGateway (unless one is there), and
@@ -39,9 +36,9 @@ export function buildL3(cfg: BridgeConfig, ipam: Result): Result {
 }
 
 /** The addresses to put on the bridge: gateway/prefix of every IP that has a gateway (isGateway only). */
-export function gatewayAddrs(cfg: BridgeConfig, l3: Result): Cidr[] {
+export function gatewayAddrs(cfg: BridgeConfig, l3: Result): Prefixed[] {
   if (!cfg.isGateway) return [];
-  const out: Cidr[] = [];
+  const out: Prefixed[] = [];
   for (const ip of l3.ips ?? []) {
     if (!ip.gateway) continue;
     const c = splitCidr(ip.address);
@@ -95,7 +92,7 @@ async function waitDad(ctr: Rtnl, index: number): Promise<void> {
  * Puts the gateways on the bridge. Concurrent ADDs add the same address: EEXIST is fine. A different IPv4 address
  * already there is an error unless forceAddress, which replaces it (the reference's rule).
  */
-export async function setBridgeGateways(rt: Rtnl, bridgeIndex: number, bridgeName: string, gws: readonly Cidr[], cfg: BridgeConfig): Promise<void> {
+export async function setBridgeGateways(rt: Rtnl, bridgeIndex: number, bridgeName: string, gws: readonly Prefixed[], cfg: BridgeConfig): Promise<void> {
   if (!gws.length) return;
   const existing = await rt.addrs(AF.UNSPEC, bridgeIndex);
   for (const gw of gws) {
