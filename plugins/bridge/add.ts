@@ -68,7 +68,7 @@ const OPS: Record<Op, (a: Attach) => Promise<void>> = {
     const bridge = made(a.bridge, 'the bridge');
     await attachPort(a.host, a.cfg, made(a.veth, 'the host veth'), bridge);
     // A bridge's MAC follows its ports unless set explicitly: pin it so the bridge (and gateway) MAC stays stable.
-    await pinBridgeMac(a.host, bridge.index);
+    a.bridge = (await pinBridgeMac(a.host, bridge.index)) ?? bridge;
   },
   'IPAM ADD': async (a) => {
     const type = made(a.cfg.ipamType, 'ipam.type');
@@ -125,18 +125,20 @@ export async function add(ctx: CallContext): Promise<Result> {
   }
 }
 
-/** The result: IPAM's L3 and the three interfaces, with the MACs the kernel holds now. */
-async function resultOf(a: Attach): Promise<Result> {
+/**
+ * The result: IPAM's L3 and the three interfaces with their MACs, as the steps read them (the bridge's right after
+ * pinning it, the host veth's once it is up, the container end's at creation), so no second read is needed.
+ */
+function resultOf(a: Attach): Result {
   const veth = made(a.veth, 'the host veth');
   const cif = made(a.cif, 'the container interface');
-  const bridge = (await a.host.linkByIndex(made(a.bridge, 'the bridge').index)) ?? a.bridge!;
-  const cifNow = (await a.ctr.linkByIndex(cif.index)) ?? cif;
+  const bridge = made(a.bridge, 'the bridge');
   return {
     ...a.l3,
     interfaces: [
       { name: bridge.name, mac: bridge.mac },
       { name: veth.name, mac: a.port?.mac ?? veth.mac },
-      { name: a.ctx.env.ifname, mac: cifNow.mac, sandbox: a.ctx.env.netns },
+      { name: a.ctx.env.ifname, mac: cif.mac, sandbox: a.ctx.env.netns },
     ],
   };
 }
