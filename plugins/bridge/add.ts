@@ -56,8 +56,10 @@ const OPS: Record<Op, (a: Attach) => Promise<void>> = {
     }
     a.undo.push(`veth pair ${hostName}/${ctx.env.ifname}`, async () => {
       // Either end takes the other with it; the container end first, as it is ours by name in a netns we were given.
-      const l = (await a.ctr.linkByName(ctx.env.ifname)) ?? (await a.host.linkByName(hostName));
-      if (l) await (l.name === hostName ? a.host : a.ctr).deleteLink(l.index);
+      const inCtr = await a.ctr.linkByName(ctx.env.ifname);
+      if (inCtr) return a.ctr.deleteLink(inCtr.index);
+      const inHost = await a.host.linkByName(hostName);
+      if (inHost) return a.host.deleteLink(inHost.index);
     });
     a.veth = await a.host.linkByName(hostName);
     a.cif = await a.ctr.linkByName(ctx.env.ifname);
