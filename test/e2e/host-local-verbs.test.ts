@@ -5,7 +5,7 @@ import test from 'ava';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_VERSIONS, callPlugin } from '../helpers/plugin.ts';
-import { BOOT, NETNS, call, leased, leases, net, rows, tempDir } from './host-local-fixture.ts';
+import { BOOT, NETNS, call, leased, leases, net, rows, tempDir } from '../helpers/host-local.ts';
 
 test('CHECK: the very prevResult addresses must be leased to the attachment', async (t) => {
   const d = tempDir(t);

@@ -4,7 +4,7 @@ import test from 'ava';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_VERSIONS } from '../helpers/plugin.ts';
-import { BOOT, call, leased, leases, net, rows, tempDir } from './host-local-fixture.ts';
+import { BOOT, call, leased, leases, net, rows, tempDir } from '../helpers/host-local.ts';
 
 test('ADD result shape is exact for every spec version (dual stack, routes, dns)', async (t) => {
   const d = tempDir(t);

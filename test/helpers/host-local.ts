@@ -4,7 +4,7 @@ import type { ExecutionContext } from 'ava';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { callPlugin, type CallResult } from '../helpers/plugin.ts';
+import { callPlugin, type CallResult } from './plugin.ts';
 
 export const NETNS = '/proc/self/ns/net';
 export const BOOT = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
