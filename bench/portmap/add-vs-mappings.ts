@@ -8,7 +8,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../plugins/portmap/config.ts';
-import { ownerTag } from '../../plugins/portmap/owner.ts';
+import { portmapTag } from '../../lib/cni/owner.ts';
 import { entriesOf, publish, skeleton } from '../../plugins/portmap/rules.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -57,7 +57,7 @@ function seedOurs(ns: string, n: number, tmp: string): void {
   for (let i = 0; i < n; i++) {
     const cfg = parseConfig(stdin(i));
     const addrs = [{ family: 4 as const, address: addr(i), subnet: '10.60.0.0', prefixLen: 16 }];
-    batch.push(...publish(cfg, addrs, entriesOf(cfg, addrs), ownerTag('bench', cid(i), 'eth0')));
+    batch.push(...publish(cfg, addrs, entriesOf(cfg, addrs), portmapTag('bench', cid(i), 'eth0')));
   }
   const file = join(tmp, `${ns}.json`);
   writeFileSync(file, JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, ...batch] }));

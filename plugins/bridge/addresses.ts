@@ -1,34 +1,12 @@
 // L3 of a bridge attachment: gateways and default routes from the IPAM result (pure), then addresses and routes
 // on the container interface and the gateway on the bridge (kernel).
 
-import ipaddr from 'ipaddr.js';
 import { CniError, Code } from '../../lib/cni/errors.ts';
 import type { IPConfig, Result, Route } from '../../lib/cni/result.ts';
 import { AF } from '../../lib/kernel/netlink-codec.ts';
 import { NetlinkError, type Rtnl } from '../../lib/kernel/netlink.ts';
+import { canonicalIp, firstHost, splitCidr, type Prefixed } from '../../lib/net/ip.ts';
 import type { BridgeConfig } from './config.ts';
-
-export interface Cidr { readonly ip: string; readonly prefixLen: number; readonly v6: boolean }
-
-export function splitCidr(cidr: string, field = 'address'): Cidr {
-  const [ip, len, extra] = cidr.split('/');
-  if (extra !== undefined || len === undefined || !ipaddr.isValid(ip) || !/^\d+$/.test(len)) throw new CniError(Code.InvalidConfig, `invalid ${field} ${JSON.stringify(cidr)}: must be address/prefix`);
-  const v6 = ipaddr.parse(ip).kind() === 'ipv6';
-  const prefixLen = Number(len);
-  if (prefixLen > (v6 ? 128 : 32)) throw new CniError(Code.InvalidConfig, `invalid ${field} ${JSON.stringify(cidr)}: prefix too long`);
-  return { ip: ipaddr.parse(ip).toString(), prefixLen, v6 };
-}
-
-/** The first host address of the subnet (network + 1), the reference's default gateway. */
-export function firstHost(c: Cidr): string {
-  const net = c.v6 ? ipaddr.IPv6.networkAddressFromCIDR(`${c.ip}/${c.prefixLen}`) : ipaddr.IPv4.networkAddressFromCIDR(`${c.ip}/${c.prefixLen}`);
-  const bytes = net.toByteArray();
-  for (let i = bytes.length - 1; i >= 0; i--) {
-    bytes[i] = (bytes[i] + 1) & 0xff;
-    if (bytes[i] !== 0) break;
-  }
-  return ipaddr.fromByteArray(bytes).toString();
-}
 
 /**
  * Turns the IPAM result into the attachment's L3 result: every IP on interface 2, a gateway per IP when isGateway
@@ -58,13 +36,13 @@ export function buildL3(cfg: BridgeConfig, ipam: Result): Result {
 }
 
 /** The addresses to put on the bridge: gateway/prefix of every IP that has a gateway (isGateway only). */
-export function gatewayAddrs(cfg: BridgeConfig, l3: Result): Cidr[] {
+export function gatewayAddrs(cfg: BridgeConfig, l3: Result): Prefixed[] {
   if (!cfg.isGateway) return [];
-  const out: Cidr[] = [];
+  const out: Prefixed[] = [];
   for (const ip of l3.ips ?? []) {
     if (!ip.gateway) continue;
     const c = splitCidr(ip.address);
-    const gw = { ip: ipaddr.parse(ip.gateway).toString(), prefixLen: c.prefixLen, v6: c.v6 };
+    const gw = { ip: canonicalIp(ip.gateway), prefixLen: c.prefixLen, v6: c.v6 };
     if (!out.some((g) => g.ip === gw.ip)) out.push(gw);
   }
   return out;
@@ -114,7 +92,7 @@ async function waitDad(ctr: Rtnl, index: number): Promise<void> {
  * Puts the gateways on the bridge. Concurrent ADDs add the same address: EEXIST is fine. A different IPv4 address
  * already there is an error unless forceAddress, which replaces it (the reference's rule).
  */
-export async function setBridgeGateways(rt: Rtnl, bridgeIndex: number, bridgeName: string, gws: readonly Cidr[], cfg: BridgeConfig): Promise<void> {
+export async function setBridgeGateways(rt: Rtnl, bridgeIndex: number, bridgeName: string, gws: readonly Prefixed[], cfg: BridgeConfig): Promise<void> {
   if (!gws.length) return;
   const existing = await rt.addrs(AF.UNSPEC, bridgeIndex);
   for (const gw of gws) {

@@ -8,10 +8,12 @@ import { Rtnl } from '../../lib/kernel/netlink.ts';
 import { inNetns } from '../../lib/kernel/netns.ts';
 import { parseBridgeConfig, type BridgeConfig } from './config.ts';
 import { execIpam } from './ipam.ts';
-import { ownerTag } from './owner.ts';
+import { ownerTag } from '../../lib/cni/owner.ts';
 import { listOwned } from './nft-state.ts';
 import { ownerOf } from './add.ts';
-import { kernelRoute, splitCidr } from './addresses.ts';
+import { kernelRoute } from './addresses.ts';
+import { splitCidr } from '../../lib/net/ip.ts';
+import { ownedBy } from './ownership.ts';
 import { listPorts } from '../../lib/kernel/bridge-port.ts';
 
 const fail = (msg: string) => new CniError(Code.Internal, msg);
@@ -26,6 +28,7 @@ export async function check(ctx: CallContext): Promise<void> {
   const cIdx = ifaces.findIndex((i) => i.name === ctx.env.ifname && i.sandbox === ctx.env.netns);
   if (brIdx < 0) throw fail(`prevResult has no interface for bridge ${JSON.stringify(cfg.bridge)}`);
   if (cIdx < 0) throw fail(`prevResult has no interface ${JSON.stringify(ctx.env.ifname)} with sandbox ${ctx.env.netns}`);
+  const tag = ownerTag(ownerOf(ctx));
   const host = Rtnl.open();
   const ctr = inNetns(ctx.env.netns, () => Rtnl.open());
   try {
@@ -41,6 +44,7 @@ export async function check(ctx: CallContext): Promise<void> {
     if (wantMac && cif.mac !== wantMac) throw fail(`container interface ${ctx.env.ifname} has MAC ${cif.mac}, prevResult says ${wantMac}`);
     const peer = cif.linkIndex !== undefined ? await host.linkByIndex(cif.linkIndex) : undefined;
     if (!peer || peer.kind !== 'veth') throw fail(`the host end of ${ctx.env.ifname} is missing`);
+    if (!ownedBy(peer, (a) => a === tag)) throw fail(`host veth ${peer.name} belongs to ${JSON.stringify(peer.alias ?? '')}, not to this attachment (${JSON.stringify(tag)})`);
     if (peer.master !== br.index) throw fail(`host veth ${peer.name} is not enslaved to bridge ${cfg.bridge}`);
     await checkPort(host, peer.index, peer.name, cfg);
     const hostIface = ifaces.find((i, n) => n !== brIdx && n !== cIdx && !i.sandbox);
@@ -50,7 +54,7 @@ export async function check(ctx: CallContext): Promise<void> {
     host.close();
     ctr.close();
   }
-  await checkNft(cfg, prev, cIdx, ownerTag(ownerOf(ctx)));
+  await checkNft(cfg, prev, cIdx, tag);
 }
 
 async function checkPort(host: Rtnl, index: number, name: string, cfg: BridgeConfig): Promise<void> {

@@ -1,20 +1,24 @@
-// bridge DEL: forgives what is gone, runs every step, reports all failures together; never deletes the bridge.
+// bridge DEL: forgives what is gone, runs every step, reports all failures together; never deletes the bridge, and
+// deletes a link only when this attachment owns it (ownership.ts).
 
 import { existsSync } from 'node:fs';
 import { CniError, Code } from '../../lib/cni/errors.ts';
 import type { CallContext } from '../../lib/cni/skel.ts';
-import { NetlinkError, Rtnl } from '../../lib/kernel/netlink.ts';
+import { Rtnl } from '../../lib/kernel/netlink.ts';
 import { inNetns } from '../../lib/kernel/netns.ts';
 import { parseBridgeConfig } from './config.ts';
 import { execIpam } from './ipam.ts';
-import { ownerTag } from './owner.ts';
+import { ownerTag } from '../../lib/cni/owner.ts';
 import { removeOwned } from './nft-state.ts';
 import { ownerOf } from './add.ts';
+import { deleteLinkForgiving, deleteOwnedVeths, ownedPeer } from './ownership.ts';
 
-const gone = (err: unknown) => err instanceof NetlinkError && (err.errno === 'ENODEV' || err.errno === 'ENOENT');
-
-/** Deletes the container end (its peer goes with it). Returns false when there was nothing to delete. */
-async function deleteContainerIface(netns: string, ifname: string): Promise<boolean> {
+/**
+ * Deletes the container end (its peer goes with it) when this attachment owns it: its host veth carries our owner
+ * tag. An interface of that name owned by someone else (DEL with another container's CNI_NETNS) is left alone.
+ * Returns false when nothing was deleted.
+ */
+async function deleteContainerIface(netns: string, ifname: string, tag: string): Promise<boolean> {
   if (!netns || !existsSync(netns)) return false;
   let ctr: Rtnl;
   try {
@@ -23,33 +27,23 @@ async function deleteContainerIface(netns: string, ifname: string): Promise<bool
     if (err instanceof CniError && /ENOENT|not a network namespace/.test(err.message)) return false;
     throw err;
   }
+  const host = Rtnl.open();
   try {
     const link = await ctr.linkByName(ifname);
-    if (!link) return false;
-    try {
-      await ctr.deleteLink(link.index);
-    } catch (err) {
-      if (!gone(err)) throw err;
-    }
+    if (!link || !(await ownedPeer(host, link, tag))) return false;
+    await deleteLinkForgiving(ctr, link.index);
     return true;
   } finally {
     ctr.close();
+    host.close();
   }
 }
 
-/** Host veths tagged with `tag` (left behind when the netns was unmounted but is still alive somewhere). */
+/** Host veths whose owner tag passes `select` (left behind when the netns was unmounted but is still alive somewhere). */
 export async function deleteTaggedVeths(select: (alias: string) => boolean): Promise<string[]> {
   const rt = Rtnl.open();
   try {
-    const doomed = (await rt.links()).filter((l) => l.kind === 'veth' && l.alias !== undefined && select(l.alias));
-    for (const l of doomed) {
-      try {
-        await rt.deleteLink(l.index);
-      } catch (err) {
-        if (!gone(err)) throw err;
-      }
-    }
-    return doomed.map((l) => l.name);
+    return await deleteOwnedVeths(rt, select);
   } finally {
     rt.close();
   }
@@ -78,7 +72,7 @@ export async function del(ctx: CallContext): Promise<void> {
     }
   };
   let deleted = false;
-  await step('delete container interface', async () => (deleted = await deleteContainerIface(ctx.env.netns, ctx.env.ifname)));
+  await step('delete container interface', async () => (deleted = await deleteContainerIface(ctx.env.netns, ctx.env.ifname, tag)));
   if (!deleted) await step('delete host veth by owner tag', () => deleteTaggedVeths((a) => a === tag));
   if (ipamType) await step(`IPAM ${ipamType} DEL`, () => execIpam(ctx, ipamType, 'DEL'));
   await step('remove nftables elements', () => removeOwned((c) => c === tag));

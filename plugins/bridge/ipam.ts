@@ -4,6 +4,7 @@
 
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execPlugin, findPlugin } from '../../lib/cni/exec.ts';
 import { parseResult, type Result } from '../../lib/cni/result.ts';
 import { CniError, Code } from '../../lib/cni/errors.ts';
@@ -28,15 +29,25 @@ const real = (p: string) => {
   }
 };
 
-/** True when CNI_PATH resolves `type` to the very host-local shipped beside this bridge executable. */
-export function isOwnHostLocal(type: string, path: readonly string[]): boolean {
-  if (type !== 'host-local' || !process.argv[1]) return false;
+/**
+ * This executable's own file. The build defines import.meta.url as the bundle's __filename, which node has already
+ * resolved through symlinks (so under a `tscni install` prefix, where /opt/cni/bin/bridge links to <prefix>/bridge,
+ * it is the real bundle). Run from source it is this .ts file, which has no host-local beside it: IPAM is exec'd.
+ */
+const selfPath = (): string => fileURLToPath(import.meta.url);
+
+/**
+ * True when CNI_PATH resolves `type` to tscni's own host-local: the found executable is, after resolving symlinks, the
+ * `host-local` built into the same directory as this bridge (the build writes every plugin there). Another plugin
+ * named host-local (the reference one, a wrapper script) lives elsewhere and is exec'd as CNI says.
+ */
+export function isOwnHostLocal(type: string, path: readonly string[], self: string = selfPath()): boolean {
+  if (type !== 'host-local') return false;
   const found = real(findPlugin(type, path));
-  const self = real(process.argv[1]);
-  return found !== undefined && self !== undefined && found === real(join(dirname(self), 'host-local'));
+  return found !== undefined && found === real(join(dirname(self), 'host-local'));
 }
 
-const inProcess = () => import('../../plugins/host-local/ipam.ts');
+const inProcess = () => import('../../lib/ipam/verbs.ts');
 
 /** Runs `command` on the IPAM plugin `type`; an exec'd plugin's stderr passes through to ours. */
 export async function execIpam(ctx: CallContext, type: string, command: Verb): Promise<string | Result | void> {

@@ -5,6 +5,7 @@ import { CniError, Code } from '../../lib/cni/errors.ts';
 import { NetlinkError, type Link, type Rtnl } from '../../lib/kernel/netlink.ts';
 import { addPortVlan, bridgeVlanFilteringData, delPortVlan, setBridgeVlanFiltering, setPortFlags } from '../../lib/kernel/bridge-port.ts';
 import { writeSysctl } from '../../lib/kernel/sysctl.ts';
+import type { UndoStack } from '../../lib/util/undo.ts';
 import type { BridgeConfig } from './config.ts';
 
 const isErrno = (err: unknown, ...codes: string[]) => err instanceof NetlinkError && codes.includes(err.errno);
@@ -20,13 +21,16 @@ export async function existingBridge(rt: Rtnl, name: string): Promise<Link | und
 
 /**
  * Makes sure the bridge exists, is up, has accept_ra=0 and the requested promisc/vlan_filtering. Many ADDs may race
- * to create it: EEXIST means another one won, so the link is simply read again.
+ * to create it: EEXIST means another one won, so the link is simply read again. A bridge this call creates is
+ * registered on `undo` at once, so any later failure of the ADD removes it again (unless another ADD has attached a
+ * port to it meanwhile).
  */
-export async function ensureBridge(rt: Rtnl, cfg: BridgeConfig): Promise<Link> {
+export async function ensureBridge(rt: Rtnl, cfg: BridgeConfig, undo: UndoStack): Promise<Link> {
   let br = await existingBridge(rt, cfg.bridge);
   if (!br) {
     try {
       await rt.createLink(cfg.bridge, 'bridge', { mtu: cfg.mtu || undefined, infoData: cfg.vlanFiltering ? bridgeVlanFilteringData(true) : undefined });
+      undo.push(`bridge ${cfg.bridge}`, () => deleteUnusedBridge(rt, cfg.bridge));
     } catch (err) {
       if (isErrno(err, 'ENOTSUP', 'EOPNOTSUPP')) throw noVlanFiltering(cfg);
       if (!isErrno(err, 'EEXIST')) throw err;
@@ -45,6 +49,17 @@ export async function ensureBridge(rt: Rtnl, cfg: BridgeConfig): Promise<Link> {
   writeSysctl(`net/ipv6/conf/${cfg.bridge}/accept_ra`, '0', { optional: true });
   if (!br.up) await rt.setUp(br.index, true);
   return (await rt.linkByIndex(br.index)) ?? br;
+}
+
+/** Deletes bridge `name` unless some link is enslaved to it (a concurrent ADD's port): the undo of its creation. */
+async function deleteUnusedBridge(rt: Rtnl, name: string): Promise<void> {
+  const br = await rt.linkByName(name);
+  if (br?.kind !== 'bridge' || (await rt.links()).some((l) => l.master === br.index)) return;
+  try {
+    await rt.deleteLink(br.index);
+  } catch (err) {
+    if (!isErrno(err, 'ENODEV', 'ENOENT')) throw err;
+  }
 }
 
 function noVlanFiltering(cfg: BridgeConfig): CniError {

@@ -1,7 +1,7 @@
 // Pure nftables JSON for the bridge: masquerade and MAC spoof check as constant rules over sets whose elements
 // carry the owner tag, so an ADD adds elements (never rules) and a packet costs one hash/interval lookup.
 
-import ipaddr from 'ipaddr.js';
+import { canonicalIp, familyOfText, isIp, networkText, type Prefixed } from '../../lib/net/ip.ts';
 import type { NftCommand } from '../../lib/nft/apply.ts';
 
 export const TABLE = 'tscni_bridge';
@@ -9,19 +9,16 @@ export const MASQ_FAMILY = 'inet';
 export const SPOOF_FAMILY = 'bridge';
 
 /** One container address with its subnet, as IPAM gave it (`10.1.0.5/24`). */
-export interface MasqAddress { readonly ip: string; readonly prefixLen: number; readonly v6: boolean }
+export type MasqAddress = Prefixed;
 
 export function parseCidr(cidr: string): MasqAddress {
   const [ip, len] = cidr.split('/');
-  const addr = ipaddr.parse(ip);
-  return { ip: addr.toString(), prefixLen: Number(len), v6: addr.kind() === 'ipv6' };
+  return { ip: canonicalIp(ip), prefixLen: Number(len), v6: familyOfText(ip) === 6 };
 }
 
 /** The subnet address of `a` (a placeholder address from a dry-run plan stays a placeholder). */
 export function networkOf(a: MasqAddress): string {
-  if (!ipaddr.isValid(a.ip)) return '<subnet of address>';
-  const cidr = `${a.ip}/${a.prefixLen}`;
-  return (a.v6 ? ipaddr.IPv6.networkAddressFromCIDR(cidr) : ipaddr.IPv4.networkAddressFromCIDR(cidr)).toString();
+  return isIp(a.ip) ? networkText(a) : '<subnet of address>';
 }
 
 const m = (family: string) => ({ family, table: TABLE });

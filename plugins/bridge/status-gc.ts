@@ -5,9 +5,10 @@ import type { CallContext } from '../../lib/cni/skel.ts';
 import { listNft } from '../../lib/nft/apply.ts';
 import { Rtnl } from '../../lib/kernel/netlink.ts';
 import { readSysctl } from '../../lib/kernel/sysctl.ts';
+import { validAttachments } from '../../lib/cni/attachments.ts';
 import { parseBridgeConfig, type BridgeConfig } from './config.ts';
 import { execIpam } from './ipam.ts';
-import { attachmentKey, networkTag } from './owner.ts';
+import { attachmentKey, networkTag } from '../../lib/cni/owner.ts';
 import { MASQ_FAMILY, TABLE } from './masq-rules.ts';
 import { removeOwned } from './nft-state.ts';
 import { deleteTaggedVeths } from './del.ts';
@@ -69,14 +70,10 @@ export async function status(ctx: CallContext): Promise<void> {
   }
 }
 
-interface Attachment { containerID?: unknown; ifname?: unknown }
-
 export async function gc(ctx: CallContext): Promise<void> {
   const cfg = parseBridgeConfig(ctx.conf);
-  const raw = ctx.conf['cni.dev/valid-attachments'] ?? ctx.conf['cni.dev/attachments'] ?? [];
-  if (!Array.isArray(raw)) throw new CniError(Code.InvalidConfig, `invalid cni.dev/valid-attachments ${JSON.stringify(raw)}: must be a list of {containerID, ifname}`);
   const netTag = networkTag(cfg.network);
-  const valid = new Set((raw as Attachment[]).map((a) => netTag + attachmentKey(String(a.containerID), String(a.ifname), cfg.network)));
+  const valid = new Set(validAttachments(ctx.conf).map((a) => netTag + attachmentKey(a.containerId, a.ifname, cfg.network)));
   const stale = (tag: string) => tag.startsWith(netTag) && !valid.has(tag);
   const failures: string[] = [];
   if (cfg.ipamType) {

@@ -3,7 +3,7 @@
 import { writeSysctl } from '../../lib/kernel/sysctl.ts';
 import type { Result } from '../../lib/cni/result.ts';
 import type { BridgeConfig } from './config.ts';
-import type { Cidr } from './addresses.ts';
+import type { Prefixed } from '../../lib/net/ip.ts';
 
 export interface Sysctl { readonly key: string; readonly value: string; readonly optional: boolean }
 
@@ -23,7 +23,7 @@ export function containerSysctlList(ifname: string, cfg: BridgeConfig, l3: Resul
 }
 
 /** Host-side forwarding for the families that have a gateway on the bridge. */
-export function forwardingSysctlList(gws: readonly Cidr[]): Sysctl[] {
+export function forwardingSysctlList(gws: readonly Prefixed[]): Sysctl[] {
   const out: Sysctl[] = [];
   if (gws.some((g) => !g.v6)) out.push({ key: 'net/ipv4/ip_forward', value: '1', optional: false });
   if (gws.some((g) => g.v6)) out.push({ key: 'net/ipv6/conf/all/forwarding', value: '1', optional: false });
@@ -34,4 +34,4 @@ const apply = (list: readonly Sysctl[]) => list.forEach((s) => writeSysctl(s.key
 
 /** Call inside inNetns(container): sysctl writes reach the netns the thread is in. */
 export const containerSysctls = (ifname: string, cfg: BridgeConfig, l3: Result) => apply(containerSysctlList(ifname, cfg, l3));
-export const forwardingSysctls = (gws: readonly Cidr[]) => apply(forwardingSysctlList(gws));
+export const forwardingSysctls = (gws: readonly Prefixed[]) => apply(forwardingSysctlList(gws));

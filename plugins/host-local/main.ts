@@ -1,7 +1,7 @@
-// host-local: IPAM over a lease store per network (see README.md in this folder); the verbs live in ipam.ts.
+// host-local: IPAM over a lease store per network (see README.md in this folder); the verbs live in lib/ipam/verbs.ts.
 
 import { pluginMain } from '../../lib/cni/skel.ts';
-import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamPlan, ipamStatus } from './ipam.ts';
+import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamPlan, ipamStatus } from '../../lib/ipam/verbs.ts';
 
 pluginMain({
   about: 'tscni host-local plugin: allocates addresses from ranges, leases kept per network under dataDir',

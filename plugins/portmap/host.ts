@@ -1,22 +1,23 @@
 // Host-side steps around the nft transaction: route_localnet on the interface toward the container, UDP conntrack flush.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { capture } from '../../lib/exec/process.ts';
+import { writeSysctl } from '../../lib/kernel/sysctl.ts';
+import { cidrContains, maskLength, parseIp, type Ip } from '../../lib/net/ip.ts';
 import type { Entry } from './rules.ts';
 
 /** The interface of the longest-prefix IPv4 route to `addr` in the main table (/proc/net/route, host netns). */
 export function routeInterface(routeTable: string, addr: string): string | undefined {
-  const target = addr.split('.').reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
+  const target = parseIp(addr);
+  if (target?.family !== 4) return undefined;
   let best: { iface: string; len: number } | undefined;
   for (const line of routeTable.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 8) continue;
     // Destination and Mask are little-endian hex.
-    const le = (h: string) => Buffer.from(h, 'hex').readUInt32LE(0);
-    const dst = le(f[1]);
-    const mask = le(f[7]);
-    if (((target & mask) >>> 0) !== dst) continue;
-    const len = mask.toString(2).replace(/0/g, '').length;
+    const le = (h: string): Ip => ({ family: 4, n: BigInt(Buffer.from(h, 'hex').readUInt32LE(0)) });
+    const len = maskLength(le(f[7]).n, 4);
+    if (!cidrContains({ ip: le(f[1]), prefix: len }, target)) continue;
     if (!best || len > best.len) best = { iface: f[0], len };
   }
   return best?.iface;
@@ -29,8 +30,7 @@ export function routeInterface(routeTable: string, addr: string): string | undef
 export function enableRouteLocalnet(addr: string): string | undefined {
   const iface = routeInterface(readFileSync('/proc/net/route', 'utf8'), addr);
   if (!iface || iface === 'lo' || !/^[^/\s]{1,15}$/.test(iface) || iface === '.' || iface === '..') return undefined;
-  const path = `/proc/sys/net/ipv4/conf/${iface}/route_localnet`;
-  if (readFileSync(path, 'utf8').trim() !== '1') writeFileSync(path, '1');
+  writeSysctl(`net/ipv4/conf/${iface}/route_localnet`, '1');
   return iface;
 }
 

@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import { CniError } from '../../lib/cni/errors.ts';
 import { listNft } from '../../lib/nft/apply.ts';
 import { describe } from './config.ts';
-import { containerOf } from './owner.ts';
+import { portmapTagContainer as containerOf } from '../../lib/cni/owner.ts';
 import { fromHostipsElem, fromTagElem, TABLE, type Entry, type Listed } from './rules.ts';
 
 /** Plugin-specific error code (CNI codes 100+): the port is already allocated, by a container or a host process. */

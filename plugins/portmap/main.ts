@@ -3,11 +3,12 @@
 import { pluginMain, type CallContext } from '../../lib/cni/skel.ts';
 import { CniError, Code } from '../../lib/cni/errors.ts';
 import type { Result } from '../../lib/cni/result.ts';
+import { validAttachments } from '../../lib/cni/attachments.ts';
 import { applyNft, type NftCommand } from '../../lib/nft/apply.ts';
 import { containerAddrs, describe, parseConfig, type ContainerAddr, type PortmapConfig } from './config.ts';
 import { conntrackArgv, enableRouteLocalnet, flushUdpConntrack } from './host.ts';
 import { checkHostListeners, findConflict, knownHostIPs, knownTags, listedElements, readTable } from './ledger.ts';
-import { belongsTo, ownerTag } from './owner.ts';
+import { portmapTag, portmapTagBelongsTo } from '../../lib/cni/owner.ts';
 import { conditionSet, entriesOf, jumps, probes, publish, removal, skeleton, type Entry, type Listed } from './rules.ts';
 import { statusProblem, checkEntries } from './verify.ts';
 
@@ -19,7 +20,7 @@ interface Prepared {
   owner: string;
 }
 
-const ownerOf = (ctx: CallContext) => ownerTag(ctx.conf.name, ctx.env.containerId, ctx.env.ifname);
+const ownerOf = (ctx: CallContext) => portmapTag(ctx.conf.name, ctx.env.containerId, ctx.env.ifname);
 
 function prepare(ctx: CallContext): Prepared | undefined {
   const cfg = parseConfig(ctx.conf);
@@ -109,13 +110,11 @@ async function status(): Promise<void> {
 }
 
 async function gc(ctx: CallContext): Promise<void> {
-  const raw = ctx.conf['cni.dev/valid-attachments'] ?? ctx.conf['cni.dev/attachments'] ?? [];
-  if (!Array.isArray(raw)) throw new CniError(Code.InvalidConfig, `invalid cni.dev/valid-attachments ${JSON.stringify(raw)}: must be a list`);
-  const valid = new Set(raw.map((a: { containerID?: unknown; ifname?: unknown }) => ownerTag(ctx.conf.name, String(a?.containerID), String(a?.ifname))));
+  const valid = new Set(validAttachments(ctx.conf).map((a) => portmapTag(ctx.conf.name, a.containerId, a.ifname)));
   await removeOwned(async () => {
     const objs = await readTable();
     if (!objs) return [];
-    return listedElements(objs).filter((it) => it.comment !== undefined && belongsTo(it.comment, ctx.conf.name) && !valid.has(it.comment));
+    return listedElements(objs).filter((it) => it.comment !== undefined && portmapTagBelongsTo(it.comment, ctx.conf.name) && !valid.has(it.comment));
   });
 }
 

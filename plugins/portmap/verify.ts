@@ -1,10 +1,23 @@
 // portmap read-back checks (pure): is the table whole (STATUS), and does every mapping point at its container (CHECK)?
 
 import { describe } from './config.ts';
-import { CHAINS, condChain, entryKey, fromTagElem, mapsOf, SETS, TABLE, mapName, type Entry, type Listed } from './rules.ts';
+import type { NftCommand } from '../../lib/nft/apply.ts';
+import { CHAINS, condChain, conditionSet, entryKey, fromTagElem, mapsOf, SETS, skeleton, TABLE, mapName, type Entry, type Listed } from './rules.ts';
 
-/** Rules each fixed chain must hold (see skeleton()). */
-const RULES: Record<string, number> = { prerouting: 1, output: 1, hostports: 5, postrouting: 5, guard: 2, conditions: 0 };
+/** How many rules each chain gets from a batch of rules.ts (chains without rules are absent). */
+export function rulesPerChain(batch: readonly NftCommand[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const c of batch) {
+    const r = (c as { add?: { rule?: { chain: string } } }).add?.rule;
+    if (r) out.set(r.chain, (out.get(r.chain) ?? 0) + 1);
+  }
+  return out;
+}
+
+// The expected counts come from the very builders ADD applies, so a rule added to rules.ts is expected here too.
+const FIXED = rulesPerChain(skeleton());
+const PROBE_TAG = '00000000';
+const PER_CONDITION_SET = rulesPerChain(conditionSet({ tag: PROBE_TAG, v4: [], v6: [] })).get(condChain(PROBE_TAG)) ?? 0;
 
 /** Why the table is not whole, or undefined when every chain, map and set (and every fixed rule) is there. */
 export function statusProblem(objs: readonly Record<string, unknown>[] | undefined): string | undefined {
@@ -15,20 +28,16 @@ export function statusProblem(objs: readonly Record<string, unknown>[] | undefin
   const chains = names('chain');
   const condsets = objs.find((o) => (o.set as { name?: string } | undefined)?.name === 'condsets')?.set as { elem?: number[] } | undefined;
   const tags = (condsets?.elem ?? []).map(fromTagElem);
-  // `conditions` holds one jump per conditions set, and each set's chain its four lookups.
-  const rules: Record<string, number> = Object.fromEntries(CHAINS.map((c) => [c, c === 'conditions' ? tags.length : RULES[c]]));
-  for (const tag of tags) rules[condChain(tag)] = 4;
+  // `conditions` holds one jump per conditions set (jumps()), and each set's chain its lookups (conditionSet()).
+  const rules: Record<string, number> = Object.fromEntries(CHAINS.map((c) => [c, c === 'conditions' ? tags.length : (FIXED.get(c) ?? 0)]));
+  for (const tag of tags) rules[condChain(tag)] = PER_CONDITION_SET;
   const missing = [
     ...Object.keys(rules).filter((c) => !chains.has(c)).map((c) => `chain ${c}`),
     ...[undefined, ...tags].flatMap(mapsOf).filter((m) => !maps.has(m)).map((m) => `map ${m}`),
     ...SETS.filter((s) => !sets.has(s)).map((s) => `set ${s}`),
   ];
   if (missing.length) return `table inet ${TABLE} lacks ${missing.join(', ')}`;
-  const count = new Map<string, number>();
-  for (const o of objs) {
-    const r = o.rule as { chain: string } | undefined;
-    if (r) count.set(r.chain, (count.get(r.chain) ?? 0) + 1);
-  }
+  const count = rulesPerChain(objs.map((o) => ({ add: o })));
   const wrong = Object.keys(rules).filter((c) => (count.get(c) ?? 0) !== rules[c]);
   if (wrong.length) return `table inet ${TABLE}: ${wrong.map((c) => `chain ${c} has ${count.get(c) ?? 0} rules, expected ${rules[c]}`).join('; ')}`;
   return undefined;

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { callPlugin } from '../helpers/plugin.ts';
 import { ipJson, makeNetns, requireRoot } from '../helpers/netns.ts';
-import { attachmentBatch, parseCidr } from '../../plugins/bridge/masq-rules.ts';
 
 const conf = { cniVersion: '1.1.0', name: 'plannet', type: 'bridge', bridge: 'pbr0', isGateway: true, ipMasq: true, ipam: { type: 'host-local', subnet: '10.5.0.0/24', dataDir: '/nonexistent/tscni-plan' } };
 
@@ -19,8 +18,34 @@ test.serial('dry-run ADD prints the addresses host-local would lease, the exact 
   t.is(r.code, 0, r.stdout + r.stderr);
   t.is(r.json.tscniDryRun, true);
   t.is(r.json.plan.owner, 'tscni plannet c1/eth0');
-  const batch = attachmentBatch({ ipMasq: true, macspoofchk: false, addrs: [parseCidr('10.5.0.9/24')], hostVeth: 'veth<8 random hex>', mac: '<container MAC>', tag: 'tscni plannet c1/eth0' });
-  t.deepEqual(r.json.plan.nft, { nftables: [{ metainfo: { json_schema_version: 1 } }, ...batch] });
+  // The exact transaction, written out: the masquerade table, its sets and constant chain, then this container's elements.
+  const T = { family: 'inet', table: 'tscni_bridge' };
+  const owner = 'tscni plannet c1/eth0';
+  const ip = (field: string) => ({ payload: { protocol: 'ip', field } });
+  const ip6 = (field: string) => ({ payload: { protocol: 'ip6', field } });
+  const rule = (expr: unknown[]) => ({ add: { rule: { ...T, chain: 'postrouting', expr } } });
+  const masqComment = 'container addresses to masquerade (owner in each comment)';
+  const localComment = 'container address . its own subnet: not masqueraded';
+  t.deepEqual(r.json.plan.nft, {
+    nftables: [
+      { metainfo: { json_schema_version: 1 } },
+      { add: { table: { family: 'inet', name: 'tscni_bridge' } } },
+      { add: { set: { ...T, name: 'masq4', type: 'ipv4_addr', comment: masqComment } } },
+      { add: { set: { ...T, name: 'masq6', type: 'ipv6_addr', comment: masqComment } } },
+      { add: { set: { ...T, name: 'local4', type: ['ipv4_addr', 'ipv4_addr'], flags: ['interval'], comment: localComment } } },
+      { add: { set: { ...T, name: 'local6', type: ['ipv6_addr', 'ipv6_addr'], flags: ['interval'], comment: localComment } } },
+      { add: { chain: { ...T, name: 'postrouting', type: 'nat', hook: 'postrouting', prio: 100, policy: 'accept' } } },
+      { flush: { chain: { ...T, name: 'postrouting' } } },
+      rule([{ match: { op: '==', left: ip('daddr'), right: { prefix: { addr: '224.0.0.0', len: 4 } } } }, { return: null }]),
+      rule([{ match: { op: '==', left: ip6('daddr'), right: { prefix: { addr: 'ff00::', len: 8 } } } }, { return: null }]),
+      rule([{ match: { op: '==', left: { concat: [ip('saddr'), ip('daddr')] }, right: '@local4' } }, { return: null }]),
+      rule([{ match: { op: '==', left: { concat: [ip6('saddr'), ip6('daddr')] }, right: '@local6' } }, { return: null }]),
+      rule([{ match: { op: '==', left: ip('saddr'), right: '@masq4' } }, { masquerade: null }]),
+      rule([{ match: { op: '==', left: ip6('saddr'), right: '@masq6' } }, { masquerade: null }]),
+      { add: { element: { ...T, name: 'masq4', elem: [{ elem: { val: '10.5.0.9', comment: owner } }] } } },
+      { add: { element: { ...T, name: 'local4', elem: [{ elem: { val: { concat: ['10.5.0.9', { prefix: { addr: '10.5.0.0', len: 24 } }] }, comment: owner } }] } } },
+    ],
+  });
   t.deepEqual(r.json.plan.nft.nftables.at(-2), {
     add: { element: { family: 'inet', table: 'tscni_bridge', name: 'masq4', elem: [{ elem: { val: '10.5.0.9', comment: 'tscni plannet c1/eth0' } }] } },
   });

@@ -1,7 +1,8 @@
 // Unit tests of the pure L3 step: gateways, default routes, dns replacement, route gateways, STATUS's ruleset reading.
 
 import test from 'ava';
-import { buildL3, firstHost, gatewayAddrs, kernelRoute, splitCidr } from '../../../plugins/bridge/addresses.ts';
+import { buildL3, gatewayAddrs, kernelRoute } from '../../../plugins/bridge/addresses.ts';
+import { firstHost, splitCidr } from '../../../lib/net/ip.ts';
 import { parseBridgeConfig } from '../../../plugins/bridge/config.ts';
 import { forwardDropReason } from '../../../plugins/bridge/status-gc.ts';
 

@@ -2,7 +2,7 @@
 
 import test from 'ava';
 import { parseBridgeConfig } from '../../../plugins/bridge/config.ts';
-import { planBridge } from '../../../plugins/bridge/plan.ts';
+import { addSteps, planBridge } from '../../../plugins/bridge/plan.ts';
 
 const owner = { network: 'n', containerId: 'c1', ifname: 'eth0' };
 const cfg = (extra: Record<string, unknown>) => parseBridgeConfig({ cniVersion: '1.0.0', name: 'n', type: 'bridge', ...extra });
@@ -42,4 +42,16 @@ test('DEL plan: delete by owner tag', (t) => {
       { step: 'nft delete elements', tables: ['inet tscni_bridge', 'bridge tscni_bridge'], where: 'comment == "tscni n c1/eth0"' },
     ],
   });
+});
+
+test('addSteps: the one list ADD applies, in order; the dry-run steps are its views, nft shown apart', (t) => {
+  const ops = (extra: Record<string, unknown>) => addSteps({ cfg: cfg(extra), owner, netns: '/x', knownAddrs: [] }).map((s) => s.op);
+  t.deepEqual(ops({ isGateway: true, ipam: { type: 'host-local' } }), [
+    'ensure bridge', 'create veth pair', 'attach port', 'IPAM ADD', 'configure container interface', 'add gateway address', 'wait for operstate up', 'apply nft',
+  ]);
+  t.deepEqual(ops({}), ['ensure bridge', 'create veth pair', 'attach port', 'set link up', 'wait for operstate up', 'apply nft']);
+  t.deepEqual(ops({ disableContainerInterface: true }), ['ensure bridge', 'create veth pair', 'attach port', 'wait for operstate up', 'apply nft']);
+  const input = { command: 'ADD', cfg: cfg({ ipam: { type: 'host-local' } }), owner, netns: '/x', knownAddrs: [] };
+  t.deepEqual((planBridge(input) as any).steps, addSteps(input).filter((s) => s.view).map((s) => s.view));
+  t.deepEqual(addSteps(input).filter((s) => !s.view).map((s) => s.op), ['apply nft']);
 });

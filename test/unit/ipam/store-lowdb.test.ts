@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LeaseStore } from '../../../plugins/host-local/store-lowdb.ts';
+import { LeaseStore } from '../../../lib/ipam/store-lowdb.ts';
 
 function dir(t: any): string {
   const d = mkdtempSync(join(tmpdir(), 'tscni-hl-store-'));

@@ -1,7 +1,7 @@
 // The pure allocator: the reference's round-robin walk over a range set, over an abstract view of the leases.
 
-import { CniError, Code, invalidConfig } from '../../lib/cni/errors.ts';
-import { formatIp, parseIp, type Ip } from './addr.ts';
+import { CniError, Code, invalidConfig } from '../cni/errors.ts';
+import { formatIp, parseIp, type Ip } from '../net/ip.ts';
 import { rangeContains, setContains, setString, type Range, type RangeSet, type RequestedIp } from './config.ts';
 
 /** What the allocator may know about the store: whether an address is leased, and what an attachment holds. */

@@ -1,8 +1,8 @@
 // Reads a resolv.conf into the CNI result's dns block (nameserver, domain, search, options), as host-local does.
 
 import { readFileSync } from 'node:fs';
-import { CniError, Code } from '../../lib/cni/errors.ts';
-import type { DNS } from '../../lib/cni/result.ts';
+import { CniError, Code } from '../cni/errors.ts';
+import type { DNS } from '../cni/result.ts';
 
 export function parseResolvConfText(text: string): DNS {
   const dns: DNS = {};

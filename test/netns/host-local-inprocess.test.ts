@@ -1,10 +1,10 @@
-// The in-process API (ipam.ts, for bridge's fast path) and the executable share one store and behave identically.
+// The in-process IPAM API (lib/ipam/verbs.ts, bridge's fast path) and the host-local executable share one store and behave identically.
 
 import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from '../../plugins/host-local/ipam.ts';
+import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from '../../lib/ipam/verbs.ts';
 import { formatResult } from '../../lib/cni/result.ts';
 import { callPlugin } from '../helpers/plugin.ts';
 

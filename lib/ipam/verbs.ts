@@ -1,10 +1,11 @@
-// host-local's verbs as plain functions over (config, env): main.ts wraps them, and bridge may call them in-process.
+// host-local's verbs as plain functions over (config, env): plugins/host-local/main.ts wraps them, and bridge calls them in-process.
 
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CniError, Code, invalidConfig } from '../../lib/cni/errors.ts';
-import type { Result } from '../../lib/cni/result.ts';
-import { cidrContains, formatIp, parseCidr, parseIp } from './addr.ts';
+import { CniError, Code } from '../cni/errors.ts';
+import type { Result } from '../cni/result.ts';
+import { validAttachments } from '../cni/attachments.ts';
+import { cidrContains, formatIp, parseCidr, parseIp } from '../net/ip.ts';
 import { allocate, freeCount } from './allocator.ts';
 import { parseIpamConfig, parseStoreConfig, setString, type StoreConfig } from './config.ts';
 import { readResolvConf } from './dns.ts';
@@ -111,24 +112,9 @@ export async function ipamCheck(conf: Conf, version: string, env: IpamEnv, prevR
   }
 }
 
-function validAttachments(conf: Conf): Set<string> {
-  const key = conf['cni.dev/valid-attachments'] !== undefined ? 'cni.dev/valid-attachments' : 'cni.dev/attachments';
-  const list = conf[key];
-  if (!Array.isArray(list)) throw invalidConfig(key, list ?? null, 'GC needs the list of valid attachments [{containerID, ifname}]');
-  const out = new Set<string>();
-  list.forEach((a, i) => {
-    const o = a as Record<string, unknown>;
-    if (typeof o !== 'object' || o === null || typeof o.containerID !== 'string' || typeof o.ifname !== 'string') {
-      throw invalidConfig(`${key}[${i}]`, a, 'must be {"containerID": string, "ifname": string}');
-    }
-    out.add(`${o.containerID}\n${o.ifname}`);
-  });
-  return out;
-}
-
 /** Releases every lease whose attachment is not in cni.dev/valid-attachments (and every lease of an earlier boot). */
 export async function ipamGc(conf: Conf): Promise<void> {
-  const valid = validAttachments(conf);
+  const valid = new Set(validAttachments(conf).map((a) => `${a.containerId}\n${a.ifname}`));
   const dir = networkDir(parseStoreConfig(conf));
   if (!existsSync(dir)) return;
   await withLockedStore(dir, async (store) => {

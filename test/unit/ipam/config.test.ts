@@ -1,8 +1,8 @@
 import test from 'ava';
 import { errorOf } from '../../helpers/errors.ts';
-import { formatIp } from '../../../plugins/host-local/addr.ts';
-import { parseIpamConfig, setString } from '../../../plugins/host-local/config.ts';
-import { parseResolvConfText } from '../../../plugins/host-local/dns.ts';
+import { formatIp } from '../../../lib/net/ip.ts';
+import { parseIpamConfig, setString } from '../../../lib/ipam/config.ts';
+import { parseResolvConfText } from '../../../lib/ipam/dns.ts';
 
 const conf = (ipam: object, extra: object = {}) => ({ cniVersion: '1.0.0', name: 'net', type: 'host-local', ipam: { type: 'host-local', ...ipam }, ...extra });
 const err = errorOf;

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { errorOf } from '../../helpers/errors.ts';
-import { formatIp, parseIp } from '../../../plugins/host-local/addr.ts';
-import { allocate, candidates, freeCount, type LeaseView } from '../../../plugins/host-local/allocator.ts';
-import { parseRangeSet, type RangeSet, type RequestedIp } from '../../../plugins/host-local/config.ts';
+import { formatIp, parseIp } from '../../../lib/net/ip.ts';
+import { allocate, candidates, freeCount, type LeaseView } from '../../../lib/ipam/allocator.ts';
+import { parseRangeSet, type RangeSet, type RequestedIp } from '../../../lib/ipam/config.ts';
 
 const set = (...ranges: object[]): RangeSet => parseRangeSet(ranges, 'ipam.ranges[0]');
 const walk = (s: RangeSet, last?: string) => [...candidates(s, last ? parseIp(last) : undefined)].map((c) => formatIp(c.ip));

@@ -1,10 +1,10 @@
 // host-local config: turns the raw network config into a frozen, fully-defaulted IPAM config (pure, no I/O).
 
-import { CniError, Code, invalidConfig } from '../../lib/cni/errors.ts';
-import { parseCniArgs, validateNetworkName } from '../../lib/cni/env.ts';
-import type { Route } from '../../lib/cni/result.ts';
-import { atLeast } from '../../lib/cni/version.ts';
-import { bits, cidrContains, formatCidr, formatIp, lastOf, networkOf, parseCidr, parseIp, type Cidr, type Ip } from './addr.ts';
+import { CniError, Code, invalidConfig } from '../cni/errors.ts';
+import { parseCniArgs, validateNetworkName } from '../cni/env.ts';
+import type { Route } from '../cni/result.ts';
+import { atLeast } from '../cni/version.ts';
+import { bits, cidrContains, formatCidr, formatIp, lastOf, networkOf, parseCidr, parseIp, type Cidr, type Ip } from '../net/ip.ts';
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
-import { CniError, Code } from '../../lib/cni/errors.ts';
+import { CniError, Code } from '../cni/errors.ts';
 import type { LeaseView } from './allocator.ts';
 
 export const STORE_FILE = 'leases.json';
