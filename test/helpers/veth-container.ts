@@ -131,11 +131,11 @@ export function tcp(ns: TestNetns, ip: string, port: number): string {
 
 /**
  * A UDP client in `ns`: sends a datagram and returns the answer, or '' after 3 s of silence. Like any UDP client
- * (DNS, say) it sends once more before giving up, from the same source port when one is given: a forked socat
+ * (DNS, say) it sends twice more before giving up, from the same source port when one is given: a forked socat
  * server answering through a shell can miss 3 s on a machine loaded by parallel jobs.
  */
 export function udp(ns: TestNetns, ip: string, port: number, sourcePort?: number): string {
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     const r = ns.try(['socat', '-t3', '-T3', '-', `UDP:${hostPort(ip, port)}${sourcePort ? `,sourceport=${sourcePort},reuseaddr` : ''}`], 'ping\n');
     if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
   }
