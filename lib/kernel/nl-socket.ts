@@ -15,7 +15,6 @@ const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
 const NLM_F_REQUEST = 0x1;
 const NLM_F_ACK = 0x4;
-const NLM_F_DUMP = 0x300;
 const MSG_TRUNC = 0x20;
 const EINTR = 4;
 const EAGAIN = 11;
@@ -96,7 +95,6 @@ export class NlSocket {
     msg.writeUInt32LE(seq, 8);
     payload.copy(msg, HDR);
     if (this.c.sendto(this.fd, msg, KERNEL) < 0) throw new NetlinkError(op, errnoName(this.c.errno()));
-    const dump = (flags & NLM_F_DUMP) === NLM_F_DUMP;
     const out: NlMessage[] = [];
     for (;;) {
       const n = this.receive(op);
