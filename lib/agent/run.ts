@@ -36,23 +36,20 @@ export async function runAgent(o: RunOptions): Promise<number> {
   const status = (cfg: AgentConfig): AgentStatus => ({ node: cfg.node, backend: cfg.backend, pid: process.pid, config: o.config, peers: peerRows(cfg, undefined) });
   let st = status(current.cfg);
 
-  /** One pass; returns false when the config was refused (nothing changed). */
-  const pass = async (cfg: AgentConfig): Promise<boolean> => {
+  /** One pass; a ConfigError (thrown before any change) propagates and leaves the status file alone. */
+  const pass = async (cfg: AgentConfig): Promise<void> => {
     const at = new Date().toISOString();
     try {
       const r = await syncOnce(cfg);
       for (const c of r.changes) log(c);
       st = { ...status(cfg), lastSync: { at, changes: [...r.changes] }, peers: peerRows(cfg, r.plan) };
-      return true;
     } catch (err) {
-      if (err instanceof ConfigError) throw err;
+      if (err instanceof ConfigError) throw err; // refused before any change: the status keeps the last good pass
       const msg = (err as Error).message;
       log(`sync failed: ${msg}`);
       st = { ...status(cfg), lastSync: { at, changes: [], error: msg }, peers: peerRows(cfg, undefined, msg) };
-      return false;
-    } finally {
-      writeStatus(o.stateDir, st);
     }
+    writeStatus(o.stateDir, st);
   };
 
   try {
