@@ -1,11 +1,13 @@
-// The agent's loop: validate the peers file, sync, then re-read the file every 200 ms (a change is applied within a
-// second) and re-sync every 10 s to repair drift. A file that stops validating changes nothing: the last good
-// config stays in force and the error is logged and shown by `tscni agent status`.
+// The agent's loop: validate the config, sync, then re-read it every 200 ms (a change is applied within a second)
+// and re-sync every 10 s to repair drift. The config is the peers file, or with `"peersFrom": "kubernetes"` that
+// file's settings plus the peers a list+watch of Node objects keeps (kube-nodes.ts). A config that stops
+// validating changes nothing: the last good one stays in force and the error is logged and shown by the status.
 
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RunnerError } from '../runner/cli/errors.ts';
 import { ConfigError, parseAgentConfig, type AgentConfig } from './config.ts';
+import { DEFAULT_SA_DIR, NodeWatch } from './kube-nodes.ts';
 import { peerRows, writeStatus, type AgentStatus } from './status.ts';
 import { syncOnce } from './sync.ts';
 
@@ -15,26 +17,48 @@ const POLL_MS = 200;
 const RESYNC_MS = 10_000;
 const log = (line: string) => process.stderr.write(`tscni agent: ${line}\n`);
 
-function load(path: string, node: string | undefined): { text: string; cfg: AgentConfig } {
-  let text: string;
+function readConfigFile(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return { text, cfg: parseAgentConfig(text, node) };
+}
+
+/** The config document's text: the file, or (peersFrom kubernetes) the file's settings with the API's peers. */
+type Source = () => string;
+
+async function openSource(o: RunOptions): Promise<{ read: Source; kube?: NodeWatch }> {
+  const fileSource = () => readConfigFile(o.config);
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(fileSource());
+  } catch {
+    return { read: fileSource }; // parseAgentConfig reports it
+  }
+  if (raw?.peersFrom === undefined) return { read: fileSource };
+  if (raw.peersFrom !== 'kubernetes') throw new ConfigError(`peersFrom ${JSON.stringify(raw.peersFrom)}: must be "kubernetes" (or absent, with peers in the file)`);
+  if (raw.peers !== undefined) throw new ConfigError('peers: give either peers or "peersFrom": "kubernetes", not both');
+  const saDir = typeof raw.serviceAccountDir === 'string' ? raw.serviceAccountDir : DEFAULT_SA_DIR;
+  const kube = new NodeWatch(saDir, log);
+  await kube.start();
+  const read = () => {
+    const { peersFrom: _p, serviceAccountDir: _s, ...settings } = JSON.parse(fileSource());
+    return JSON.stringify({ ...settings, peers: kube.peers() });
+  };
+  return { read, kube };
 }
 
 export async function runAgent(o: RunOptions): Promise<number> {
-  let current: { text: string; cfg: AgentConfig };
+  let source: Awaited<ReturnType<typeof openSource>>;
   try {
-    current = load(o.config, o.node);
+    source = await openSource(o);
   } catch (err) {
-    if (err instanceof ConfigError) throw new RunnerError(`invalid peers file ${o.config}: ${err.message}`);
-    throw err;
+    throw new RunnerError(`invalid peers file ${o.config}: ${(err as Error).message}`);
   }
   const status = (cfg: AgentConfig): AgentStatus => ({ node: cfg.node, backend: cfg.backend, pid: process.pid, config: o.config, peers: peerRows(cfg, undefined) });
-  let st = status(current.cfg);
+  let st: AgentStatus | undefined;
+  let current: { text: string; cfg: AgentConfig } | undefined;
 
   /** One pass; a ConfigError (thrown before any change) propagates and leaves the status file alone. */
   const pass = async (cfg: AgentConfig): Promise<void> => {
@@ -44,7 +68,7 @@ export async function runAgent(o: RunOptions): Promise<number> {
       for (const c of r.changes) log(c);
       st = { ...status(cfg), lastSync: { at, changes: [...r.changes] }, peers: peerRows(cfg, r.plan) };
     } catch (err) {
-      if (err instanceof ConfigError) throw err; // refused before any change: the status keeps the last good pass
+      if (err instanceof ConfigError) throw err;
       const msg = (err as Error).message;
       log(`sync failed: ${msg}`);
       st = { ...status(cfg), lastSync: { at, changes: [], error: msg }, peers: peerRows(cfg, undefined, msg) };
@@ -52,37 +76,51 @@ export async function runAgent(o: RunOptions): Promise<number> {
     writeStatus(o.stateDir, st);
   };
 
+  // The first pass: a file that does not validate is fatal (nothing changed); with the Kubernetes source this node
+  // may simply not have its pod CIDR yet, so the agent waits for the API to say more.
   try {
-    await pass(current.cfg);
+    const text = source.read();
+    const cfg = parseAgentConfig(text, o.node);
+    await pass(cfg);
+    current = { text, cfg };
   } catch (err) {
-    if (err instanceof ConfigError) throw new RunnerError(`invalid peers file ${o.config}: ${err.message}`);
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    if (!source.kube || o.once) {
+      source.kube?.stop();
+      throw new RunnerError(`invalid peers file ${o.config}: ${err.message}`);
+    }
+    log(`waiting for a usable config: ${err.message}`);
   }
-  if (o.once) return st.lastSync?.error ? 1 : 0;
+  if (o.once) {
+    source.kube?.stop();
+    return st?.lastSync?.error ? 1 : 0;
+  }
 
   let stop = false;
   const onSignal = () => { stop = true; };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  log(`node ${current.cfg.node}, backend ${current.cfg.backend}, watching ${o.config}`);
+  log(`node ${o.node ?? current?.cfg.node ?? '?'}, watching ${source.kube ? 'Node objects and ' : ''}${o.config}`);
   let lastSync = Date.now();
   let lastError = '';
+  let lastText = current?.text;
   while (!stop) {
     await sleep(POLL_MS);
-    let text: string | undefined;
+    let text: string;
     try {
-      text = readFileSync(o.config, 'utf8');
+      text = source.read();
     } catch (err) {
-      const msg = `cannot read ${o.config}: ${(err as NodeJS.ErrnoException).code}; keeping the last good config`;
-      if (msg !== lastError) log(msg);
+      const msg = `${(err as Error).message}; keeping the last good config`;
+      if (msg !== lastError) log(`${o.config}: ${msg}`);
       lastError = msg;
       continue;
     }
     const due = Date.now() - lastSync >= RESYNC_MS;
-    if (text === current.text && !due) continue;
+    if (text === lastText && !(due && current)) continue;
     lastSync = Date.now();
+    lastText = text;
     try {
-      const cfg = text === current.text ? current.cfg : parseAgentConfig(text, o.node);
+      const cfg = text === current?.text ? current.cfg : parseAgentConfig(text, o.node);
       await pass(cfg);
       current = { text, cfg };
       lastError = '';
@@ -91,11 +129,10 @@ export async function runAgent(o: RunOptions): Promise<number> {
       const msg = `invalid peers file ${o.config}: ${err.message}; keeping the last good config`;
       if (msg !== lastError) log(msg);
       lastError = msg;
-      current = { text, cfg: current.cfg };
-      st = { ...st, configError: err.message };
-      writeStatus(o.stateDir, st);
+      if (st) writeStatus(o.stateDir, (st = { ...st, configError: err.message }));
     }
   }
+  source.kube?.stop();
   log('stopped (kernel state left in place; a restart converges without changes)');
   return 0;
 }

@@ -23,7 +23,8 @@ export interface Cluster {
   dir: string;
   backend: 'host-gw' | 'vxlan';
   writePeers(nodes: SimNode[], extra?: Record<string, unknown>): void;
-  startAgent(node: SimNode): ChildProcess;
+  /** Starts `tscni agent` in the node's netns (the peers file unless `config` names another; extra `env`). */
+  startAgent(node: SimNode, opts?: { config?: string; env?: Record<string, string> }): ChildProcess;
   agents: Map<string, ChildProcess>;
   status(node: SimNode): any;
 }
@@ -105,8 +106,9 @@ export async function makeCluster(t: ExecutionContext, backend: 'host-gw' | 'vxl
       writeFileSync(`${peersFile}.tmp`, JSON.stringify({ backend, peers, ...extra }));
       renameSync(`${peersFile}.tmp`, peersFile);
     },
-    startAgent(node) {
-      const p = spawn('ip', ['netns', 'exec', node.ns.name, TSCNI, 'agent', '--config', peersFile, '--node', node.name, '--state-dir', join(dir, `state-${node.name}`)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    startAgent(node, opts = {}) {
+      const argv = ['netns', 'exec', node.ns.name, TSCNI, 'agent', '--config', opts.config ?? peersFile, '--node', node.name, '--state-dir', join(dir, `state-${node.name}`)];
+      const p = spawn('ip', argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } });
       p.stderr!.setEncoding('utf8');
       let log = '';
       p.stderr!.on('data', (d) => (log += d));
