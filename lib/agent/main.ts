@@ -15,7 +15,9 @@ export const AGENT_HELP = `Usage: tscni agent --config FILE [--node NAME] [--sta
 Keeps this node's routes (host-gw) or VXLAN device, FDB, neighbour entries and routes (vxlan) in step with the
 peers file, and exempts the cluster's pod CIDRs from the bridge's masquerade. The file is re-read every 200 ms.
   --config FILE      peers file: {"node", "backend": "host-gw"|"vxlan", "vxlan": {vni, port, device, mtu},
-                     "peers": [{"name", "address", "podCIDRs": [...]}]} (this node is one of the peers)
+                     "peers": [{"name", "address", "podCIDRs": [...]}]} (this node is one of the peers),
+                     or "peersFrom": "kubernetes" instead of "peers" (list+watch Node objects with the
+                     pod's service account; "serviceAccountDir" overrides its mount)
   --node NAME        this node's name (overrides the file's "node")
   --state-dir DIR    where status.json is written (default ${DEFAULT_STATE_DIR})
   --once             sync once and exit
