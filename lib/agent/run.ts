@@ -62,16 +62,16 @@ export async function runAgent(o: RunOptions): Promise<number> {
 
   /** One pass; a ConfigError (thrown before any change) propagates and leaves the status file alone. */
   const pass = async (cfg: AgentConfig): Promise<void> => {
-    const at = new Date().toISOString();
     try {
       const r = await syncOnce(cfg);
+      const at = new Date().toISOString();
       for (const c of r.changes) log(c);
-      st = { ...status(cfg), lastSync: { at, changes: [...r.changes] }, peers: peerRows(cfg, r.plan) };
+      st = { ...status(cfg), lastSync: { at, changes: [...r.changes] }, lastChange: r.changes.length ? at : st?.lastChange, peers: peerRows(cfg, r.plan) };
     } catch (err) {
       if (err instanceof ConfigError) throw err;
       const msg = (err as Error).message;
       log(`sync failed: ${msg}`);
-      st = { ...status(cfg), lastSync: { at, changes: [], error: msg }, peers: peerRows(cfg, undefined, msg) };
+      st = { ...status(cfg), lastSync: { at: new Date().toISOString(), changes: [], error: msg }, lastChange: st?.lastChange, peers: peerRows(cfg, undefined, msg) };
     }
     writeStatus(o.stateDir, st);
   };

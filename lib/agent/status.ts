@@ -14,7 +14,10 @@ export interface AgentStatus {
   backend: string;
   pid: number;
   config: string;
+  /** When the last pass ended, and what it changed. */
   lastSync?: { at: string; changes: string[]; error?: string };
+  /** When the last pass that changed something ended. */
+  lastChange?: string;
   configError?: string;
   peers: PeerStatus[];
 }

@@ -29,6 +29,7 @@ export interface Cluster {
   status(node: SimNode): any;
 }
 
+const n6 = (n: SimNode) => n.name.slice(1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `ok` every 50 ms for at most `ms`; returns the time it took, or throws naming `what`. */
@@ -38,6 +39,14 @@ export async function within(ms: number, what: string, ok: () => boolean): Promi
     if (ok()) return Date.now() - start;
     if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
     await sleep(50);
+  }
+}
+
+/** The agents' own record of when they applied a change (checked after the fact: polling with `ip` is slower). */
+export function appliedWithin1s(t: ExecutionContext, c: Cluster, nodes: SimNode[], since: number): void {
+  for (const n of nodes) {
+    const took = Date.parse(c.status(n).lastChange) - since;
+    t.true(took >= 0 && took <= 1000, `${n.name} applied the change ${took} ms after the file changed`);
   }
 }
 
@@ -57,12 +66,13 @@ export function seenSource(from: TestNetns, ip: string): string {
 
 export const pings = (from: TestNetns, ip: string) => from.try(['ping', '-c1', '-W1', ip]).status === 0;
 
-export async function makeCluster(t: ExecutionContext, backend: 'host-gw' | 'vxlan'): Promise<Cluster> {
+/** host-gw: a LAN. vxlan: across a router, or with `underlay6` on a LAN with each node's IPv6 address first. */
+export async function makeCluster(t: ExecutionContext, backend: 'host-gw' | 'vxlan', opts: { underlay6?: boolean } = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'tscni-agent-'));
   const procs: ChildProcess[] = [];
   const agents = new Map<string, ChildProcess>();
   const outside = makeNetns(t, 'out');
-  const routed = backend === 'vxlan';
+  const routed = backend === 'vxlan' && !opts.underlay6;
   outside.run(['sysctl', '-qw', routed ? 'net.ipv4.ip_forward=1' : 'net.ipv4.ip_forward=0']);
   if (!routed) {
     outside.run(['ip', 'link', 'add', 'lan0', 'type', 'bridge']);
@@ -102,7 +112,7 @@ export async function makeCluster(t: ExecutionContext, backend: 'host-gw' | 'vxl
   const c: Cluster = {
     nodes, outside, outsideAddr: routed ? '172.16.1.1' : '192.168.50.254', dir, backend, agents,
     writePeers(list, extra = {}) {
-      const peers = list.map((n) => ({ name: n.name, address: routed ? n.addr : [n.addr, `fd00:50::1${n.name.slice(1)}`], podCIDRs: n.cidrs }));
+      const peers = list.map((n) => ({ name: n.name, address: routed ? n.addr : opts.underlay6 ? [`fd00:50::1${n6(n)}`, n.addr] : [n.addr, `fd00:50::1${n6(n)}`], podCIDRs: n.cidrs }));
       writeFileSync(`${peersFile}.tmp`, JSON.stringify({ backend, peers, ...extra }));
       renameSync(`${peersFile}.tmp`, peersFile);
     },

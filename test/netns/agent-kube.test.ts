@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireRoot } from '../helpers/netns.ts';
 import { ROOT } from '../helpers/plugin.ts';
-import { makeCluster, owned, within, pings, seenSource, type SimNode } from './agent-cluster.ts';
+import { appliedWithin1s, makeCluster, owned, within, pings, seenSource, type SimNode } from './agent-cluster.ts';
 
 const TOKEN = 'tscni-agent-test-token';
 
@@ -47,15 +47,19 @@ test('peers from Node objects: list + watch; a node added or deleted in the API 
   t.is(seenSource(n1.pod, n2.pod4), n1.pod4);
   t.is(seenSource(n2.pod, n1.pod6), n2.pod6);
 
+  let t0 = Date.now();
   send('ADDED', n3);
-  for (const n of [n1, n2]) await within(1000, `${n.name} routes n3's pod CIDRs`, () => owned(n).routes.some((r) => r.startsWith('10.244.3.0/24 via 192.168.50.13')));
+  for (const n of [n1, n2]) await within(3000, `${n.name} routes n3's pod CIDRs`, () => owned(n).routes.some((r) => r.startsWith('10.244.3.0/24 via 192.168.50.13')));
+  appliedWithin1s(t, c, [n1, n2], t0);
   c.startAgent(n3, { config, env });
   await within(5000, 'n3 synced', () => c.status(n3)?.lastSync);
   await within(3000, 'n1 pod pings n3 pod', () => pings(n1.pod, n3.pod4));
   t.is(seenSource(n3.pod, n2.pod4), n3.pod4);
 
+  t0 = Date.now();
   send('DELETED', n3);
-  for (const n of [n1, n2]) await within(1000, `${n.name} forgets n3`, () => !owned(n).routes.some((r) => r.includes('244.3.') || r.includes('244:3:')));
+  for (const n of [n1, n2]) await within(3000, `${n.name} forgets n3`, () => !owned(n).routes.some((r) => r.includes('244.3.') || r.includes('244:3:')));
+  appliedWithin1s(t, c, [n1, n2], t0);
   t.false(pings(n1.pod, n3.pod4));
   t.deepEqual(c.status(n1).peers.map((p: any) => [p.name, p.state]), [['n1', 'self'], ['n2', 'synced']]);
 
