@@ -59,6 +59,7 @@ export async function runAgent(o: RunOptions): Promise<number> {
   const status = (cfg: AgentConfig): AgentStatus => ({ node: cfg.node, backend: cfg.backend, pid: process.pid, config: o.config, peers: peerRows(cfg, undefined) });
   let st: AgentStatus | undefined;
   let current: { text: string; cfg: AgentConfig } | undefined;
+  let lastFailures = '';
 
   /** One pass; a ConfigError (thrown before any change) propagates and leaves the status file alone. */
   const pass = async (cfg: AgentConfig): Promise<void> => {
@@ -66,7 +67,13 @@ export async function runAgent(o: RunOptions): Promise<number> {
       const r = await syncOnce(cfg);
       const at = new Date().toISOString();
       for (const c of r.changes) log(c);
-      st = { ...status(cfg), lastSync: { at, changes: [...r.changes] }, lastChange: r.changes.length ? at : st?.lastChange, peers: peerRows(cfg, r.plan) };
+      const error = r.failures.size ? [...r.failures].map(([peer, why]) => `${peer || 'cleanup'}: ${why}`).join('; ') : undefined;
+      if (error && error !== lastFailures) log(`not synced: ${error}`);
+      lastFailures = error ?? '';
+      st = {
+        ...status(cfg), lastSync: { at, changes: [...r.changes], ...(error ? { error } : {}) },
+        lastChange: r.changes.length ? at : st?.lastChange, peers: peerRows(cfg, r.plan, undefined, r.failures),
+      };
     } catch (err) {
       if (err instanceof ConfigError) throw err;
       const msg = (err as Error).message;
@@ -115,7 +122,8 @@ export async function runAgent(o: RunOptions): Promise<number> {
       lastError = msg;
       continue;
     }
-    const due = Date.now() - lastSync >= RESYNC_MS;
+    // A pass that failed is retried after a second, a clean one re-checked every RESYNC_MS.
+    const due = Date.now() - lastSync >= (st?.lastSync?.error ? 1000 : RESYNC_MS);
     if (text === lastText && !(due && current)) continue;
     lastSync = Date.now();
     lastText = text;

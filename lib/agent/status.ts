@@ -22,11 +22,12 @@ export interface AgentStatus {
   peers: PeerStatus[];
 }
 
-/** Peer rows: `self`, `synced` with the number of kernel entries the agent keeps for it, or the last error. */
-export function peerRows(cfg: AgentConfig, p: Plan | undefined, error?: string): PeerStatus[] {
+/** Peer rows: `self`, `synced` (with the number of kernel entries the agent keeps for it), or `error: why`. */
+export function peerRows(cfg: AgentConfig, p: Plan | undefined, error?: string, failures?: ReadonlyMap<string, string>): PeerStatus[] {
   return cfg.peers.map((peer) => {
     const entries = p ? [...p.routes, ...p.neigh, ...p.fdb].filter((e) => e.peer === peer.name).length : 0;
-    const state = peer.name === cfg.node ? 'self' : error ? 'error' : 'synced';
+    const failed = failures?.get(peer.name);
+    const state = peer.name === cfg.node ? 'self' : error ? 'error' : failed ? `error: ${failed}` : 'synced';
     return { name: peer.name, addresses: [...peer.addresses], podCIDRs: [...peer.podCIDRs], state, entries };
   });
 }

@@ -13,7 +13,10 @@ import { ConfigError, type AgentConfig } from './config.ts';
 import { describe, diff, type Have, type Op } from './diff.ts';
 import { plan, underlayWanted, RTPROT_TSCNI, VXLAN_DEVICE, type Plan, type Underlay } from './plan.ts';
 
-export interface SyncResult { readonly changes: readonly string[]; readonly plan: Plan }
+/** `failures` maps a peer name ('' for steps of no one peer) to why one of its entries could not be written. */
+export interface SyncResult { readonly changes: readonly string[]; readonly plan: Plan; readonly failures: ReadonlyMap<string, string> }
+
+const peerOf = (o: Op) => (o.op === 'replace-route' ? o.route.peer : o.op === 'replace-neigh' ? o.neigh.peer : o.op === 'replace-fdb' ? o.fdb.peer : '');
 
 /** The underlay link for vxlan; a named device that does not exist is a config error (nothing changed yet). */
 async function resolveUnderlay(rtnl: Rtnl, cfg: AgentConfig): Promise<Underlay> {
@@ -91,6 +94,7 @@ async function applyOp(rtnl: Rtnl, o: Op, vxlanIndex: number | undefined): Promi
 /** Brings this netns in line with `cfg`. Throws ConfigError (before any change) for an unusable underlay. */
 export async function syncOnce(cfg: AgentConfig): Promise<SyncResult> {
   const changes: string[] = [];
+  const failures = new Map<string, string>();
   const rtnl = Rtnl.open();
   let p: Plan;
   try {
@@ -106,9 +110,14 @@ export async function syncOnce(cfg: AgentConfig): Promise<SyncResult> {
         changes.push(`remove ${VXLAN_DEVICE} (backend host-gw)`);
       }
     }
+    // One peer the kernel refuses (an unreachable next hop, say) must not keep the others from their entries.
     for (const o of diff(p, await readHave(rtnl, vxlanIndex), vxlanIndex)) {
-      await applyOp(rtnl, o, vxlanIndex);
-      changes.push(describe(o));
+      try {
+        await applyOp(rtnl, o, vxlanIndex);
+        changes.push(describe(o));
+      } catch (err) {
+        if (!failures.has(peerOf(o))) failures.set(peerOf(o), (err as Error).message);
+      }
     }
   } finally {
     rtnl.close();
@@ -120,5 +129,5 @@ export async function syncOnce(cfg: AgentConfig): Promise<SyncResult> {
     await applyNft(batch);
     changes.push(`masquerade exemption: ${p.clusterCidrs.join(' ')}`);
   }
-  return { changes, plan: p };
+  return { changes, plan: p, failures };
 }

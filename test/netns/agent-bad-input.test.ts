@@ -73,3 +73,22 @@ test('bad peers files: a clear error naming field and value, nothing changed', a
   const missing = spawnSync(TSCNI, ['agent', 'status', '--state-dir', join(dir, 'none')], { encoding: 'utf8' });
   t.deepEqual([missing.status, missing.stderr], [3, `tscni: no agent status in ${join(dir, 'none')} (is tscni agent running?)\n`]);
 });
+
+test('a peer the kernel refuses (next hop off-link) is reported and does not keep the others from their routes', async (t) => {
+  if (!requireRoot(t)) return;
+  const ns = makeNetns(t, 'offl');
+  const dir = mkdtempSync(join(tmpdir(), 'tscni-agent-offlink-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  ns.run(['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p']);
+  ns.run(['ip', 'addr', 'add', '192.168.50.11/24', 'dev', 'eth0']);
+  ns.run(['ip', 'link', 'set', 'eth0', 'up']);
+  const file = join(dir, 'peers.json');
+  writeFileSync(file, JSON.stringify({ ...good, peers: [...good.peers, { name: 'n3', address: '10.1.1.1', podCIDRs: ['10.244.3.0/24'] }] }));
+  const r = ns.try([TSCNI, 'agent', '--config', file, '--node', 'n1', '--state-dir', join(dir, 'state'), '--once']);
+  t.is(r.status, 1);
+  t.regex(r.stderr, /tscni agent: not synced: n3: replace route 10\.244\.3\.0\/24 via 10\.1\.1\.1: ENETUNREACH\n/);
+  t.is(ns.run(['ip', 'route', 'show', 'proto', '126']), '10.244.2.0/24 via 192.168.50.12 dev eth0 linkdown \n');
+  const st = JSON.parse(spawnSync(TSCNI, ['agent', 'status', '--json', '--state-dir', join(dir, 'state')], { encoding: 'utf8' }).stdout);
+  t.deepEqual(st.peers.map((p: any) => [p.name, p.state]), [['n1', 'self'], ['n2', 'synced'], ['n3', 'error: replace route 10.244.3.0/24 via 10.1.1.1: ENETUNREACH']]);
+  t.is(st.lastSync.error, 'n3: replace route 10.244.3.0/24 via 10.1.1.1: ENETUNREACH');
+});
