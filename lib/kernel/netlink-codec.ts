@@ -146,6 +146,29 @@ export function parseVxlanInfoData(data: Buffer): { vni?: number; link?: number;
   return { vni: readU32(a.get(IFLA_VXLAN.ID)), link: readU32(a.get(IFLA_VXLAN.LINK)), local: local ? ipToString(local) : undefined, port: port ? port.readUInt16BE(0) : undefined };
 }
 
+/** An FDB entry on a VXLAN link (AF_BRIDGE, NTF_SELF: the device's own table): frames to `mac` go to underlay `dst`. */
+export function fdbEntry(index: number, mac: string, dst: string, state: number = NUD.PERMANENT): Buffer[] {
+  return [ndmsg({ family: AF.BRIDGE, index, state, flags: NTF.SELF }), attr(NDA.LLADDR, macFromString(mac)), attr(NDA.DST, ipToBytes(dst))];
+}
+
+/** A neighbour entry `ip lladdr mac` (AF_INET/AF_INET6 by the address); `mac` omitted for a delete. */
+export function neighEntry(index: number, ip: string, mac?: string, state: number = NUD.PERMANENT): Buffer[] {
+  const dst = ipToBytes(ip);
+  const parts = [ndmsg({ family: dst.length === 4 ? AF.INET : AF.INET6, index, state }), attr(NDA.DST, dst)];
+  if (mac) parts.push(attr(NDA.LLADDR, macFromString(mac)));
+  return parts;
+}
+
+/** A main-table unicast route to dst/dstLen via `gw` carrying `protocol` (the owner's mark); `onlink` sets RTNH_F_ONLINK. */
+export function routeVia(r: { dst: string; dstLen: number; gw?: string; oif?: number; onlink?: boolean }, protocol: number): Buffer[] {
+  const dst = ipToBytes(r.dst);
+  const parts = [rtmsg({ family: dst.length === 4 ? AF.INET : AF.INET6, dstLen: r.dstLen, table: RT_TABLE_MAIN, protocol, scope: RT_SCOPE.UNIVERSE, type: RTN_UNICAST, flags: r.onlink ? RTNH_F_ONLINK : 0 })];
+  parts.push(attr(RTA.DST, dst));
+  if (r.gw) parts.push(attr(RTA.GATEWAY, ipToBytes(r.gw)));
+  if (r.oif !== undefined) parts.push(attrU32(RTA.OIF, r.oif));
+  return parts;
+}
+
 export function macToString(b: Buffer | undefined): string | undefined {
   if (!b) return undefined;
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');

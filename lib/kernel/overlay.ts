@@ -3,9 +3,8 @@
 // same synchronous rtnetlink socket (Rtnl.request); messages come from netlink-codec.ts.
 
 import {
-  AF, IFLA, IFLA_INFO, NDA, NLM_F, NTF, NUD, RTA, RTM, RT_SCOPE, RT_TABLE_MAIN, RTN_UNICAST, RTNH_F_ONLINK,
-  attr, attrStr, attrU32, ifinfomsg, ipToBytes, ipToString, macFromString, macToString, ndmsg, parseAttrs,
-  parseVxlanInfoData, readStr, readU32, rtmsg, vxlanInfoData,
+  IFLA, IFLA_INFO, NDA, NLM_F, RTM, RT_TABLE_MAIN, RTN_UNICAST, attrStr, fdbEntry, ifinfomsg, ipToString, macToString,
+  ndmsg, neighEntry, parseAttrs, parseVxlanInfoData, readStr, readU32, routeVia, vxlanInfoData,
 } from './netlink-codec.ts';
 import { NetlinkError, type Rtnl, type RouteEntry } from './netlink.ts';
 
@@ -14,7 +13,6 @@ export interface VxlanSpec { name: string; vni: number; port: number; link: numb
 export interface Neigh { family: number; index: number; ip?: string; mac?: string; state: number; flags: number }
 export interface OwnedRoute { dst: string; dstLen: number; gw: string; oif?: number; onlink: boolean }
 
-const familyOf = (ip: string) => (ip.includes(':') ? AF.INET6 : AF.INET);
 const gone = (err: unknown) => err instanceof NetlinkError && ['ENODEV', 'ENOENT', 'ESRCH'].includes(err.errno);
 
 /** The link named `name` with its VXLAN settings (when it is one), or undefined. */
@@ -53,24 +51,15 @@ export async function ownedRoutes(rtnl: Rtnl, protocol: number): Promise<RouteEn
   return (await rtnl.routes()).filter((r) => r.protocol === protocol && r.table === RT_TABLE_MAIN && r.type === RTN_UNICAST);
 }
 
-function routeMsg(r: OwnedRoute, protocol: number): Buffer[] {
-  const family = familyOf(r.dst);
-  const parts = [rtmsg({ family, dstLen: r.dstLen, table: RT_TABLE_MAIN, protocol, scope: RT_SCOPE.UNIVERSE, type: RTN_UNICAST, flags: r.onlink ? RTNH_F_ONLINK : 0 })];
-  parts.push(attr(RTA.DST, ipToBytes(r.dst)), attr(RTA.GATEWAY, ipToBytes(r.gw)));
-  if (r.oif !== undefined) parts.push(attrU32(RTA.OIF, r.oif));
-  return parts;
-}
-
 /** Adds or replaces the route to r.dst/r.dstLen (NLM_F_REPLACE: one route per prefix, never a second one). */
 export async function replaceRoute(rtnl: Rtnl, r: OwnedRoute, protocol: number): Promise<void> {
-  await rtnl.request(`replace route ${r.dst}/${r.dstLen} via ${r.gw}`, RTM.NEWROUTE, routeMsg(r, protocol), NLM_F.CREATE | NLM_F.REPLACE);
+  await rtnl.request(`replace route ${r.dst}/${r.dstLen} via ${r.gw}`, RTM.NEWROUTE, routeVia(r, protocol), NLM_F.CREATE | NLM_F.REPLACE);
 }
 
 /** Deletes our route to dst/dstLen; one already gone is fine. */
 export async function deleteRoute(rtnl: Rtnl, dst: string, dstLen: number, protocol: number): Promise<void> {
-  const parts = [rtmsg({ family: familyOf(dst), dstLen, table: RT_TABLE_MAIN, protocol, scope: RT_SCOPE.UNIVERSE, type: RTN_UNICAST }), attr(RTA.DST, ipToBytes(dst))];
   try {
-    await rtnl.request(`delete route ${dst}/${dstLen}`, RTM.DELROUTE, parts);
+    await rtnl.request(`delete route ${dst}/${dstLen}`, RTM.DELROUTE, routeVia({ dst, dstLen }, protocol));
   } catch (err) {
     if (!(err instanceof NetlinkError && err.errno === 'ESRCH')) throw err;
   }
@@ -89,14 +78,12 @@ export async function neighbours(rtnl: Rtnl, family: number, index: number): Pro
 
 /** A permanent neighbour entry `ip lladdr mac` on link `index` (NUD_PERMANENT, replaced in place). */
 export async function replaceNeigh(rtnl: Rtnl, index: number, ip: string, mac: string): Promise<void> {
-  await rtnl.request(`replace neighbour ${ip} lladdr ${mac}`, RTM.NEWNEIGH,
-    [ndmsg({ family: familyOf(ip), index, state: NUD.PERMANENT }), attr(NDA.DST, ipToBytes(ip)), attr(NDA.LLADDR, macFromString(mac))],
-    NLM_F.CREATE | NLM_F.REPLACE);
+  await rtnl.request(`replace neighbour ${ip} lladdr ${mac}`, RTM.NEWNEIGH, neighEntry(index, ip, mac), NLM_F.CREATE | NLM_F.REPLACE);
 }
 
 export async function deleteNeigh(rtnl: Rtnl, index: number, ip: string): Promise<void> {
   try {
-    await rtnl.request(`delete neighbour ${ip}`, RTM.DELNEIGH, [ndmsg({ family: familyOf(ip), index }), attr(NDA.DST, ipToBytes(ip))]);
+    await rtnl.request(`delete neighbour ${ip}`, RTM.DELNEIGH, neighEntry(index, ip, undefined, 0));
   } catch (err) {
     if (!gone(err)) throw err;
   }
@@ -104,15 +91,12 @@ export async function deleteNeigh(rtnl: Rtnl, index: number, ip: string): Promis
 
 /** A permanent FDB entry on the VXLAN link: frames to `mac` are sent to underlay address `dst` (NTF_SELF). */
 export async function replaceFdb(rtnl: Rtnl, index: number, mac: string, dst: string): Promise<void> {
-  await rtnl.request(`replace fdb ${mac} dst ${dst}`, RTM.NEWNEIGH,
-    [ndmsg({ family: AF.BRIDGE, index, state: NUD.PERMANENT, flags: NTF.SELF }), attr(NDA.LLADDR, macFromString(mac)), attr(NDA.DST, ipToBytes(dst))],
-    NLM_F.CREATE | NLM_F.REPLACE);
+  await rtnl.request(`replace fdb ${mac} dst ${dst}`, RTM.NEWNEIGH, fdbEntry(index, mac, dst), NLM_F.CREATE | NLM_F.REPLACE);
 }
 
 export async function deleteFdb(rtnl: Rtnl, index: number, mac: string, dst: string): Promise<void> {
   try {
-    await rtnl.request(`delete fdb ${mac} dst ${dst}`, RTM.DELNEIGH,
-      [ndmsg({ family: AF.BRIDGE, index, flags: NTF.SELF }), attr(NDA.LLADDR, macFromString(mac)), attr(NDA.DST, ipToBytes(dst))]);
+    await rtnl.request(`delete fdb ${mac} dst ${dst}`, RTM.DELNEIGH, fdbEntry(index, mac, dst, 0));
   } catch (err) {
     if (!gone(err)) throw err;
   }
