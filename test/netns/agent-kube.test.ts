@@ -50,7 +50,7 @@ test('peers from Node objects: list + watch; a node added or deleted in the API 
   let t0 = Date.now();
   send('ADDED', n3);
   for (const n of [n1, n2]) await within(3000, `${n.name} routes n3's pod CIDRs`, () => owned(n).routes.some((r) => r.startsWith('10.244.3.0/24 via 192.168.50.13')));
-  appliedWithin1s(t, c, [n1, n2], t0);
+  await appliedWithin1s(t, c, [n1, n2], t0);
   c.startAgent(n3, { config, env });
   await within(5000, 'n3 synced', () => c.status(n3)?.lastSync);
   await within(3000, 'n1 pod pings n3 pod', () => pings(n1.pod, n3.pod4));
@@ -59,7 +59,7 @@ test('peers from Node objects: list + watch; a node added or deleted in the API 
   t0 = Date.now();
   send('DELETED', n3);
   for (const n of [n1, n2]) await within(3000, `${n.name} forgets n3`, () => !owned(n).routes.some((r) => r.includes('244.3.') || r.includes('244:3:')));
-  appliedWithin1s(t, c, [n1, n2], t0);
+  await appliedWithin1s(t, c, [n1, n2], t0);
   t.false(pings(n1.pod, n3.pod4));
   t.deepEqual(c.status(n1).peers.map((p: any) => [p.name, p.state]), [['n1', 'self'], ['n2', 'synced']]);
 

@@ -48,14 +48,14 @@ async function exercise(t: ExecutionContext, c: Cluster): Promise<void> {
   let t0 = Date.now();
   c.writePeers([n1, n2]);
   for (const n of [n1, n2]) await within(3000, `${n.name} forgets n3`, () => !mentions(n, '10.244.3.') && !mentions(n, n3.addr));
-  appliedWithin1s(t, c, [n1, n2], t0);
+  await appliedWithin1s(t, c, [n1, n2], t0);
   t.false(pings(n1.pod, n3.pod4));
   await within(3000, 'exemption shrinks', () => nomasq(n1).length === 2);
   // re-added: reachability returns
   t0 = Date.now();
   c.writePeers(c.nodes);
   await within(3000, 'n3 back on n1 and n2', () => mentions(n1, '10.244.3.') && mentions(n2, '10.244.3.'));
-  appliedWithin1s(t, c, [n1, n2], t0);
+  await appliedWithin1s(t, c, [n1, n2], t0);
   await reach(t, n1, n3);
   await reach(t, n3, n2);
 
@@ -67,7 +67,7 @@ async function exercise(t: ExecutionContext, c: Cluster): Promise<void> {
   t0 = Date.now();
   c.writePeers(c.nodes);
   await within(3000, 'n1 and n3 use n2\'s new address', () => [n1, n3].every((n) => mentions(n, next) && !mentions(n, old)));
-  appliedWithin1s(t, c, [n1, n3], t0);
+  await appliedWithin1s(t, c, [n1, n3], t0);
   await reach(t, n1, n2);
   await reach(t, n2, n3);
 
