@@ -6,7 +6,13 @@ import type { Plan, WantedFdb, WantedNeigh, WantedRoute } from './plan.ts';
 export interface HaveRoute { readonly dst?: string; readonly dstLen: number; readonly gw?: string; readonly oif?: number }
 export interface HaveNeigh { readonly ip?: string; readonly mac?: string }
 export interface HaveFdb { readonly mac?: string; readonly dst?: string }
-export interface Have { readonly routes: readonly HaveRoute[]; readonly neigh: readonly HaveNeigh[]; readonly fdb: readonly HaveFdb[] }
+export interface Have {
+  readonly routes: readonly HaveRoute[];
+  readonly neigh: readonly HaveNeigh[];
+  readonly fdb: readonly HaveFdb[];
+  /** Main-table routes that are not the agent's (another protocol), to the prefixes it wants: left alone, reported. */
+  readonly foreign?: readonly (HaveRoute & { readonly protocol: number })[];
+}
 
 export type Op =
   | { readonly op: 'replace-route'; readonly route: WantedRoute }
@@ -14,7 +20,8 @@ export type Op =
   | { readonly op: 'replace-neigh'; readonly neigh: WantedNeigh }
   | { readonly op: 'delete-neigh'; readonly ip: string }
   | { readonly op: 'replace-fdb'; readonly fdb: WantedFdb }
-  | { readonly op: 'delete-fdb'; readonly mac: string; readonly dst: string };
+  | { readonly op: 'delete-fdb'; readonly mac: string; readonly dst: string }
+  | { readonly op: 'conflict'; readonly route: WantedRoute; readonly protocol: number };
 
 /** One line per operation, for the log. */
 export function describe(o: Op): string {
@@ -25,6 +32,7 @@ export function describe(o: Op): string {
     case 'delete-neigh': return `remove neigh ${o.ip}`;
     case 'replace-fdb': return `fdb ${o.fdb.mac} dst ${o.fdb.dst} (${o.fdb.peer})`;
     case 'delete-fdb': return `remove fdb ${o.mac} dst ${o.dst}`;
+    case 'conflict': return `route ${o.route.dst}/${o.route.dstLen} exists and is not tscni's (protocol ${o.protocol}): left alone`;
   }
 }
 
@@ -50,6 +58,11 @@ export function diff(want: Plan, have: Have, vxlanIndex?: number): Op[] {
   for (const f of have.fdb) if (f.mac && f.dst && !wantFdb.has(fdbKey(f.mac, f.dst))) ops.push({ op: 'delete-fdb', mac: f.mac, dst: f.dst });
   for (const f of want.fdb) if (!haveFdb.has(fdbKey(f.mac, f.dst))) ops.push({ op: 'replace-fdb', fdb: f });
   for (const n of want.neigh) if (haveNeigh.get(n.ip) !== n.mac) ops.push({ op: 'replace-neigh', neigh: n });
-  for (const r of want.routes) if (!routeOk(r, haveRoutes.get(key(r.dst, r.dstLen)))) ops.push({ op: 'replace-route', route: r });
+  const foreign = new Map((have.foreign ?? []).map((r) => [key(r.dst, r.dstLen), r.protocol]));
+  for (const r of want.routes) {
+    const theirs = foreign.get(key(r.dst, r.dstLen));
+    if (theirs !== undefined) ops.push({ op: 'conflict', route: r, protocol: theirs });
+    else if (!routeOk(r, haveRoutes.get(key(r.dst, r.dstLen)))) ops.push({ op: 'replace-route', route: r });
+  }
   return ops;
 }

@@ -2,10 +2,10 @@
 // line, read what the agent owns (routes with RTPROT_TSCNI; permanent FDB/neighbour entries on tscni.vxlan, a
 // device no one else writes to), apply the diff, then the masquerade exemption set. Returns the changes made.
 
-import { AF, NTF, NUD } from '../kernel/netlink-codec.ts';
+import { AF, NTF, NUD, RT_TABLE_MAIN, RTN_UNICAST } from '../kernel/netlink-codec.ts';
 import { Rtnl } from '../kernel/netlink.ts';
 import {
-  createVxlan, deleteFdb, deleteNeigh, deleteRoute, neighbours, ownedRoutes, readVxlan, replaceFdb, replaceNeigh, replaceRoute,
+  createVxlan, deleteFdb, deleteNeigh, deleteRoute, neighbours, readVxlan, replaceFdb, replaceNeigh, replaceRoute,
 } from '../kernel/overlay.ts';
 import { applyNft, listNft } from '../nft/apply.ts';
 import { BRIDGE_TABLE, clusterCidrBatch, listedAgentCidrs } from '../nft/cluster-cidrs.ts';
@@ -16,7 +16,7 @@ import { plan, underlayWanted, RTPROT_TSCNI, VXLAN_DEVICE, type Plan, type Under
 /** `failures` maps a peer name ('' for steps of no one peer) to why one of its entries could not be written. */
 export interface SyncResult { readonly changes: readonly string[]; readonly plan: Plan; readonly failures: ReadonlyMap<string, string> }
 
-const peerOf = (o: Op) => (o.op === 'replace-route' ? o.route.peer : o.op === 'replace-neigh' ? o.neigh.peer : o.op === 'replace-fdb' ? o.fdb.peer : '');
+const peerOf = (o: Op) => (o.op === 'replace-route' || o.op === 'conflict' ? o.route.peer : o.op === 'replace-neigh' ? o.neigh.peer : o.op === 'replace-fdb' ? o.fdb.peer : '');
 
 /** The underlay link for vxlan; a named device that does not exist is a config error (nothing changed yet). */
 async function resolveUnderlay(rtnl: Rtnl, cfg: AgentConfig): Promise<Underlay> {
@@ -71,13 +71,16 @@ async function ensureVxlan(rtnl: Rtnl, p: Plan, underlay: Underlay, changes: str
   return link.index;
 }
 
-async function readHave(rtnl: Rtnl, vxlanIndex: number | undefined): Promise<Have> {
-  const routes = await ownedRoutes(rtnl, RTPROT_TSCNI);
-  if (vxlanIndex === undefined) return { routes, neigh: [], fdb: [] };
+async function readHave(rtnl: Rtnl, p: Plan, vxlanIndex: number | undefined): Promise<Have> {
+  const main = (await rtnl.routes()).filter((r) => r.table === RT_TABLE_MAIN && r.type === RTN_UNICAST);
+  const routes = main.filter((r) => r.protocol === RTPROT_TSCNI);
+  const wanted = new Set(p.routes.map((r) => `${r.dst}/${r.dstLen}`));
+  const foreign = main.filter((r) => r.protocol !== RTPROT_TSCNI && wanted.has(`${r.dst}/${r.dstLen}`));
+  if (vxlanIndex === undefined) return { routes, neigh: [], fdb: [], foreign };
   const mine = (n: { state: number }) => (n.state & NUD.PERMANENT) !== 0;
   const neigh = [...await neighbours(rtnl, AF.INET, vxlanIndex), ...await neighbours(rtnl, AF.INET6, vxlanIndex)].filter(mine);
   const fdb = (await neighbours(rtnl, AF.BRIDGE, vxlanIndex)).filter((n) => mine(n) && (n.flags & NTF.SELF) !== 0 && n.mac !== '00:00:00:00:00:00');
-  return { routes, neigh, fdb: fdb.map((n) => ({ mac: n.mac, dst: n.ip })) };
+  return { routes, neigh, fdb: fdb.map((n) => ({ mac: n.mac, dst: n.ip })), foreign };
 }
 
 async function applyOp(rtnl: Rtnl, o: Op, vxlanIndex: number | undefined): Promise<void> {
@@ -88,6 +91,7 @@ async function applyOp(rtnl: Rtnl, o: Op, vxlanIndex: number | undefined): Promi
     case 'delete-neigh': return deleteNeigh(rtnl, vxlanIndex!, o.ip);
     case 'replace-fdb': return replaceFdb(rtnl, vxlanIndex!, o.fdb.mac, o.fdb.dst);
     case 'delete-fdb': return deleteFdb(rtnl, vxlanIndex!, o.mac, o.dst);
+    case 'conflict': throw new Error(describe(o));
   }
 }
 
@@ -111,7 +115,7 @@ export async function syncOnce(cfg: AgentConfig): Promise<SyncResult> {
       }
     }
     // One peer the kernel refuses (an unreachable next hop, say) must not keep the others from their entries.
-    for (const o of diff(p, await readHave(rtnl, vxlanIndex), vxlanIndex)) {
+    for (const o of diff(p, await readHave(rtnl, p, vxlanIndex), vxlanIndex)) {
       try {
         await applyOp(rtnl, o, vxlanIndex);
         changes.push(describe(o));

@@ -3,10 +3,10 @@
 // same synchronous rtnetlink socket (Rtnl.request); messages come from netlink-codec.ts.
 
 import {
-  IFLA, IFLA_INFO, NDA, NLM_F, RTM, RT_TABLE_MAIN, RTN_UNICAST, attrStr, fdbEntry, ifinfomsg, ipToString, macToString,
+  IFLA, IFLA_INFO, NDA, NLM_F, RTM, attrStr, fdbEntry, ifinfomsg, ipToString, macToString,
   ndmsg, neighEntry, parseAttrs, parseVxlanInfoData, readStr, readU32, routeVia, vxlanInfoData,
 } from './netlink-codec.ts';
-import { NetlinkError, type Rtnl, type RouteEntry } from './netlink.ts';
+import { NetlinkError, type Rtnl } from './netlink.ts';
 
 export interface VxlanLink { index: number; name: string; mtu: number; mac?: string; up: boolean; kind?: string; vni?: number; link?: number; local?: string; port?: number }
 export interface VxlanSpec { name: string; vni: number; port: number; link: number; local: string; mtu: number; mac: string }
@@ -44,11 +44,6 @@ export async function readVxlan(rtnl: Rtnl, name: string): Promise<VxlanLink | u
 /** Creates the VXLAN link (down; the caller sets it up once addressed). */
 export async function createVxlan(rtnl: Rtnl, s: VxlanSpec): Promise<void> {
   await rtnl.createLink(s.name, 'vxlan', { mtu: s.mtu, mac: s.mac, infoData: vxlanInfoData(s) });
-}
-
-/** Routes in the main table carrying `protocol`. */
-export async function ownedRoutes(rtnl: Rtnl, protocol: number): Promise<RouteEntry[]> {
-  return (await rtnl.routes()).filter((r) => r.protocol === protocol && r.table === RT_TABLE_MAIN && r.type === RTN_UNICAST);
 }
 
 /** Adds or replaces the route to r.dst/r.dstLen (NLM_F_REPLACE: one route per prefix, never a second one). */

@@ -74,7 +74,7 @@ test('bad peers files: a clear error naming field and value, nothing changed', a
   t.deepEqual([missing.status, missing.stderr], [3, `tscni: no agent status in ${join(dir, 'none')} (is tscni agent running?)\n`]);
 });
 
-test('a peer the kernel refuses (next hop off-link) is reported and does not keep the others from their routes', async (t) => {
+test('a peer the kernel refuses (next hop off-link) or whose prefix has someone else\'s route is reported; the others get their routes', async (t) => {
   if (!requireRoot(t)) return;
   const ns = makeNetns(t, 'offl');
   const dir = mkdtempSync(join(tmpdir(), 'tscni-agent-offlink-'));
@@ -83,12 +83,16 @@ test('a peer the kernel refuses (next hop off-link) is reported and does not kee
   ns.run(['ip', 'addr', 'add', '192.168.50.11/24', 'dev', 'eth0']);
   ns.run(['ip', 'link', 'set', 'eth0', 'up']);
   const file = join(dir, 'peers.json');
-  writeFileSync(file, JSON.stringify({ ...good, peers: [...good.peers, { name: 'n3', address: '10.1.1.1', podCIDRs: ['10.244.3.0/24'] }] }));
+  ns.run(['ip', 'route', 'add', '10.244.4.0/24', 'via', '192.168.50.99', 'proto', 'static']);
+  const peers = [...good.peers, { name: 'n3', address: '10.1.1.1', podCIDRs: ['10.244.3.0/24'] }, { name: 'n4', address: '192.168.50.14', podCIDRs: ['10.244.4.0/24'] }];
+  writeFileSync(file, JSON.stringify({ ...good, peers }));
   const r = ns.try([TSCNI, 'agent', '--config', file, '--node', 'n1', '--state-dir', join(dir, 'state'), '--once']);
   t.is(r.status, 1);
-  t.regex(r.stderr, /tscni agent: not synced: n3: replace route 10\.244\.3\.0\/24 via 10\.1\.1\.1: ENETUNREACH\n/);
+  const why4 = 'route 10.244.4.0/24 exists and is not tscni\'s (protocol 4): left alone';
+  t.true(r.stderr.includes(`tscni agent: not synced: n3: replace route 10.244.3.0/24 via 10.1.1.1: ENETUNREACH; n4: ${why4}\n`), r.stderr);
+  t.is(ns.run(['ip', 'route', 'show', '10.244.4.0/24']), '10.244.4.0/24 via 192.168.50.99 dev eth0 proto static linkdown \n', 'the foreign route is untouched');
   t.is(ns.run(['ip', 'route', 'show', 'proto', '126']), '10.244.2.0/24 via 192.168.50.12 dev eth0 linkdown \n');
   const st = JSON.parse(spawnSync(TSCNI, ['agent', 'status', '--json', '--state-dir', join(dir, 'state')], { encoding: 'utf8' }).stdout);
-  t.deepEqual(st.peers.map((p: any) => [p.name, p.state]), [['n1', 'self'], ['n2', 'synced'], ['n3', 'error: replace route 10.244.3.0/24 via 10.1.1.1: ENETUNREACH']]);
-  t.is(st.lastSync.error, 'n3: replace route 10.244.3.0/24 via 10.1.1.1: ENETUNREACH');
+  t.deepEqual(st.peers.map((p: any) => [p.name, p.state]), [['n1', 'self'], ['n2', 'synced'], ['n3', 'error: replace route 10.244.3.0/24 via 10.1.1.1: ENETUNREACH'], ['n4', `error: ${why4}`]]);
+  t.is(st.lastSync.error, `n3: replace route 10.244.3.0/24 via 10.1.1.1: ENETUNREACH; n4: ${why4}`);
 });

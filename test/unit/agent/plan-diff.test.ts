@@ -58,6 +58,13 @@ test('diff: nothing to do when the kernel matches; only differences otherwise, r
   t.deepEqual(diff(p, { ...have, routes: have.routes.map((r) => ({ ...r, oif: 3 })) }, 7).length, 3, 'an onlink route on another link is replaced');
 });
 
+test('diff: a route to a wanted prefix that someone else owns is a conflict, never replaced', (t) => {
+  const p = plan(parseAgentConfig(file('host-gw')));
+  const ops = diff(p, { routes: [], neigh: [], fdb: [], foreign: [{ dst: '10.244.3.0', dstLen: 24, gw: '192.168.50.99', protocol: 4 }] });
+  t.deepEqual(ops.map((o) => o.op), ['replace-route', 'replace-route', 'conflict']);
+  t.deepEqual(ops[2], { op: 'conflict', route: p.routes[2], protocol: 4 });
+});
+
 test('cluster CIDR batch: declares the sets, deletes stale agent elements, adds missing ones with the agent comment', (t) => {
   t.deepEqual(clusterCidrBatch(['10.244.1.0/24'], ['10.244.1.0/24']), []);
   const T = { family: 'inet', table: 'tscni_bridge' };
