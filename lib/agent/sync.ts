@@ -36,7 +36,8 @@ async function resolveUnderlay(rtnl: Rtnl, cfg: AgentConfig): Promise<Underlay> 
 async function ensureVxlan(rtnl: Rtnl, p: Plan, underlay: Underlay, changes: string[]): Promise<number> {
   const v = p.vxlan!;
   let link = await readVxlan(rtnl, VXLAN_DEVICE);
-  if (link && (link.kind !== 'vxlan' || link.vni !== v.vni || link.port !== v.port || link.local !== v.local || link.link !== underlay.index || link.mac !== v.mac)) {
+  if (link && link.kind !== 'vxlan') throw new Error(`a link named ${VXLAN_DEVICE} exists and is ${link.kind ?? 'of no kind'}, not VXLAN: left alone`);
+  if (link && (link.vni !== v.vni || link.port !== v.port || link.local !== v.local || link.link !== underlay.index || link.mac !== v.mac)) {
     await rtnl.deleteLink(link.index);
     changes.push(`remove ${VXLAN_DEVICE} (settings changed)`);
     link = undefined;
@@ -109,7 +110,7 @@ export async function syncOnce(cfg: AgentConfig): Promise<SyncResult> {
       vxlanIndex = await ensureVxlan(rtnl, p, underlay, changes);
     } else {
       const stale = await readVxlan(rtnl, VXLAN_DEVICE);
-      if (stale) {
+      if (stale?.kind === 'vxlan') {
         await rtnl.deleteLink(stale.index);
         changes.push(`remove ${VXLAN_DEVICE} (backend host-gw)`);
       }
