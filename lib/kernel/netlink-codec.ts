@@ -8,6 +8,7 @@ export const RTM = {
   NEWLINK: 16, DELLINK: 17, GETLINK: 18, SETLINK: 19,
   NEWADDR: 20, DELADDR: 21, GETADDR: 22,
   NEWROUTE: 24, DELROUTE: 25, GETROUTE: 26,
+  NEWNEIGH: 28, DELNEIGH: 29, GETNEIGH: 30,
 } as const;
 
 export const NLM_F = { REQUEST: 0x1, ACK: 0x4, ROOT: 0x100, MATCH: 0x200, DUMP: 0x300, REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400, APPEND: 0x800 } as const;
@@ -27,6 +28,11 @@ export const RT_TABLE_MAIN = 254;
 export const RTPROT = { KERNEL: 2, BOOT: 3, STATIC: 4 } as const;
 export const RT_SCOPE = { UNIVERSE: 0, LINK: 253, HOST: 254 } as const;
 export const RTN_UNICAST = 1;
+export const RTNH_F_ONLINK = 0x4;
+export const NDA = { DST: 1, LLADDR: 2 } as const;
+export const NUD = { NOARP: 0x40, PERMANENT: 0x80 } as const;
+export const NTF = { SELF: 0x02 } as const;
+export const IFLA_VXLAN = { ID: 1, LINK: 3, LOCAL: 4, LEARNING: 7, PORT: 15, LOCAL6: 17 } as const;
 
 const NLA_TYPE_MASK = 0x3fff;
 export const NLA_F_NESTED = 0x8000;
@@ -106,6 +112,65 @@ export function rtmsg(f: RtMsg): Buffer {
   b.writeUInt8(f.type, 7);
   b.writeUInt32LE(f.flags ?? 0, 8);
   return b;
+}
+
+/** struct ndmsg (neighbour and, with AF_BRIDGE, FDB entries): family, 3 pad bytes, ifindex, state, flags, type. */
+export function ndmsg(f: { family: number; index: number; state?: number; flags?: number; type?: number }): Buffer {
+  const b = Buffer.alloc(12);
+  b.writeUInt8(f.family, 0);
+  b.writeInt32LE(f.index, 4);
+  b.writeUInt16LE(f.state ?? 0, 8);
+  b.writeUInt8(f.flags ?? 0, 10);
+  b.writeUInt8(f.type ?? 0, 11);
+  return b;
+}
+
+/**
+ * IFLA_INFO_DATA children for a VXLAN link: VNI, underlay link, local address (v4 or v6 attribute by family),
+ * learning off (entries come from the FDB we write) and the UDP port, which the kernel wants in network byte order.
+ */
+export function vxlanInfoData(v: { vni: number; link: number; local: string; port: number }): Buffer[] {
+  const port = Buffer.alloc(2);
+  port.writeUInt16BE(v.port);
+  const local = ipToBytes(v.local);
+  return [
+    attrU32(IFLA_VXLAN.ID, v.vni),
+    attrU32(IFLA_VXLAN.LINK, v.link),
+    attr(local.length === 4 ? IFLA_VXLAN.LOCAL : IFLA_VXLAN.LOCAL6, local),
+    attrU8(IFLA_VXLAN.LEARNING, 0),
+    attr(IFLA_VXLAN.PORT, port),
+  ];
+}
+
+/** The VXLAN settings read back from a link's IFLA_INFO_DATA (undefined fields were absent). */
+export function parseVxlanInfoData(data: Buffer): { vni?: number; link?: number; local?: string; port?: number } {
+  const a = parseAttrs(data);
+  const local = a.get(IFLA_VXLAN.LOCAL) ?? a.get(IFLA_VXLAN.LOCAL6);
+  const port = a.get(IFLA_VXLAN.PORT);
+  return { vni: readU32(a.get(IFLA_VXLAN.ID)), link: readU32(a.get(IFLA_VXLAN.LINK)), local: local ? ipToString(local) : undefined, port: port ? port.readUInt16BE(0) : undefined };
+}
+
+/** An FDB entry on a VXLAN link (AF_BRIDGE, NTF_SELF: the device's own table): frames to `mac` go to underlay `dst`. */
+export function fdbEntry(index: number, mac: string, dst: string, state: number = NUD.PERMANENT): Buffer[] {
+  return [ndmsg({ family: AF.BRIDGE, index, state, flags: NTF.SELF }), attr(NDA.LLADDR, macFromString(mac)), attr(NDA.DST, ipToBytes(dst))];
+}
+
+/** A neighbour entry `ip lladdr mac` (AF_INET/AF_INET6 by the address); `mac` omitted for a delete. */
+export function neighEntry(index: number, ip: string, mac?: string, state: number = NUD.PERMANENT): Buffer[] {
+  const dst = ipToBytes(ip);
+  const parts = [ndmsg({ family: dst.length === 4 ? AF.INET : AF.INET6, index, state }), attr(NDA.DST, dst)];
+  if (mac) parts.push(attr(NDA.LLADDR, macFromString(mac)));
+  return parts;
+}
+
+/** A main-table unicast route to dst/dstLen via `gw` carrying `protocol` (the owner's mark); `onlink` sets RTNH_F_ONLINK. */
+export function routeVia(r: { dst: string; dstLen: number; gw?: string; oif?: number; onlink?: boolean }, protocol: number): Buffer[] {
+  const dst = ipToBytes(r.dst);
+  const parts = [rtmsg({ family: dst.length === 4 ? AF.INET : AF.INET6, dstLen: r.dstLen, table: RT_TABLE_MAIN, protocol, scope: RT_SCOPE.UNIVERSE, type: RTN_UNICAST, flags: r.onlink ? RTNH_F_ONLINK : 0 })];
+  parts.push(attr(RTA.DST, dst));
+  if (r.gw) parts.push(attr(RTA.GATEWAY, ipToBytes(r.gw)));
+  if (r.oif !== undefined) parts.push(attrU32(RTA.OIF, r.oif));
+  return parts;
 }
 
 export function macToString(b: Buffer | undefined): string | undefined {

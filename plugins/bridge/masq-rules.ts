@@ -3,6 +3,7 @@
 
 import { canonicalIp, familyOfText, isIp, networkText, type Prefixed } from '../../lib/net/ip.ts';
 import type { NftCommand } from '../../lib/nft/apply.ts';
+import { clusterReturnRules, clusterSets } from '../../lib/nft/cluster-cidrs.ts';
 
 export const TABLE = 'tscni_bridge';
 export const MASQ_FAMILY = 'inet';
@@ -36,12 +37,14 @@ export function masqBase(): NftCommand[] {
     { add: { set: { ...m(f), name: 'masq6', type: 'ipv6_addr', comment: 'container addresses to masquerade (owner in each comment)' } } },
     { add: { set: { ...m(f), name: 'local4', type: ['ipv4_addr', 'ipv4_addr'], flags: ['interval'], comment: 'container address . its own subnet: not masqueraded' } } },
     { add: { set: { ...m(f), name: 'local6', type: ['ipv6_addr', 'ipv6_addr'], flags: ['interval'], comment: 'container address . its own subnet: not masqueraded' } } },
+    ...clusterSets(),
     { add: { chain: { ...chain, type: 'nat', hook: 'postrouting', prio: 100, policy: 'accept' } } },
     { flush: { chain } },
     rule([match(payload('ip', 'daddr'), { prefix: { addr: '224.0.0.0', len: 4 } }), { return: null }]),
     rule([match(payload('ip6', 'daddr'), { prefix: { addr: 'ff00::', len: 8 } }), { return: null }]),
     rule([match({ concat: [payload('ip', 'saddr'), payload('ip', 'daddr')] }, '@local4'), { return: null }]),
     rule([match({ concat: [payload('ip6', 'saddr'), payload('ip6', 'daddr')] }, '@local6'), { return: null }]),
+    ...clusterReturnRules(),
     rule([match(payload('ip', 'saddr'), '@masq4'), { masquerade: null }]),
     rule([match(payload('ip6', 'saddr'), '@masq6'), { masquerade: null }]),
   ];

@@ -26,6 +26,7 @@ Networks:
 
 Installation (for other runtimes: containerd, podman, kubelet):
   install|uninstall [options]              put the plugins and a network config in place (see tscni install --help)
+  agent --config FILE | agent status        the node agent: pod routes between nodes, host-gw or vxlan (see tscni agent --help)
 
 Every command takes --help. Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 125 run failed.
 Environment: NETCONFPATH, CNI_PATH, TSCNI_STATE_DIR, TSCNI_CACHE_DIR, TSCNI_RUNTIME (see README).`;

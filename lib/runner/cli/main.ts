@@ -58,6 +58,8 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'status':
     case 'gc':
       return (await import('../../libcni/cnitool.ts')).cnitoolCommand(cmd, rest, out);
+    case 'agent':
+      return (await import('../../agent/main.ts')).agentCommand(rest, out);
     case 'install':
       return (await import('../../install/install.ts')).runInstall(rest);
     case 'uninstall':

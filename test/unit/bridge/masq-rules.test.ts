@@ -8,22 +8,26 @@ const saddr = (p: string) => ({ payload: { protocol: p, field: 'saddr' } });
 const daddr = (p: string) => ({ payload: { protocol: p, field: 'daddr' } });
 const rule = (expr: unknown[]) => ({ add: { rule: { ...T, chain: 'postrouting', expr } } });
 
-test('the masquerade base: table, four sets, a flushed srcnat chain with six constant rules', (t) => {
+test('the masquerade base: table, six sets, a flushed srcnat chain with eight constant rules', (t) => {
   const b = masqBase();
-  t.deepEqual(b.slice(0, 7), [
+  t.deepEqual(b.slice(0, 9), [
     { add: { table: { family: 'inet', name: 'tscni_bridge' } } },
     { add: { set: { ...T, name: 'masq4', type: 'ipv4_addr', comment: 'container addresses to masquerade (owner in each comment)' } } },
     { add: { set: { ...T, name: 'masq6', type: 'ipv6_addr', comment: 'container addresses to masquerade (owner in each comment)' } } },
     { add: { set: { ...T, name: 'local4', type: ['ipv4_addr', 'ipv4_addr'], flags: ['interval'], comment: 'container address . its own subnet: not masqueraded' } } },
     { add: { set: { ...T, name: 'local6', type: ['ipv6_addr', 'ipv6_addr'], flags: ['interval'], comment: 'container address . its own subnet: not masqueraded' } } },
+    { add: { set: { ...T, name: 'nomasq4', type: 'ipv4_addr', flags: ['interval'], comment: 'destinations never masqueraded: pod CIDRs of every node (filled by tscni agent)' } } },
+    { add: { set: { ...T, name: 'nomasq6', type: 'ipv6_addr', flags: ['interval'], comment: 'destinations never masqueraded: pod CIDRs of every node (filled by tscni agent)' } } },
     { add: { chain: { ...T, name: 'postrouting', type: 'nat', hook: 'postrouting', prio: 100, policy: 'accept' } } },
     { flush: { chain: { ...T, name: 'postrouting' } } },
   ]);
-  t.deepEqual(b.slice(7), [
+  t.deepEqual(b.slice(9), [
     rule([{ match: { op: '==', left: daddr('ip'), right: { prefix: { addr: '224.0.0.0', len: 4 } } } }, { return: null }]),
     rule([{ match: { op: '==', left: daddr('ip6'), right: { prefix: { addr: 'ff00::', len: 8 } } } }, { return: null }]),
     rule([{ match: { op: '==', left: { concat: [saddr('ip'), daddr('ip')] }, right: '@local4' } }, { return: null }]),
     rule([{ match: { op: '==', left: { concat: [saddr('ip6'), daddr('ip6')] }, right: '@local6' } }, { return: null }]),
+    rule([{ match: { op: '==', left: daddr('ip'), right: '@nomasq4' } }, { return: null }]),
+    rule([{ match: { op: '==', left: daddr('ip6'), right: '@nomasq6' } }, { return: null }]),
     rule([{ match: { op: '==', left: saddr('ip'), right: '@masq4' } }, { masquerade: null }]),
     rule([{ match: { op: '==', left: saddr('ip6'), right: '@masq6' } }, { masquerade: null }]),
   ]);
@@ -38,9 +42,9 @@ test('elements per address carry the owner tag; the subnet is the network addres
   ]);
 });
 
-test('the batch of one ADD has a constant size whatever the number of attachments (13 + 2 per address)', (t) => {
+test('the batch of one ADD has a constant size whatever the number of attachments (17 + 2 per address)', (t) => {
   const one = attachmentBatch({ ipMasq: true, macspoofchk: false, addrs: [parseCidr('10.1.0.2/16')], hostVeth: 'veth1', mac: '02:00:00:00:00:01', tag: 'x' });
-  t.is(one.length, 15);
+  t.is(one.length, 19);
   t.deepEqual(attachmentBatch({ ipMasq: false, macspoofchk: false, addrs: [parseCidr('10.1.0.2/16')], hostVeth: 'v', mac: 'm', tag: 'x' }), []);
   t.deepEqual(attachmentBatch({ ipMasq: true, macspoofchk: false, addrs: [], hostVeth: 'v', mac: 'm', tag: 'x' }), [], 'L2 only: nothing to masquerade');
   const spoof = attachmentBatch({ ipMasq: false, macspoofchk: true, addrs: [], hostVeth: 'veth1', mac: '02:00:00:00:00:01', tag: 'x' });
@@ -75,8 +79,8 @@ test('exclusive turns element additions into create; conflicting finds another o
   const { exclusive, conflicting } = await import('../../../plugins/bridge/masq-rules.ts');
   const batch = attachmentBatch({ ipMasq: true, macspoofchk: false, addrs: [parseCidr('10.1.0.2/24')], hostVeth: 'v', mac: 'm', tag: 'tscni n new/eth0' });
   const ex = exclusive(batch);
-  t.deepEqual(ex.slice(0, 13), batch.slice(0, 13), 'table, sets, chain and rules stay idempotent adds');
-  t.deepEqual(ex.slice(13), batch.slice(13).map((c) => ({ create: c.add })));
+  t.deepEqual(ex.slice(0, 17), batch.slice(0, 17), 'table, sets, chain and rules stay idempotent adds');
+  t.deepEqual(ex.slice(17), batch.slice(17).map((c) => ({ create: c.add })));
   const owned = [
     { family: 'inet', set: 'masq4', val: '10.1.0.2', comment: 'tscni n old/eth0' },
     { family: 'inet', set: 'masq4', val: '10.1.0.3', comment: 'tscni n other/eth0' },

@@ -1,0 +1,56 @@
+// The agent's status file (written after every pass, atomically) and `tscni agent status` (a table or --json).
+
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { table } from '../runner/cli/table.ts';
+import type { AgentConfig } from './config.ts';
+import type { Plan } from './plan.ts';
+
+export const DEFAULT_STATE_DIR = '/run/tscni/agent';
+
+export interface PeerStatus { name: string; addresses: string[]; podCIDRs: string[]; state: string; entries: number }
+export interface AgentStatus {
+  node: string;
+  backend: string;
+  pid: number;
+  config: string;
+  /** When the last pass ended, and what it changed. */
+  lastSync?: { at: string; changes: string[]; error?: string };
+  /** When the last pass that changed something ended. */
+  lastChange?: string;
+  configError?: string;
+  peers: PeerStatus[];
+}
+
+/** Peer rows: `self`, `synced` (with the number of kernel entries the agent keeps for it), or `error: why`. */
+export function peerRows(cfg: AgentConfig, p: Plan | undefined, error?: string, failures?: ReadonlyMap<string, string>): PeerStatus[] {
+  return cfg.peers.map((peer) => {
+    const entries = p ? [...p.routes, ...p.neigh, ...p.fdb].filter((e) => e.peer === peer.name).length : 0;
+    const failed = failures?.get(peer.name);
+    const state = peer.name === cfg.node ? 'self' : error ? 'error' : failed ? `error: ${failed}` : 'synced';
+    return { name: peer.name, addresses: [...peer.addresses], podCIDRs: [...peer.podCIDRs], state, entries };
+  });
+}
+
+export function writeStatus(dir: string, s: AgentStatus): void {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const tmp = join(dir, `.status.${process.pid}.json`);
+  writeFileSync(tmp, JSON.stringify(s, null, 2) + '\n');
+  renameSync(tmp, join(dir, 'status.json'));
+}
+
+export function readStatus(dir: string): AgentStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as AgentStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+export function renderStatus(s: AgentStatus): string {
+  const head = [`node ${s.node}   backend ${s.backend}   pid ${s.pid}   config ${s.config}`];
+  if (s.lastSync) head.push(`last sync ${s.lastSync.at}: ${s.lastSync.error ? `failed: ${s.lastSync.error}` : `${s.lastSync.changes.length} change(s)`}`);
+  if (s.configError) head.push(`config not applied: ${s.configError}`);
+  const rows = s.peers.map((p) => [p.name, p.addresses.join(','), p.podCIDRs.join(','), p.state, String(p.entries)]);
+  return head.join('\n') + '\n' + table(['PEER', 'ADDRESS', 'POD CIDRS', 'STATE', 'ENTRIES'], rows);
+}
