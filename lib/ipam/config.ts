@@ -5,6 +5,7 @@ import { parseCniArgs, validateNetworkName } from '../cni/env.ts';
 import type { Route } from '../cni/result.ts';
 import { atLeast } from '../cni/version.ts';
 import { bits, cidrContains, formatCidr, formatIp, lastOf, networkOf, parseCidr, parseIp, type Cidr, type Ip } from '../net/ip.ts';
+import { hostProblem, subnetProblem } from '../net/subnet-checks.ts';
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
 
@@ -63,37 +64,6 @@ export function parseStoreConfig(conf: Obj): StoreConfig {
   }
   // The skeleton checks the name already; checked again for in-process callers, since it becomes a directory.
   return { name: validateNetworkName(conf.name), dataDir };
-}
-
-// Blocks no container subnet may touch (RFC 6890): their addresses never route to a container.
-const RESERVED: readonly { cidr: Cidr; what: string }[] = [
-  ['0.0.0.0/8', '"this network"'],
-  ['127.0.0.0/8', 'loopback'],
-  ['169.254.0.0/16', 'link-local'],
-  ['224.0.0.0/4', 'multicast'],
-  ['240.0.0.0/4', 'reserved, with the broadcast address 255.255.255.255'],
-  ['::/128', 'the unspecified address'],
-  ['::1/128', 'loopback'],
-  ['fe80::/10', 'link-local'],
-  ['ff00::/8', 'multicast'],
-].map(([c, what]) => ({ cidr: parseCidr(c)!, what }));
-
-/** Why a subnet cannot serve containers (it touches a reserved block), or undefined. */
-function subnetProblem(subnet: Cidr): string | undefined {
-  for (const b of RESERVED) {
-    if (b.cidr.ip.family !== subnet.ip.family) continue;
-    if (subnet.prefix >= b.cidr.prefix && cidrContains(b.cidr, subnet.ip)) return `is inside ${formatCidr(b.cidr)} (${b.what}); a container subnet must be routable unicast`;
-    if (cidrContains(subnet, b.cidr.ip)) return `covers ${formatCidr(b.cidr)} (${b.what}); a container subnet must be routable unicast`;
-  }
-  return undefined;
-}
-
-/** Why `ip` cannot be a host of `subnet` (outside it, its network address, its IPv4 broadcast), or undefined. */
-function hostProblem(subnet: Cidr, ip: Ip): string | undefined {
-  if (!cidrContains(subnet, ip)) return `not in network ${formatCidr(subnet)}`;
-  if (ip.n === networkOf(subnet).n) return `is the network address of ${formatCidr(subnet)}`;
-  if (ip.family === 4 && ip.n === lastOf(subnet).n) return `is the broadcast address of ${formatCidr(subnet)}`;
-  return undefined;
 }
 
 /**
