@@ -19,7 +19,9 @@ Containers (runc + tscni's CNI plugins):
   explain NAME PORT                        the path a packet to a published port takes
 
 Images:
-  images [--json]   rmi NAME   load FILE   image build-busybox
+  pull [-q] [--platform OS/ARCH] REF       fetch an image from an OCI distribution registry
+  login -u USER --password-stdin [REGISTRY]   logout [REGISTRY]
+  images [--json]   rmi NAME   load FILE   image build-busybox|prune
 
 Networks:
   network ls|inspect|create|rm
@@ -28,7 +30,7 @@ Installation (for other runtimes: containerd, podman, kubelet):
   install|uninstall [options]              put the plugins and a network config in place (see tscni install --help)
 
 Every command takes --help. Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 125 run failed.
-Environment: NETCONFPATH, CNI_PATH, TSCNI_STATE_DIR, TSCNI_CACHE_DIR, TSCNI_RUNTIME (see README).`;
+Environment: NETCONFPATH, CNI_PATH, TSCNI_STATE_DIR, TSCNI_CACHE_DIR, TSCNI_RUNTIME, TSCNI_INSECURE_REGISTRIES (see README).`;
 
 export const HELP: Record<string, string> = {
   run: `Usage: tscni run [OPTIONS] IMAGE [COMMAND [ARG...]]
@@ -49,6 +51,8 @@ Options:
       --rm                  remove the container when it exits
       --runtime PATH        runc-compatible runtime (default: runc)
       --rootfs DIR          use DIR as the root filesystem instead of an image (IMAGE is then only a label)
+      --pull POLICY         missing (default: pull when not in the store), always, never
+      --platform OS/ARCH    the platform to pull (default: this machine's, e.g. linux/amd64)
       --dry-run             print each plugin's plan (tscni plugins' nft JSON and kernel steps); change nothing`,
   cnitool: `Usage: tscni add|check|del|status|gc [--dry-run] [--id ID] <network> <netns-path>
 
@@ -76,7 +80,18 @@ cni.dev/valid-attachments. status asks every plugin (spec 1.1.0).`,
   exec: 'Usage: tscni exec [-i] [-t] [-e K=V]... [-w DIR] NAME CMD [ARG...]\n\nRuns a command in a running container (runc exec).',
   images: 'Usage: tscni images [--json] [-q]\n\nLists images.',
   rmi: 'Usage: tscni rmi IMAGE...\n\nRemoves images no container uses.',
-  image: 'Usage: tscni image build-busybox | ls | rm IMAGE | load FILE\n\nbuild-busybox builds busybox:latest from Debian\'s busybox-static (no registry needed).',
+  image: 'Usage: tscni image build-busybox | ls | rm IMAGE | load FILE | pull REF | prune\n\nbuild-busybox builds busybox:latest from Debian\'s busybox-static (no registry needed).\nprune removes <none> images no container uses, layers no image names and what interrupted pulls left.',
+  pull: `Usage: tscni pull [-q|--quiet] [--platform OS/ARCH[/VARIANT]] [REGISTRY/]REPO[:TAG|@DIGEST]
+
+Fetches an image from an OCI distribution registry (docker.io when no registry is named). An image index or
+manifest list is resolved for the platform (default: this machine's). Every blob is checked against its sha256
+while it streams; layers are stored once per digest and shared between images. HTTPS, except for localhost,
+127.0.0.0/8 and registries in TSCNI_INSECURE_REGISTRIES (comma-separated). Credentials: tscni login.`,
+  login: `Usage: tscni login -u USER (--password-stdin | -p PASSWORD) [REGISTRY]
+
+Checks the credentials against REGISTRY (default docker.io) and stores them, mode 0600, in
+$TSCNI_STATE_DIR/auth.json (docker's config.json "auths" shape). Used as Basic auth, or to get Bearer tokens.`,
+  logout: 'Usage: tscni logout [REGISTRY]\n\nForgets the stored credentials for REGISTRY (default docker.io).',
   load: 'Usage: tscni load [-i|--input] FILE\n\nLoads an OCI image archive or a `docker save`/`podman save` archive.',
   network: 'Usage: tscni network ls [--json] | inspect NAME | create NAME --subnet CIDR [--gateway IP] [--bridge NAME] [--no-masquerade] | rm NAME\n\nNetworks are CNI conflists in NETCONFPATH; create writes bridge + host-local + portmap and refuses overlapping subnets.',
   explain: 'Usage: tscni explain NAME PORT[/tcp|udp|sctp]\n\nShows the path a packet to a published port takes: the nft map entry, the address, the veth.',

@@ -6,6 +6,9 @@ import type { Ctx } from '../context.ts';
 import { Exit, UsageError, conflict } from './errors.ts';
 import { HELP, printHelpIfAsked } from './help.ts';
 import { ago, humanSize, table } from './table.ts';
+import { NONE } from '../image/image-store.ts';
+import { sweepStale } from '../image/layer-unpack.ts';
+import { withLock } from '../lock.ts';
 
 type Out = (s: string) => void;
 
@@ -25,10 +28,11 @@ export async function rmi(ctx: Ctx, argv: string[], out: Out): Promise<number> {
   if (p.positionals.length === 0) throw new UsageError('rmi: at least one image is required');
   for (const r of p.positionals) {
     const img = ctx.images.get(r);
+    if (bool(p, 'force')) throw new UsageError('rmi: --force is not supported: remove the containers first');
     const users = ctx.containers.all().filter((c) => c.imageId === img.id);
     if (users.length) throw conflict(`image ${r} is in use by container(s) ${users.map((c) => c.name).join(', ')}`);
-    ctx.images.remove(r);
-    out(`Untagged: ${img.repo}:${img.tag}\n`);
+    await withLock(ctx.images.lock, async () => ctx.images.remove(r));
+    out(`Untagged: ${img.tag === NONE && img.digest ? `${img.repo}@${img.digest}` : `${img.repo}:${img.tag}`}\n`);
   }
   return Exit.Ok;
 }
@@ -43,6 +47,8 @@ export async function image(ctx: Ctx, argv: string[], out: Out): Promise<number>
   if (sub === 'ls') return images(ctx, rest, out);
   if (sub === 'rm') return rmi(ctx, rest, out);
   if (sub === 'load') return load(ctx, rest, out);
+  if (sub === 'pull') return (await import('./pull.ts')).pull(ctx, rest, out);
+  if (sub === 'prune') return prune(ctx, rest, out);
   out(HELP.image + '\n');
   return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;
 }
@@ -53,5 +59,24 @@ export async function load(ctx: Ctx, argv: string[], out: Out): Promise<number> 
   const file = str(p, 'input') ?? p.positionals[0];
   if (!file) throw new UsageError('load: an archive FILE is required');
   await (await import('../image/load.ts')).loadArchive(ctx, file, bool(p, 'quiet'), out);
+  return Exit.Ok;
+}
+
+/** `image prune`: <none> images no container uses, layers no image names, leftovers of killed pulls. */
+export async function prune(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, { bools: ['force', 'all'], aliases: { f: 'force', a: 'all' } }, 'image prune');
+  if (p.flags.help === true) {
+    out(HELP.image + '\n');
+    return Exit.Ok;
+  }
+  if (bool(p, 'all')) throw new UsageError('image prune: --all is not supported (remove tagged images with rmi)');
+  const used = new Set(ctx.containers.all().map((c) => c.imageId));
+  const r = await withLock(ctx.images.lock, async () => {
+    const stale = sweepStale(ctx.images.root);
+    return { ...ctx.images.prune((i) => used.has(i.id)), stale };
+  });
+  for (const i of r.images) out(`Deleted: sha256:${i.id}\n`);
+  for (const l of r.layers) out(`Deleted layer: ${l.split('/').pop()!.replace('-', ':')}\n`);
+  out(`Removed ${r.images.length} image(s), ${r.layers.length} layer(s), ${r.stale.length} interrupted download(s)\n`);
   return Exit.Ok;
 }

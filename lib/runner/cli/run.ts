@@ -31,17 +31,23 @@ function randomName(): string {
   return `${a[r[0] % a.length]}_${b[r[1] % b.length]}_${r[2]}`;
 }
 
-async function resolveImage(ctx: Ctx, ref: string): Promise<ImageRecord> {
-  const img = ctx.images.find(ref);
+/** The image to run: from the store, else the built-in busybox, else pulled (`--pull missing|always|never`). */
+async function resolveImage(ctx: Ctx, ref: string, pull: string, platform: string | undefined): Promise<ImageRecord> {
+  const img = pull === 'always' ? undefined : ctx.images.find(ref);
   if (img) return img;
-  if (/^(docker\.io\/)?(library\/)?busybox(:latest)?$/.test(ref)) return buildBusybox(ctx.images);
-  return ctx.images.get(ref);
+  if (pull !== 'always' && /^(docker\.io\/)?(library\/)?busybox(:latest)?$/.test(ref)) return buildBusybox(ctx.images);
+  if (pull === 'never') return ctx.images.get(ref);
+  const { pullImage } = await import('../image/registry/pull.ts');
+  const { parsePlatform } = await import('../image/registry/reference.ts');
+  const say = (s: string) => process.stderr.write(s);
+  if (pull !== 'always') say(`Unable to find image '${ref}' locally\n`);
+  return pullImage(ctx, ref, { platform: parsePlatform(platform), quiet: false, say });
 }
 
 export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => void): Promise<number> {
   const p = parseArgs(argv, {
     bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty'],
-    values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs'],
+    values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs', 'pull', 'platform'],
     multi: ['publish', 'env'],
     aliases: { d: 'detach', p: 'publish', e: 'env', i: 'interactive', t: 'tty' },
     stopAtPositional: true,
@@ -63,7 +69,9 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   if (rootfsDir && (!existsSync(rootfsDir) || !statSync(rootfsDir).isDirectory())) throw new UsageError(`invalid --rootfs ${rootfsDir}: not a directory`);
   const network = str(p, 'network') ?? DEFAULT_NETWORK;
   const netList = findNetwork(ctx.paths, network);
-  const image = rootfsDir ? undefined : await resolveImage(ctx, imageRef);
+  const pullPolicy = str(p, 'pull') ?? 'missing';
+  if (!['missing', 'always', 'never'].includes(pullPolicy)) throw new UsageError(`invalid --pull ${JSON.stringify(pullPolicy)}: missing, always or never`);
+  const image = rootfsDir ? undefined : await resolveImage(ctx, imageRef, pullPolicy, str(p, 'platform'));
   const id = randomBytes(32).toString('hex');
   const cfg = image?.config ?? {};
   const cmd = [...(cfg.Entrypoint ?? []), ...(cmdArgs.length ? cmdArgs : cfg.Cmd ?? [])];
