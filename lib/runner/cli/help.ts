@@ -23,6 +23,9 @@ Images:
   login -u USER --password-stdin [REGISTRY]   logout [REGISTRY]
   images [--json]   rmi NAME   load FILE   image build-busybox|prune
 
+Volumes:
+  volume create|ls|inspect|rm              named volumes (run -v NAME:/dir)
+
 Networks:
   network ls|inspect|create|rm
 
@@ -48,6 +51,11 @@ Options:
       --memory SIZE         memory limit, e.g. 64m
       --cpus N              CPU limit, e.g. 0.5
       --pids-limit N        process limit
+  -v, --volume SPEC         HOSTDIR:DIR[:ro] (a missing HOSTDIR is created), NAME:DIR[:ro] (a named volume,
+                            created on first use) or DIR (an anonymous volume) (repeatable)
+      --mount SPEC          type=bind|volume|tmpfs,source=...,target=...[,readonly][,tmpfs-size=N][,tmpfs-mode=NNN]
+                            (a missing bind source is refused) (repeatable)
+      --tmpfs DIR[:OPTS]    a tmpfs at DIR (OPTS: size=64m,mode=1777,ro,...) (repeatable)
       --rm                  remove the container when it exits
       --runtime PATH        runc-compatible runtime (default: runc)
       --rootfs DIR          use DIR as the root filesystem instead of an image (IMAGE is then only a label)
@@ -76,7 +84,8 @@ cni.dev/valid-attachments. status asks every plugin (spec 1.1.0).`,
   logs: 'Usage: tscni logs [-f|--follow] [-t|--timestamps] [--tail N] NAME\n\nPrints the container\'s stdout/stderr (kept as JSON lines with timestamps).',
   stop: 'Usage: tscni stop [-t|--time SECS] NAME...\n\nSends SIGTERM, then SIGKILL after SECS (default 10); records the exit code and releases the network.',
   start: 'Usage: tscni start NAME...\n\nStarts stopped containers again (new netns, the network chain ADDed again).',
-  rm: 'Usage: tscni rm [-f|--force] NAME...\n\nRemoves containers (-f: stop running ones first). Releases network, mounts and state.',
+  rm: 'Usage: tscni rm [-f|--force] [-v|--volumes] NAME...\n\nRemoves containers (-f: stop running ones first). Releases network, mounts and state.\n-v also removes the container\'s anonymous volumes; named volumes always stay (tscni volume rm).',
+  volume: 'Usage: tscni volume create [NAME] | ls [-q] [--json] | inspect NAME... | rm NAME...\n\nNamed volumes live in $TSCNI_STATE_DIR/volumes/NAME/_data and outlive containers; rm refuses one a container uses.',
   exec: 'Usage: tscni exec [-i] [-t] [-e K=V]... [-w DIR] NAME CMD [ARG...]\n\nRuns a command in a running container (runc exec).',
   images: 'Usage: tscni images [--json] [-q]\n\nLists images.',
   rmi: 'Usage: tscni rmi IMAGE...\n\nRemoves images no container uses.',

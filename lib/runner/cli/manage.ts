@@ -12,6 +12,16 @@ import { printHelpIfAsked } from './help.ts';
 
 type Out = (s: string) => void;
 
+/** `rm -v`: the container's anonymous volumes go with it (named ones stay, as with docker), unless another uses them. */
+async function removeAnonymousVolumes(ctx: Ctx, c: ContainerState): Promise<void> {
+  const anonymous = (c.mounts ?? []).filter((m) => m.type === 'volume' && m.anonymous).map((m) => m.source!);
+  if (anonymous.length === 0) return;
+  await withLock(ctx.volumes.lock, async () => {
+    const others = ctx.containers.all().filter((o) => o.id !== c.id);
+    for (const v of anonymous) if (ctx.volumes.find(v)) ctx.volumes.remove(v, others);
+  });
+}
+
 async function forEachRef(refs: string[], what: string, fn: (ref: string) => Promise<void>): Promise<number> {
   if (refs.length === 0) throw new UsageError(`${what}: at least one container is required`);
   let code: number = Exit.Ok;
@@ -72,7 +82,7 @@ async function withPortsCheck(ctx: Ctx, c: ContainerState): Promise<void> {
 }
 
 export async function rm(ctx: Ctx, argv: string[], out: Out): Promise<number> {
-  const p = parseArgs(argv, { bools: ['force'], aliases: { f: 'force' } }, 'rm');
+  const p = parseArgs(argv, { bools: ['force', 'volumes'], aliases: { f: 'force', v: 'volumes' } }, 'rm');
   if (printHelpIfAsked('rm', p, out)) return Exit.Ok;
   return forEachRef(p.positionals, 'rm', async (r) => {
     let c = await refreshState(ctx, ctx.containers.resolve(r));
@@ -81,6 +91,7 @@ export async function rm(ctx: Ctx, argv: string[], out: Out): Promise<number> {
       c = await stopContainer(ctx, c, 0);
     }
     const problems = await destroyContainer(ctx, c);
+    if (bool(p, 'volumes')) await removeAnonymousVolumes(ctx, c);
     if (problems.length) throw new RunnerError(`removed ${r}, but cleanup reported: ${problems.join('; ')}`);
     out(r + '\n');
   });

@@ -22,6 +22,7 @@ import { HELP } from './help.ts';
 import { addNetworkList } from '../../libcni/chain.ts';
 import { printLogs } from '../container/logs.ts';
 import { trace } from '../trace.ts';
+import { parseMounts } from '../volume/mount-specs.ts';
 
 
 function randomName(): string {
@@ -48,8 +49,8 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   const p = parseArgs(argv, {
     bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty'],
     values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs', 'pull', 'platform'],
-    multi: ['publish', 'env'],
-    aliases: { d: 'detach', p: 'publish', e: 'env', i: 'interactive', t: 'tty' },
+    multi: ['publish', 'env', 'volume', 'mount', 'tmpfs'],
+    aliases: { d: 'detach', p: 'publish', e: 'env', i: 'interactive', t: 'tty', v: 'volume' },
     stopAtPositional: true,
   }, 'run');
   if (bool(p, 'help')) {
@@ -61,6 +62,8 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   const name = str(p, 'name') ?? randomName();
   checkContainerName(name);
   const ports = list(p, 'publish').flatMap(parsePublish);
+  const mounts = parseMounts({ volumes: list(p, 'volume'), mounts: list(p, 'mount'), tmpfs: list(p, 'tmpfs') }, () => randomBytes(32).toString('hex'));
+  for (const m of mounts) if (m.type === 'bind' && !m.createHostPath && !existsSync(m.source!)) throw new UsageError(`invalid --mount: bind source path ${m.source} does not exist`);
   // Before anything is created: a runtime that cannot be run would otherwise only show as a start timeout.
   const runtimeBinary = str(p, 'runtime') ?? ctx.paths.runtime;
   const badRuntime = runtimeProblem(runtimeBinary);
@@ -99,6 +102,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     requestedIp: str(p, 'ip'),
     requestedMac: str(p, 'mac'),
     limits,
+    mounts,
     autoRemove: bool(p, 'rm') && detach,
     runtime: runtimeBinary,
     status: 'created',

@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerState } from './store.ts';
+import type { OciMount } from '../volume/oci-mounts.ts';
 
 const CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
@@ -12,7 +13,7 @@ const CAPS = [
 
 const CPU_PERIOD = 100_000;
 
-export function ociSpec(c: ContainerState, opts: { rootfs: string; containerDir: string; netnsPath: string }): Record<string, unknown> {
+export function ociSpec(c: ContainerState, opts: { rootfs: string; containerDir: string; netnsPath: string; mounts?: OciMount[] }): Record<string, unknown> {
   const resources: Record<string, unknown> = {};
   if (c.limits.memory) resources.memory = { limit: c.limits.memory };
   if (c.limits.cpus) resources.cpu = { period: CPU_PERIOD, quota: Math.round(c.limits.cpus * CPU_PERIOD) };
@@ -43,6 +44,7 @@ export function ociSpec(c: ContainerState, opts: { rootfs: string; containerDir:
       bindRo('hosts'),
       bindRo('resolv.conf'),
       bindRo('hostname'),
+      ...(opts.mounts ?? []),
     ],
     linux: {
       cgroupsPath: `/tscni/${c.id}`,

@@ -7,6 +7,7 @@ import { LowSync } from 'lowdb';
 import { JSONFileSync } from 'lowdb/node';
 import { notFound, RunnerError, UsageError, Exit } from '../cli/errors.ts';
 import { withLock } from '../lock.ts';
+import type { MountSpec } from '../volume/mount-specs.ts';
 
 export interface PortMapping {
   hostIP: string;
@@ -56,6 +57,8 @@ export interface ContainerState {
   exitCode?: number;
   error?: string;
   networkSettings?: NetworkSettings;
+  /** -v, --mount and --tmpfs, validated at run. */
+  mounts?: MountSpec[];
 }
 
 /**
