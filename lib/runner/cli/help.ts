@@ -17,6 +17,7 @@ Containers (runc + tscni's CNI plugins):
   start NAME...                            start a stopped container again
   rm [-f] NAME...                          remove containers
   explain NAME PORT                        the path a packet to a published port takes
+  boot                                     after a reboot: restart containers run with --restart always
 
 Images:
   pull [-q] [--platform OS/ARCH] REF       fetch an image from an OCI distribution registry
@@ -56,6 +57,8 @@ Options:
       --mount SPEC          type=bind|volume|tmpfs,source=...,target=...[,readonly][,tmpfs-size=N][,tmpfs-mode=NNN]
                             (a missing bind source is refused) (repeatable)
       --tmpfs DIR[:OPTS]    a tmpfs at DIR (OPTS: size=64m,mode=1777,ro,...) (repeatable)
+      --restart POLICY      no (default), always, on-failure[:N] (at most N restarts), unless-stopped; the
+                            monitor runs the process again (back-off from 100 ms); tscni boot restarts after a reboot
       --rm                  remove the container when it exits
       --runtime PATH        runc-compatible runtime (default: runc)
       --rootfs DIR          use DIR as the root filesystem instead of an image (IMAGE is then only a label)
@@ -85,6 +88,7 @@ cni.dev/valid-attachments. status asks every plugin (spec 1.1.0).`,
   stop: 'Usage: tscni stop [-t|--time SECS] NAME...\n\nSends SIGTERM, then SIGKILL after SECS (default 10); records the exit code and releases the network.',
   start: 'Usage: tscni start NAME...\n\nStarts stopped containers again (new netns, the network chain ADDed again).',
   rm: 'Usage: tscni rm [-f|--force] [-v|--volumes] NAME...\n\nRemoves containers (-f: stop running ones first). Releases network, mounts and state.\n-v also removes the container\'s anonymous volumes; named volumes always stay (tscni volume rm).',
+  boot: 'Usage: tscni boot\n\nAfter a reboot (run it from a boot unit): records containers whose monitor is gone as exited, releases what they\nheld, and starts those with --restart always (or unless-stopped, unless stopped by a user) with their name, ports and address.',
   volume: 'Usage: tscni volume create [NAME] | ls [-q] [--json] | inspect NAME... | rm NAME...\n\nNamed volumes live in $TSCNI_STATE_DIR/volumes/NAME/_data and outlive containers; rm refuses one a container uses.',
   exec: 'Usage: tscni exec [-i] [-t] [-e K=V]... [-w DIR] NAME CMD [ARG...]\n\nRuns a command in a running container (runc exec).',
   images: 'Usage: tscni images [--json] [-q]\n\nLists images.',

@@ -18,6 +18,8 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
     Name: `/${c.name}`,
     Created: c.created,
     Image: c.image,
+    RestartCount: c.restartCount ?? 0,
+    Mounts: (c.mounts ?? []).map((m) => ({ Type: m.type, Name: m.type === 'volume' ? m.source : undefined, Source: m.type === 'bind' ? m.source : '', Destination: m.target, RW: !m.readonly })),
     State: {
       Status: c.status,
       Running: c.status === 'running',
@@ -36,6 +38,7 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
       AutoRemove: c.autoRemove,
       Runtime: c.runtime,
       NetworkMode: c.network,
+      RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },
     },
     NetworkSettings: {
       SandboxKey: `/var/run/netns/${c.netnsName}`,

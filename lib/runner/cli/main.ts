@@ -29,13 +29,14 @@ const VERBS: Record<string, Verb> = {
   pull: async (ctx, argv, o) => (await import('./pull.ts')).pull(ctx, argv, o),
   login: async (ctx, argv, o) => (await import('./pull.ts')).login(ctx, argv, o),
   logout: async (ctx, argv, o) => (await import('./pull.ts')).logout(ctx, argv, o),
+  boot: async (ctx, argv, o) => (await import('./manage.ts')).boot(ctx, argv, o),
   volume: async (ctx, argv, o) => (await import('./volume.ts')).volume(ctx, argv, o),
   network: async (ctx, argv, o) => (await import('./network.ts')).network(ctx, argv, o),
   explain: async (ctx, argv, o) => (await import('./explain.ts')).explainCommand(ctx, argv, o),
 };
 
 /** Commands that create namespaces, mounts, cgroups or runc state. */
-const NEEDS_ROOT = new Set(['run', 'start', 'stop', 'rm', 'exec', 'load', 'image', 'rmi', 'pull', 'volume']);
+const NEEDS_ROOT = new Set(['run', 'start', 'stop', 'rm', 'exec', 'load', 'image', 'rmi', 'pull', 'volume', 'boot']);
 
 async function containerCommand(cmd: string, argv: string[]): Promise<number> {
   const fn = VERBS[cmd];

@@ -9,6 +9,7 @@ import type { Ctx } from '../context.ts';
 import { withLock } from '../lock.ts';
 import { Exit, RunnerError, UsageError, conflict } from './errors.ts';
 import { printHelpIfAsked } from './help.ts';
+import { startsAtBoot } from '../container/restart.ts';
 
 type Out = (s: string) => void;
 
@@ -22,8 +23,8 @@ async function removeAnonymousVolumes(ctx: Ctx, c: ContainerState): Promise<void
   });
 }
 
-async function forEachRef(refs: string[], what: string, fn: (ref: string) => Promise<void>): Promise<number> {
-  if (refs.length === 0) throw new UsageError(`${what}: at least one container is required`);
+async function forEachRef(refs: string[], what: string, fn: (ref: string) => Promise<void>, noneOk = false): Promise<number> {
+  if (refs.length === 0 && !noneOk) throw new UsageError(`${what}: at least one container is required`);
   let code: number = Exit.Ok;
   for (const r of refs) {
     try {
@@ -57,17 +58,41 @@ export async function start(ctx: Ctx, argv: string[], out: Out): Promise<number>
       out(r + '\n');
       return;
     }
-    const image = c.rootfsDir ? undefined : ctx.images.get(c.image);
-    const onSignal = () => (interrupt.requested = true);
-    process.on('SIGINT', onSignal);
-    try {
-      await withPortsCheck(ctx, c);
-      await startContainer(ctx, c, image ? ctx.images.layerDirs(image) : undefined);
-    } finally {
-      process.off('SIGINT', onSignal);
-    }
+    await startStopped(ctx, c);
     out(r + '\n');
   });
+}
+
+async function startStopped(ctx: Ctx, c: ContainerState): Promise<void> {
+  const image = c.rootfsDir ? undefined : ctx.images.get(c.image);
+  const onSignal = () => (interrupt.requested = true);
+  process.on('SIGINT', onSignal);
+  try {
+    await withPortsCheck(ctx, c);
+    await startContainer(ctx, c, image ? ctx.images.layerDirs(image) : undefined);
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
+
+/**
+ * `tscni boot` (after a reboot, e.g. from a systemd unit): containers whose monitor is gone are recorded as exited
+ * and what they held is released (a DEL with the cached config forgives a vanished netns, veth or nft table);
+ * then those with --restart always (or unless-stopped, not stopped by a user) start again with their name, ports
+ * and address (the old address is asked of IPAM from now on).
+ */
+export async function boot(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, {}, 'boot');
+  if (printHelpIfAsked('boot', p, out)) return Exit.Ok;
+  if (p.positionals.length) throw new UsageError('boot: takes no arguments');
+  const all = await Promise.all(ctx.containers.all().map((c) => refreshState(ctx, c)));
+  const due = all.filter((c) => c.status === 'exited' && startsAtBoot(c));
+  return forEachRef(due.map((c) => c.name), 'boot', async (name) => {
+    const c = ctx.containers.resolve(name);
+    if (!c.requestedIp && c.networkSettings?.IPAddress) c.requestedIp = c.networkSettings.IPAddress;
+    await startStopped(ctx, c);
+    out(name + '\n');
+  }, true);
 }
 
 /** Re-reserves a stopped container's ports under the global lock, as run does for a new one. */

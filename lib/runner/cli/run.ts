@@ -23,6 +23,7 @@ import { addNetworkList } from '../../libcni/chain.ts';
 import { printLogs } from '../container/logs.ts';
 import { trace } from '../trace.ts';
 import { parseMounts } from '../volume/mount-specs.ts';
+import { parseRestart } from '../container/restart.ts';
 
 
 function randomName(): string {
@@ -48,7 +49,7 @@ async function resolveImage(ctx: Ctx, ref: string, pull: string, platform: strin
 export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => void): Promise<number> {
   const p = parseArgs(argv, {
     bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty'],
-    values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs', 'pull', 'platform'],
+    values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs', 'pull', 'platform', 'restart'],
     multi: ['publish', 'env', 'volume', 'mount', 'tmpfs'],
     aliases: { d: 'detach', p: 'publish', e: 'env', i: 'interactive', t: 'tty', v: 'volume' },
     stopAtPositional: true,
@@ -62,6 +63,8 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   const name = str(p, 'name') ?? randomName();
   checkContainerName(name);
   const ports = list(p, 'publish').flatMap(parsePublish);
+  const restartPolicy = parseRestart(str(p, 'restart'));
+  if (restartPolicy.name !== 'no' && bool(p, 'rm')) throw new UsageError('conflicting options: --restart and --rm');
   const mounts = parseMounts({ volumes: list(p, 'volume'), mounts: list(p, 'mount'), tmpfs: list(p, 'tmpfs') }, () => randomBytes(32).toString('hex'));
   for (const m of mounts) if (m.type === 'bind' && !m.createHostPath && !existsSync(m.source!)) throw new UsageError(`invalid --mount: bind source path ${m.source} does not exist`);
   // Before anything is created: a runtime that cannot be run would otherwise only show as a start timeout.
@@ -103,6 +106,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     requestedMac: str(p, 'mac'),
     limits,
     mounts,
+    restartPolicy,
     autoRemove: bool(p, 'rm') && detach,
     runtime: runtimeBinary,
     status: 'created',

@@ -111,6 +111,8 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
     c.finishedAt = undefined;
     c.error = undefined;
     c.startedAt = undefined;
+    c.stopRequested = false;
+    c.restartCount = 0;
     // Started now so its Node start-up overlaps the network setup; it waits for GO_FILE.
     c.monitorPid = await spawnMonitor(ctx, c);
     ctx.containers.save(c);

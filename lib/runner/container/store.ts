@@ -8,6 +8,7 @@ import { JSONFileSync } from 'lowdb/node';
 import { notFound, RunnerError, UsageError, Exit } from '../cli/errors.ts';
 import { withLock } from '../lock.ts';
 import type { MountSpec } from '../volume/mount-specs.ts';
+import type { RestartPolicy } from './restart.ts';
 
 export interface PortMapping {
   hostIP: string;
@@ -59,6 +60,11 @@ export interface ContainerState {
   networkSettings?: NetworkSettings;
   /** -v, --mount and --tmpfs, validated at run. */
   mounts?: MountSpec[];
+  restartPolicy?: RestartPolicy;
+  /** Times the monitor ran the process again (reset by start). */
+  restartCount?: number;
+  /** Set by stop/rm (no more restarts; unless-stopped stays down at boot), cleared by start. */
+  stopRequested?: boolean;
 }
 
 /**
