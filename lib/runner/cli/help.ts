@@ -48,6 +48,17 @@ Options:
       --ip ADDR             ask the network's IPAM for this address
       --mac MAC             the container interface's MAC address
   -e, --env KEY=VALUE       environment variable (repeatable)
+      --env-file FILE       KEY=VALUE lines (# comments; a bare KEY takes this shell's value) (repeatable)
+  -w, --workdir DIR         working directory of the process
+  -u, --user UID[:GID]      run as this numeric user (and group; default: the uid)
+      --entrypoint CMD      replaces the image's entrypoint (and drops its default command); "" clears it
+      --read-only           mount the rootfs read-only (combine with --tmpfs for scratch space)
+      --cap-add CAP         add a capability (NET_ADMIN or CAP_NET_ADMIN, ALL) (repeatable)
+      --cap-drop CAP        drop one of docker's default capabilities (ALL: every one) (repeatable)
+  -l, --label KEY[=VALUE]   metadata shown by inspect (repeatable)
+      --add-host HOST:IP    an extra /etc/hosts line (repeatable)
+      --dns IP, --dns-search DOMAIN, --dns-option OPT
+                            replace the host's nameservers, search domains, options in resolv.conf
       --hostname NAME       hostname (default: the first 12 hex digits of the id)
       --memory SIZE         memory limit, e.g. 64m
       --cpus N              CPU limit, e.g. 0.5

@@ -24,6 +24,7 @@ import { printLogs } from '../container/logs.ts';
 import { trace } from '../trace.ts';
 import { parseMounts } from '../volume/mount-specs.ts';
 import { parseRestart } from '../container/restart.ts';
+import { parseRunOptions, RUN_OPTION_BOOLS, RUN_OPTION_MULTI, RUN_OPTION_VALUES } from './run-options.ts';
 
 
 function randomName(): string {
@@ -48,10 +49,10 @@ async function resolveImage(ctx: Ctx, ref: string, pull: string, platform: strin
 
 export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => void): Promise<number> {
   const p = parseArgs(argv, {
-    bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty'],
-    values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs', 'pull', 'platform', 'restart'],
-    multi: ['publish', 'env', 'volume', 'mount', 'tmpfs'],
-    aliases: { d: 'detach', p: 'publish', e: 'env', i: 'interactive', t: 'tty', v: 'volume' },
+    bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty', ...RUN_OPTION_BOOLS],
+    values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs', 'pull', 'platform', 'restart', ...RUN_OPTION_VALUES],
+    multi: ['publish', 'env', 'volume', 'mount', 'tmpfs', ...RUN_OPTION_MULTI],
+    aliases: { d: 'detach', p: 'publish', e: 'env', i: 'interactive', t: 'tty', v: 'volume', w: 'workdir', u: 'user', l: 'label' },
     stopAtPositional: true,
   }, 'run');
   if (bool(p, 'help')) {
@@ -64,6 +65,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   checkContainerName(name);
   const ports = list(p, 'publish').flatMap(parsePublish);
   const restartPolicy = parseRestart(str(p, 'restart'));
+  const opts = parseRunOptions(p);
   if (restartPolicy.name !== 'no' && bool(p, 'rm')) throw new UsageError('conflicting options: --restart and --rm');
   const mounts = parseMounts({ volumes: list(p, 'volume'), mounts: list(p, 'mount'), tmpfs: list(p, 'tmpfs') }, () => randomBytes(32).toString('hex'));
   for (const m of mounts) if (m.type === 'bind' && !m.createHostPath && !existsSync(m.source!)) throw new UsageError(`invalid --mount: bind source path ${m.source} does not exist`);
@@ -80,7 +82,8 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   const image = rootfsDir ? undefined : await resolveImage(ctx, imageRef, pullPolicy, str(p, 'platform'));
   const id = randomBytes(32).toString('hex');
   const cfg = image?.config ?? {};
-  const cmd = [...(cfg.Entrypoint ?? []), ...(cmdArgs.length ? cmdArgs : cfg.Cmd ?? [])];
+  // docker: --entrypoint replaces the image's entrypoint and drops its default command.
+  const cmd = opts.entrypoint ? [...opts.entrypoint, ...cmdArgs] : [...(cfg.Entrypoint ?? []), ...(cmdArgs.length ? cmdArgs : cfg.Cmd ?? [])];
   if (cmd.length === 0) throw new UsageError('run: no command given and the image has no default command');
   const limits: ContainerState['limits'] = {};
   if (str(p, 'memory')) limits.memory = parseMemory(str(p, 'memory')!);
@@ -94,8 +97,15 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     imageId: image?.id ?? '',
     rootfsDir,
     cmd,
-    env: [...(cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']), `HOSTNAME=${str(p, 'hostname') ?? id.slice(0, 12)}`, ...parseEnv(list(p, 'env'))],
-    workdir: cfg.WorkingDir || '/',
+    env: [...(cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']), `HOSTNAME=${str(p, 'hostname') ?? id.slice(0, 12)}`, ...opts.envFiles, ...parseEnv(list(p, 'env'))],
+    workdir: opts.workdir ?? (cfg.WorkingDir || '/'),
+    user: opts.user,
+    readOnly: opts.readOnly,
+    capAdd: opts.capAdd,
+    capDrop: opts.capDrop,
+    labels: opts.labels,
+    extraHosts: opts.extraHosts,
+    dns: opts.dns,
     hostname: str(p, 'hostname') ?? id.slice(0, 12),
     created: new Date().toISOString(),
     network,

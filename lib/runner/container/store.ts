@@ -65,6 +65,16 @@ export interface ContainerState {
   restartCount?: number;
   /** Set by stop/rm (no more restarts; unless-stopped stays down at boot), cleared by start. */
   stopRequested?: boolean;
+  /** -u UID[:GID] (root when absent). */
+  user?: { uid: number; gid: number };
+  readOnly?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  labels?: Record<string, string>;
+  /** --add-host lines for /etc/hosts ("IP\tNAME"). */
+  extraHosts?: string[];
+  /** --dns, --dns-search, --dns-option: replace the host's resolv.conf entries. */
+  dns?: { servers: string[]; search: string[]; options: string[] };
 }
 
 /**
