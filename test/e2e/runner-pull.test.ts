@@ -53,6 +53,11 @@ test.serial('pull by platform, schema2 and OCI sharing a layer, pull-on-run, rmi
   t.deepEqual([bad.code, bad.stderr], [2, `tscni: invalid reference format "${reg.host}/Tools/busybox": repository names are lowercase letters, digits and separators (. _ __ -)\n`]);
   const byDigest = await r.tscni(['pull', '-q', `${ref}@${bb.amd64.digest}`]);
   t.deepEqual([byDigest.code, byDigest.stdout], [0, `${ref}@${bb.amd64.digest}\n`]);
+  const d = await r.tscni(['run', '-d', '--network', 'tnet', '--name', 'bydigest', `${ref}@${bb.amd64.digest}`, 'sleep', '30']);
+  t.is(d.code, 0, d.stderr);
+  t.is((await r.tscni(['stop', '-t', '0', 'bydigest'])).code, 0);
+  t.is((await r.tscni(['start', 'bydigest'])).code, 0, 'a container of an image pulled by digest starts again');
+  t.is((await r.tscni(['rm', '-f', 'bydigest'])).code, 0);
   t.deepEqual(stored(r).other, [], 'failed pulls leave nothing');
 
   const run = await r.tscni(['run', '--rm', '--network', 'tnet', `${ref}:onrun`, 'cat', '/www/index.html']);

@@ -28,7 +28,6 @@ export async function rmi(ctx: Ctx, argv: string[], out: Out): Promise<number> {
   if (p.positionals.length === 0) throw new UsageError('rmi: at least one image is required');
   for (const r of p.positionals) {
     const img = ctx.images.get(r);
-    if (bool(p, 'force')) throw new UsageError('rmi: --force is not supported: remove the containers first');
     const users = ctx.containers.all().filter((c) => c.imageId === img.id);
     if (users.length) throw conflict(`image ${r} is in use by container(s) ${users.map((c) => c.name).join(', ')}`);
     await withLock(ctx.images.lock, async () => ctx.images.remove(r));

@@ -9,7 +9,7 @@ import type { ContainerState } from '../container/store.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, RunnerError, UsageError } from './errors.ts';
 import { parseCpus, parseEnv, parseMemory, parsePids } from './flags.ts';
-import type { ImageRecord } from '../image/image-store.ts';
+import { NONE, type ImageRecord } from '../image/image-store.ts';
 import { destroyContainer, interrupt, startContainer } from '../container/lifecycle.ts';
 import { stopContainer } from '../container/stop.ts';
 import { withLock } from '../lock.ts';
@@ -93,7 +93,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   const c: ContainerState = {
     id,
     name,
-    image: image ? `${image.repo}:${image.tag}` : imageRef,
+    image: image ? (image.tag === NONE && image.digest ? `${image.repo}@${image.digest}` : `${image.repo}:${image.tag}`) : imageRef,
     imageId: image?.id ?? '',
     rootfsDir,
     cmd,

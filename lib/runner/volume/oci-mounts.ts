@@ -1,7 +1,7 @@
 // A container's mounts at start: a missing -v host directory created (docker's behaviour), named volumes created
 // on first use, then the OCI `mounts` entries (after the /etc files, so a bind can still shadow them).
 
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { RunnerError, Exit } from '../cli/errors.ts';
 import { withLock } from '../lock.ts';
 import type { MountSpec } from './mount-specs.ts';
@@ -31,7 +31,6 @@ export async function prepareMounts(specs: MountSpec[], volumes: VolumeStore): P
         if (!m.createHostPath) throw new RunnerError(`invalid mount: bind source path ${source} does not exist`, Exit.Usage);
         mkdirSync(source, { recursive: true, mode: 0o755 });
       }
-      statSync(source);
     }
     out.push({ destination: m.target, type: 'bind', source, options: ['rbind', rw] });
   }

@@ -4,7 +4,7 @@
 // so an interrupted pull leaves no layer a later run could use. The image is indexed last, under the lock.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ctx } from '../../context.ts';
 import { RunnerError } from '../../cli/errors.ts';
@@ -17,7 +17,6 @@ import { credentialsFor } from './credentials.ts';
 import { resolveManifest } from './manifest.ts';
 import { progressFor } from './progress.ts';
 import { displayReference, parseReference, type Platform } from './reference.ts';
-import { existsSync } from 'node:fs';
 
 export interface PullOptions {
   platform: Platform;
