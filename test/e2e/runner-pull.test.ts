@@ -3,12 +3,13 @@
 // shared by digest, pull-on-run, rmi/prune; and faults: a corrupted blob, a registry dying mid-layer, token auth.
 
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireRoot } from '../helpers/netns.ts';
 import { PAGE } from '../helpers/busybox-tar.ts';
 import { pushBusybox, startFront, startRegistry } from '../helpers/registry.ts';
-import { makeRunnerEnv, testNetwork, writeConf, type RunnerEnv } from './runner-harness.ts';
+import { makeRunnerEnv, testNetwork, TSCNI, writeConf, type RunnerEnv } from './runner-harness.ts';
 
 /** What the image store holds on disk besides its index and lock: layer dirs and anything half-done. */
 function stored(r: RunnerEnv): { layers: string[]; other: string[] } {
@@ -95,6 +96,19 @@ test.serial('a corrupted blob and a registry dying mid-layer store nothing; Bear
   t.regex(dying.stderr, new RegExp(`^tscni: (downloading blob ${bb.layer.digest} from ${front.dying} failed after \\d+ of ${bb.layer.size} bytes: .*|blob ${bb.layer.digest} ended after \\d+ of ${bb.layer.size} bytes: refused)\\n$`));
   t.deepEqual(stored(r), { layers: [], other: [] });
   t.deepEqual(await images(r), []);
+
+  // A pull killed mid-layer: its download is left under .pull-PID-*, never under layers/; prune sweeps it.
+  const killed = spawn('nsenter', [`--net=${r.host.path}`, TSCNI, 'pull', `${front.stalling}/busybox:amd64`], { env: r.env, stdio: 'ignore' });
+  const partial = () => stored(r).other.filter((n) => n.startsWith('.pull-')).flatMap((n) => readdirSync(join(r.state, 'images', n)).map((f) => statSync(join(r.state, 'images', n, f)).size));
+  for (let i = 0; i < 100 && !(partial()[0] > 0); i++) await new Promise((res) => setTimeout(res, 50));
+  t.true(partial()[0] > 0 && partial()[0] < bb.layer.size, 'the download was under way');
+  const gone = new Promise((res) => killed.once('exit', res));
+  killed.kill('SIGKILL');
+  await gone;
+  t.deepEqual(stored(r).layers, [], 'no layer directory from a killed pull');
+  const swept = await r.tscni(['image', 'prune']);
+  t.deepEqual([swept.code, swept.stdout], [0, 'Removed 0 image(s), 0 layer(s), 1 interrupted download(s)\n']);
+  t.deepEqual(stored(r), { layers: [], other: [] });
 
   const anonymous = await r.tscni(['pull', `${front.token}/busybox:multi`]);
   t.deepEqual([anonymous.code, anonymous.stderr], [1, `tscni: unauthorized: ${front.token} refused the credentials (none given: tscni login ${front.token})\n`]);

@@ -3,6 +3,7 @@
 //   PORT+1   sends half of every blob larger than 4 kB, then cuts the connection (a registry dying mid-layer)
 //   PORT+2   requires `Authorization: Bearer tok-1` on /v2/, answering 401 with a Bearer challenge whose realm is
 //            its own /token; /token hands out tok-1 for Basic tester:s3cret only
+//   PORT+3   sends half of every blob larger than 4 kB, then stalls (until the client goes away)
 // Usage: node registry-front.ts PORT UPSTREAM_HOST:PORT
 
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -11,7 +12,7 @@ const [basePort, upstream] = [Number(process.argv[2]), process.argv[3]];
 const BIG = 4096;
 const TOKEN = 'tok-1';
 
-type Mode = 'corrupt' | 'dying' | 'token';
+type Mode = 'corrupt' | 'dying' | 'token' | 'stalling';
 
 function forward(mode: Mode, req: IncomingMessage, res: ServerResponse): void {
   const [host, port] = upstream.split(':');
@@ -30,6 +31,10 @@ function forward(mode: Mode, req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       if (blob && mode === 'dying') {
         res.write(body.subarray(0, Math.floor(body.length / 2)), () => setTimeout(() => res.socket?.destroy(), 50));
+        return;
+      }
+      if (blob && mode === 'stalling') {
+        res.write(body.subarray(0, Math.floor(body.length / 2)));
         return;
       }
       res.end(body);
@@ -62,3 +67,4 @@ function serve(mode: Mode, port: number): void {
 serve('corrupt', basePort);
 serve('dying', basePort + 1);
 serve('token', basePort + 2);
+serve('stalling', basePort + 3);

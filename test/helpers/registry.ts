@@ -131,12 +131,12 @@ export function pushBusybox(reg: Registry, work: string, repo: string, schema2Ta
   return { layer, diffId, amd64, arm64, index, schema2 };
 }
 
-/** Starts registry-front.ts in `ns` on three ports before `upstream`: base (corrupt), base+1 (dies mid-blob), base+2 (token auth). */
-export async function startFront(t: ExecutionContext, ns: TestNetns, upstream: string): Promise<{ corrupt: string; dying: string; token: string }> {
+/** Starts registry-front.ts in `ns` before `upstream`: base (corrupt), base+1 (dies mid-blob), base+2 (token auth), base+3 (stalls mid-blob). */
+export async function startFront(t: ExecutionContext, ns: TestNetns, upstream: string): Promise<{ corrupt: string; dying: string; token: string; stalling: string }> {
   const base = randomInt(40000, 60000);
   const script = join(import.meta.dirname, 'registry-front.ts');
   const child = spawn('nsenter', [`--net=${ns.path}`, process.execPath, script, String(base), upstream], { stdio: ['ignore', 'ignore', 'inherit'] });
   stopOnTeardown(t, child);
-  for (let i = 0; i < 3; i++) await waitFor(ns, `http://127.0.0.1:${base + i}/healthz`);
-  return { corrupt: `127.0.0.1:${base}`, dying: `127.0.0.1:${base + 1}`, token: `127.0.0.1:${base + 2}` };
+  for (let i = 0; i < 4; i++) await waitFor(ns, `http://127.0.0.1:${base + i}/healthz`);
+  return { corrupt: `127.0.0.1:${base}`, dying: `127.0.0.1:${base + 1}`, token: `127.0.0.1:${base + 2}`, stalling: `127.0.0.1:${base + 3}` };
 }
