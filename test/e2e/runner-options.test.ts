@@ -15,7 +15,7 @@ test.serial('run -w -u --entrypoint --env-file --add-host --dns --label --cap-* 
   writeFileSync(envFile, '# comment\nFROMFILE=file value\n\nOTHER=1\n');
   const a = await r.tscni(['run', '--network', 'tnet', '--name', 'o', '-w', '/tmp', '-u', '65534:65534', '--entrypoint', 'sh', '--env-file', envFile,
     '--add-host', 'db:10.1.2.3', '--dns', '10.0.0.53', '--dns-search', 'example.test', '--dns-option', 'ndots:2', '--label', 'team=net', '--cap-drop', 'ALL', '--cap-add', 'net_admin',
-    'busybox', '-c', 'pwd; id -u; id -g; echo "$FROMFILE"; grep db /etc/hosts; grep -v "^#" /etc/resolv.conf; grep CapBnd /proc/self/status']);
+    'busybox', '-c', 'pwd; id -u; id -g; echo "$FROMFILE"; grep -w db /etc/hosts; grep -v "^#" /etc/resolv.conf; grep CapBnd /proc/self/status']);
   t.is(a.code, 0, a.stderr);
   // A non-root process has no effective capabilities (as under docker): the bounding set shows what -cap-* left.
   t.is(a.stdout, '/tmp\n65534\n65534\nfile value\n10.1.2.3\tdb\nnameserver 10.0.0.53\nsearch example.test\noptions ndots:2\nCapBnd:\t0000000000001000\n');

@@ -8,7 +8,7 @@ import { buildBusybox } from '../image/busybox-image.ts';
 import type { ContainerState } from '../container/store.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, RunnerError, UsageError } from './errors.ts';
-import { parseCpus, parseEnv, parseMemory, parsePids } from './flags.ts';
+import { parseCpus, parseEnv, parseMemory, parsePids, parseRunOptions, RUN_OPTION_BOOLS, RUN_OPTION_MULTI, RUN_OPTION_VALUES } from './flags.ts';
 import { NONE, type ImageRecord } from '../image/image-store.ts';
 import { destroyContainer, interrupt, startContainer } from '../container/lifecycle.ts';
 import { stopContainer } from '../container/stop.ts';
@@ -24,7 +24,6 @@ import { printLogs } from '../container/logs.ts';
 import { trace } from '../trace.ts';
 import { parseMounts } from '../volume/mount-specs.ts';
 import { parseRestart } from '../container/restart.ts';
-import { parseRunOptions, RUN_OPTION_BOOLS, RUN_OPTION_MULTI, RUN_OPTION_VALUES } from './run-options.ts';
 
 
 function randomName(): string {

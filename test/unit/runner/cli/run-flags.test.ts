@@ -1,8 +1,8 @@
-// run's process and /etc flags, parsed (pure apart from --env-file's read).
+// run's flag parsers (lib/runner/cli/flags.ts): process and /etc flags, parsed (pure apart from --env-file's read).
 
 import test from 'ava';
 import { parseArgs } from '../../../../lib/runner/cli/argv.ts';
-import { parseEnvFile, parseRunOptions, parseUser, RUN_OPTION_BOOLS, RUN_OPTION_MULTI, RUN_OPTION_VALUES } from '../../../../lib/runner/cli/run-options.ts';
+import { parseEnvFile, parseRunOptions, parseUser, RUN_OPTION_BOOLS, RUN_OPTION_MULTI, RUN_OPTION_VALUES } from '../../../../lib/runner/cli/flags.ts';
 import { capabilities } from '../../../../lib/runner/container/bundle.ts';
 
 const parse = (argv: string[]) => parseRunOptions(parseArgs(argv, { bools: RUN_OPTION_BOOLS, values: RUN_OPTION_VALUES, multi: RUN_OPTION_MULTI }, 'run'));
