@@ -109,6 +109,13 @@ test.serial('a corrupted blob and a registry dying mid-layer store nothing; Bear
   const swept = await r.tscni(['image', 'prune']);
   t.deepEqual([swept.code, swept.stdout], [0, 'Removed 0 image(s), 0 layer(s), 1 interrupted download(s)\n']);
   t.deepEqual(stored(r), { layers: [], other: [] });
+  // Ctrl-C mid-layer: the pull removes its download itself and exits 130.
+  const interrupted = spawn('nsenter', [`--net=${r.host.path}`, TSCNI, 'pull', `${front.stalling}/busybox:amd64`], { env: r.env, stdio: 'ignore' });
+  for (let i = 0; i < 100 && !(partial()[0] > 0); i++) await new Promise((res) => setTimeout(res, 50));
+  const code = new Promise((res) => interrupted.once('exit', (c) => res(c)));
+  interrupted.kill('SIGINT');
+  t.is(await code, 130);
+  t.deepEqual(stored(r), { layers: [], other: [] });
 
   const anonymous = await r.tscni(['pull', `${front.token}/busybox:multi`]);
   t.deepEqual([anonymous.code, anonymous.stderr], [1, `tscni: unauthorized: ${front.token} refused the credentials (none given: tscni login ${front.token})\n`]);

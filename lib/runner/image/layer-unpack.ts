@@ -89,14 +89,14 @@ const pidAlive = (pid: number) => {
   }
 };
 
-/** Removes what a killed pull or load left: `.pull-PID-*` downloads and `layers/*.tmp-PID` of dead processes. */
-export function sweepStale(imagesRoot: string): string[] {
+/** Removes what a killed pull or load left: `.pull-PID-*` downloads and `layers/*.tmp-PID` of dead processes (or of `own`, our pid, when we are exiting). */
+export function sweepStale(imagesRoot: string, own?: number): string[] {
   const gone: string[] = [];
   const sweep = (dir: string, re: RegExp) => {
     if (!existsSync(dir)) return;
     for (const n of readdirSync(dir)) {
       const m = re.exec(n);
-      if (m && !pidAlive(Number(m[1]))) {
+      if (m && (Number(m[1]) === own || !pidAlive(Number(m[1])))) {
         rmSync(join(dir, n), { recursive: true, force: true });
         gone.push(join(dir, n));
       }

@@ -49,6 +49,14 @@ export async function pullImage(ctx: Ctx, refText: string, opts: PullOptions): P
   mkdirSync(ctx.images.root, { recursive: true, mode: 0o700 });
   sweepStale(ctx.images.root);
   const staging = mkdtempSync(join(ctx.images.root, `.pull-${process.pid}-`));
+  // Ctrl-C: the download and any half-extracted layer go at once (a SIGKILL's are swept by the next pull or prune).
+  const onSignal = () => {
+    rmSync(staging, { recursive: true, force: true });
+    sweepStale(ctx.images.root, process.pid);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let size = 0;
   try {
     for (let i = 0; i < manifest.layers.length; i++) {
@@ -73,6 +81,8 @@ export async function pullImage(ctx: Ctx, refText: string, opts: PullOptions): P
       progress.end(d.digest, 'Pull complete');
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     rmSync(staging, { recursive: true, force: true });
   }
   const id = createHash('sha256').update(configBytes).digest('hex');
