@@ -35,6 +35,10 @@ test.serial('named volumes, host dirs, :ro, tmpfs, rm -v and volume rm', async (
   t.regex(ro.stderr, /Read-only file system/);
   t.false(existsSync(join(host, 'no')));
 
+  const copied = await run(r, ['--rm', '-v', 'site:/www', 'busybox', 'cat', '/www/index.html']);
+  t.deepEqual([copied.code, copied.stdout], [0, '<!doctype html>\n<title>tscni</title>\n<h1>Hello from busybox httpd in a tscni container</h1>\n'], 'a new volume starts with the image\'s files');
+  t.is((await r.tscni(['volume', 'rm', 'site'])).code, 0);
+
   const tm = await run(r, ['--rm', '--tmpfs', '/scratch:size=1m,mode=1777', '--mount', 'type=tmpfs,dst=/t2,tmpfs-size=2m', 'busybox', 'sh', '-c', 'grep -E " /(scratch|t2) " /proc/mounts | cut -d" " -f1-3']);
   t.deepEqual([tm.code, tm.stdout], [0, 'tmpfs /t2 tmpfs\ntmpfs /scratch tmpfs\n'], tm.stderr);
 

@@ -134,7 +134,7 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
       trace('rootfs mounted');
     }
     checkpoint();
-    const mounts = await prepareMounts(c.mounts ?? [], ctx.volumes);
+    const mounts = await prepareMounts(c.mounts ?? [], ctx.volumes, rootfs);
     writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: netnsPath(ctx.paths.netnsDir, c.netnsName), mounts }));
     const rt = ctx.runtime(c.runtime);
     undo.push('runtime container', () => runtime.remove(rt, c.id));
