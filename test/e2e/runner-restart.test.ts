@@ -72,10 +72,10 @@ test.serial('tscni boot after a simulated reboot restarts always containers with
     process.kill(st.monitorPid, 'SIGKILL');
     spawnSync('runc', ['--root', join(r.state, 'runc'), 'kill', id, 'KILL']);
   }
-  await until('runc to see both stopped', async () => ['web', 'plain'].every((n) => {
-    const out = spawnSync('runc', ['--root', join(r.state, 'runc'), 'list', '-q', '-f', 'json'], { encoding: 'utf8' }).stdout;
-    return (JSON.parse(out || '[]') as any[]).every((c) => c.status === 'stopped');
-  }));
+  await until('runc to see every container stopped', async () => {
+    const out = spawnSync('runc', ['--root', join(r.state, 'runc'), 'list', '-f', 'json'], { encoding: 'utf8' }).stdout;
+    return ((JSON.parse(out || 'null') ?? []) as { status: string }[]).every((c) => c.status === 'stopped');
+  });
   for (const m of mountsUnder(r.dir).reverse()) spawnSync('umount', ['-l', m]);
   for (const n of spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => /^[0-9a-f]{64}$/.test(n))) {
     if (spawnSync('test', ['-d', join(r.state, 'containers', n)]).status === 0) spawnSync('ip', ['netns', 'del', n]);
