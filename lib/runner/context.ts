@@ -2,6 +2,7 @@
 
 import { ContainerStore } from './container/store.ts';
 import { ImageStore } from './image/image-store.ts';
+import { VolumeStore } from './volume/volume-store.ts';
 import { resolvePaths, type RunnerPaths } from './paths.ts';
 import type { RuntimeRef } from './container/runtime.ts';
 import type { ChainOptions } from '../libcni/chain.ts';
@@ -10,6 +11,7 @@ export interface Ctx {
   paths: RunnerPaths;
   containers: ContainerStore;
   images: ImageStore;
+  volumes: VolumeStore;
   runtime(binary?: string): RuntimeRef;
   chain(extra?: Partial<ChainOptions>): ChainOptions;
 }
@@ -20,6 +22,7 @@ export function makeCtx(): Ctx {
     paths,
     containers: new ContainerStore(paths.stateRoot),
     images: new ImageStore(paths.stateRoot),
+    volumes: new VolumeStore(paths.stateRoot),
     runtime: (binary) => ({ binary: binary || paths.runtime, root: paths.runtimeRoot }),
     chain: (extra) => ({ cniPath: paths.cniPath, cacheDir: paths.cacheDir, selfDir: paths.selfDir, quietPlugins: true, ...extra }),
   };

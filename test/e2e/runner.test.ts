@@ -167,9 +167,12 @@ test.serial('failed runs leave nothing: bad command, port already allocated, unk
   const same = await r.tscni(['run', '-d', '--network', 'tnet', '--name', 'a', 'busybox', 'true']);
   t.is(same.code, 4);
   t.is(same.stderr, 'tscni: the container name "a" is already in use: remove it first (tscni rm -f a)\n');
-  const img = await r.tscni(['run', '-d', '--network', 'tnet', 'nosuch']);
+  const img = await r.tscni(['run', '-d', '--pull', 'never', '--network', 'tnet', 'nosuch']);
   t.is(img.code, 3);
-  t.is(img.stderr, 'tscni: image nosuch not found: build it with `tscni image build-busybox` or load an archive with `tscni load FILE`\n');
+  t.is(img.stderr, 'tscni: image nosuch not found: pull it (tscni pull nosuch), build busybox (tscni image build-busybox) or load an archive (tscni load FILE)\n');
+  const unreachable = await r.tscni(['run', '-d', '--network', 'tnet', '127.0.0.1:1/nosuch']);
+  t.is(unreachable.code, 1);
+  t.is(unreachable.stderr, "Unable to find image '127.0.0.1:1/nosuch' locally\ntscni: cannot reach registry 127.0.0.1:1 (http://127.0.0.1:1/v2/nosuch/manifests/latest): ECONNREFUSED\n");
   const net = await r.tscni(['run', '-d', '--network', 'nonet', 'busybox', 'true']);
   t.is(net.code, 3);
   t.deepEqual(JSON.parse((await ok(t, r, ['ps', '-a', '--json'])).stdout).map((c: any) => c.Name), ['a']);

@@ -17,9 +17,15 @@ Containers (runc + tscni's CNI plugins):
   start NAME...                            start a stopped container again
   rm [-f] NAME...                          remove containers
   explain NAME PORT                        the path a packet to a published port takes
+  boot                                     after a reboot: restart containers run with --restart always
 
 Images:
-  images [--json]   rmi NAME   load FILE   image build-busybox
+  pull [-q] [--platform OS/ARCH] REF       fetch an image from an OCI distribution registry
+  login -u USER --password-stdin [REGISTRY]   logout [REGISTRY]
+  images [--json]   rmi NAME   load FILE   image build-busybox|prune
+
+Volumes:
+  volume create|ls|inspect|rm              named volumes (run -v NAME:/dir)
 
 Networks:
   network ls|inspect|create|rm
@@ -29,7 +35,7 @@ Installation (for other runtimes: containerd, podman, kubelet):
   agent --config FILE | agent status        the node agent: pod routes between nodes, host-gw or vxlan (see tscni agent --help)
 
 Every command takes --help. Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 125 run failed.
-Environment: NETCONFPATH, CNI_PATH, TSCNI_STATE_DIR, TSCNI_CACHE_DIR, TSCNI_RUNTIME (see README).`;
+Environment: NETCONFPATH, CNI_PATH, TSCNI_STATE_DIR, TSCNI_CACHE_DIR, TSCNI_RUNTIME, TSCNI_INSECURE_REGISTRIES (see README).`;
 
 export const HELP: Record<string, string> = {
   run: `Usage: tscni run [OPTIONS] IMAGE [COMMAND [ARG...]]
@@ -43,13 +49,33 @@ Options:
       --ip ADDR             ask the network's IPAM for this address
       --mac MAC             the container interface's MAC address
   -e, --env KEY=VALUE       environment variable (repeatable)
+      --env-file FILE       KEY=VALUE lines (# comments; a bare KEY takes this shell's value) (repeatable)
+  -w, --workdir DIR         working directory of the process
+  -u, --user UID[:GID]      run as this numeric user (and group; default: the uid)
+      --entrypoint CMD      replaces the image's entrypoint (and drops its default command); "" clears it
+      --read-only           mount the rootfs read-only (combine with --tmpfs for scratch space)
+      --cap-add CAP         add a capability (NET_ADMIN or CAP_NET_ADMIN, ALL) (repeatable)
+      --cap-drop CAP        drop one of docker's default capabilities (ALL: every one) (repeatable)
+  -l, --label KEY[=VALUE]   metadata shown by inspect (repeatable)
+      --add-host HOST:IP    an extra /etc/hosts line (repeatable)
+      --dns IP, --dns-search DOMAIN, --dns-option OPT
+                            replace the host's nameservers, search domains, options in resolv.conf
       --hostname NAME       hostname (default: the first 12 hex digits of the id)
       --memory SIZE         memory limit, e.g. 64m
       --cpus N              CPU limit, e.g. 0.5
       --pids-limit N        process limit
+  -v, --volume SPEC         HOSTDIR:DIR[:ro] (a missing HOSTDIR is created), NAME:DIR[:ro] (a named volume,
+                            created on first use) or DIR (an anonymous volume) (repeatable)
+      --mount SPEC          type=bind|volume|tmpfs,source=...,target=...[,readonly][,tmpfs-size=N][,tmpfs-mode=NNN]
+                            (a missing bind source is refused) (repeatable)
+      --tmpfs DIR[:OPTS]    a tmpfs at DIR (OPTS: size=64m,mode=1777,ro,...) (repeatable)
+      --restart POLICY      no (default), always, on-failure[:N] (at most N restarts), unless-stopped; the
+                            monitor runs the process again (back-off from 100 ms); tscni boot restarts after a reboot
       --rm                  remove the container when it exits
       --runtime PATH        runc-compatible runtime (default: runc)
       --rootfs DIR          use DIR as the root filesystem instead of an image (IMAGE is then only a label)
+      --pull POLICY         missing (default: pull when not in the store), always, never
+      --platform OS/ARCH    the platform to pull (default: this machine's, e.g. linux/amd64)
       --dry-run             print each plugin's plan (tscni plugins' nft JSON and kernel steps); change nothing`,
   cnitool: `Usage: tscni add|check|del|status|gc [--dry-run] [--id ID] <network> <netns-path>
 
@@ -73,11 +99,24 @@ cni.dev/valid-attachments. status asks every plugin (spec 1.1.0).`,
   logs: 'Usage: tscni logs [-f|--follow] [-t|--timestamps] [--tail N] NAME\n\nPrints the container\'s stdout/stderr (kept as JSON lines with timestamps).',
   stop: 'Usage: tscni stop [-t|--time SECS] NAME...\n\nSends SIGTERM, then SIGKILL after SECS (default 10); records the exit code and releases the network.',
   start: 'Usage: tscni start NAME...\n\nStarts stopped containers again (new netns, the network chain ADDed again).',
-  rm: 'Usage: tscni rm [-f|--force] NAME...\n\nRemoves containers (-f: stop running ones first). Releases network, mounts and state.',
+  rm: 'Usage: tscni rm [-f|--force] [-v|--volumes] NAME...\n\nRemoves containers (-f: stop running ones first). Releases network, mounts and state.\n-v also removes the container\'s anonymous volumes; named volumes always stay (tscni volume rm).',
+  boot: 'Usage: tscni boot\n\nAfter a reboot (run it from a boot unit): records containers whose monitor is gone as exited, releases what they\nheld, and starts those with --restart always (or unless-stopped, unless stopped by a user) with their name, ports and address.',
+  volume: 'Usage: tscni volume create [NAME] | ls [-q] [--json] | inspect NAME... | rm NAME...\n\nNamed volumes live in $TSCNI_STATE_DIR/volumes/NAME/_data and outlive containers; rm refuses one a container uses.',
   exec: 'Usage: tscni exec [-i] [-t] [-e K=V]... [-w DIR] NAME CMD [ARG...]\n\nRuns a command in a running container (runc exec).',
   images: 'Usage: tscni images [--json] [-q]\n\nLists images.',
   rmi: 'Usage: tscni rmi IMAGE...\n\nRemoves images no container uses.',
-  image: 'Usage: tscni image build-busybox | ls | rm IMAGE | load FILE\n\nbuild-busybox builds busybox:latest from Debian\'s busybox-static (no registry needed).',
+  image: 'Usage: tscni image build-busybox | ls | rm IMAGE | load FILE | pull REF | prune\n\nbuild-busybox builds busybox:latest from Debian\'s busybox-static (no registry needed).\nprune removes <none> images no container uses, layers no image names and what interrupted pulls left.',
+  pull: `Usage: tscni pull [-q|--quiet] [--platform OS/ARCH[/VARIANT]] [REGISTRY/]REPO[:TAG|@DIGEST]
+
+Fetches an image from an OCI distribution registry (docker.io when no registry is named). An image index or
+manifest list is resolved for the platform (default: this machine's). Every blob is checked against its sha256
+while it streams; layers are stored once per digest and shared between images. HTTPS, except for localhost,
+127.0.0.0/8 and registries in TSCNI_INSECURE_REGISTRIES (comma-separated). Credentials: tscni login.`,
+  login: `Usage: tscni login -u USER (--password-stdin | -p PASSWORD) [REGISTRY]
+
+Checks the credentials against REGISTRY (default docker.io) and stores them, mode 0600, in
+$TSCNI_STATE_DIR/auth.json (docker's config.json "auths" shape). Used as Basic auth, or to get Bearer tokens.`,
+  logout: 'Usage: tscni logout [REGISTRY]\n\nForgets the stored credentials for REGISTRY (default docker.io).',
   load: 'Usage: tscni load [-i|--input] FILE\n\nLoads an OCI image archive or a `docker save`/`podman save` archive.',
   network: 'Usage: tscni network ls [--json] | inspect NAME | create NAME --subnet CIDR [--gateway IP] [--bridge NAME] [--no-masquerade] | rm NAME\n\nNetworks are CNI conflists in NETCONFPATH; create writes bridge + host-local + portmap and refuses overlapping subnets.',
   explain: 'Usage: tscni explain NAME PORT[/tcp|udp|sctp]\n\nShows the path a packet to a published port takes: the nft map entry, the address, the veth.',

@@ -18,6 +18,8 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
     Name: `/${c.name}`,
     Created: c.created,
     Image: c.image,
+    RestartCount: c.restartCount ?? 0,
+    Mounts: (c.mounts ?? []).map((m) => ({ Type: m.type, Name: m.type === 'volume' ? m.source : undefined, Source: m.type === 'bind' ? m.source : '', Destination: m.target, RW: !m.readonly })),
     State: {
       Status: c.status,
       Running: c.status === 'running',
@@ -27,7 +29,7 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
       StartedAt: c.startedAt ?? '',
       FinishedAt: c.finishedAt ?? '',
     },
-    Config: { Hostname: c.hostname, Env: c.env, Cmd: c.cmd, Image: c.image, WorkingDir: c.workdir },
+    Config: { Hostname: c.hostname, Env: c.env, Cmd: c.cmd, Image: c.image, WorkingDir: c.workdir, User: c.user ? `${c.user.uid}:${c.user.gid}` : '', Labels: c.labels ?? {} },
     HostConfig: {
       PortBindings: ports,
       Memory: c.limits.memory ?? 0,
@@ -36,6 +38,13 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
       AutoRemove: c.autoRemove,
       Runtime: c.runtime,
       NetworkMode: c.network,
+      ReadonlyRootfs: c.readOnly === true,
+      CapAdd: c.capAdd ?? [],
+      CapDrop: c.capDrop ?? [],
+      ExtraHosts: (c.extraHosts ?? []).map((l) => l.split('\t').reverse().join(':')),
+      Dns: c.dns?.servers ?? [],
+      DnsSearch: c.dns?.search ?? [],
+      RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },
     },
     NetworkSettings: {
       SandboxKey: `/var/run/netns/${c.netnsName}`,

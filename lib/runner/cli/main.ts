@@ -26,12 +26,17 @@ const VERBS: Record<string, Verb> = {
   rmi: async (ctx, argv, o) => (await import('./images.ts')).rmi(ctx, argv, o),
   image: async (ctx, argv, o) => (await import('./images.ts')).image(ctx, argv, o),
   load: async (ctx, argv, o) => (await import('./images.ts')).load(ctx, argv, o),
+  pull: async (ctx, argv, o) => (await import('./images.ts')).pull(ctx, argv, o),
+  login: async (ctx, argv, o) => (await import('./images.ts')).login(ctx, argv, o),
+  logout: async (ctx, argv, o) => (await import('./images.ts')).logout(ctx, argv, o),
+  boot: async (ctx, argv, o) => (await import('./manage.ts')).boot(ctx, argv, o),
+  volume: async (ctx, argv, o) => (await import('./volume.ts')).volume(ctx, argv, o),
   network: async (ctx, argv, o) => (await import('./network.ts')).network(ctx, argv, o),
   explain: async (ctx, argv, o) => (await import('./explain.ts')).explainCommand(ctx, argv, o),
 };
 
 /** Commands that create namespaces, mounts, cgroups or runc state. */
-const NEEDS_ROOT = new Set(['run', 'start', 'stop', 'rm', 'exec', 'load', 'image', 'rmi']);
+const NEEDS_ROOT = new Set(['run', 'start', 'stop', 'rm', 'exec', 'load', 'image', 'rmi', 'pull', 'volume', 'boot']);
 
 async function containerCommand(cmd: string, argv: string[]): Promise<number> {
   const fn = VERBS[cmd];

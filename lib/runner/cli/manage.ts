@@ -9,11 +9,22 @@ import type { Ctx } from '../context.ts';
 import { withLock } from '../lock.ts';
 import { Exit, RunnerError, UsageError, conflict } from './errors.ts';
 import { printHelpIfAsked } from './help.ts';
+import { startsAtBoot } from '../container/restart.ts';
 
 type Out = (s: string) => void;
 
-async function forEachRef(refs: string[], what: string, fn: (ref: string) => Promise<void>): Promise<number> {
-  if (refs.length === 0) throw new UsageError(`${what}: at least one container is required`);
+/** `rm -v`: the container's anonymous volumes go with it (named ones stay, as with docker), unless another uses them. */
+async function removeAnonymousVolumes(ctx: Ctx, c: ContainerState): Promise<void> {
+  const anonymous = (c.mounts ?? []).filter((m) => m.type === 'volume' && m.anonymous).map((m) => m.source!);
+  if (anonymous.length === 0) return;
+  await withLock(ctx.volumes.lock, async () => {
+    const others = ctx.containers.all().filter((o) => o.id !== c.id);
+    for (const v of anonymous) if (ctx.volumes.find(v)) ctx.volumes.remove(v, others);
+  });
+}
+
+async function forEachRef(refs: string[], what: string, fn: (ref: string) => Promise<void>, noneOk = false): Promise<number> {
+  if (refs.length === 0 && !noneOk) throw new UsageError(`${what}: at least one container is required`);
   let code: number = Exit.Ok;
   for (const r of refs) {
     try {
@@ -47,17 +58,41 @@ export async function start(ctx: Ctx, argv: string[], out: Out): Promise<number>
       out(r + '\n');
       return;
     }
-    const image = c.rootfsDir ? undefined : ctx.images.get(c.image);
-    const onSignal = () => (interrupt.requested = true);
-    process.on('SIGINT', onSignal);
-    try {
-      await withPortsCheck(ctx, c);
-      await startContainer(ctx, c, image ? ctx.images.layerDirs(image) : undefined);
-    } finally {
-      process.off('SIGINT', onSignal);
-    }
+    await startStopped(ctx, c);
     out(r + '\n');
   });
+}
+
+async function startStopped(ctx: Ctx, c: ContainerState): Promise<void> {
+  const image = c.rootfsDir ? undefined : ctx.images.get(c.image);
+  const onSignal = () => (interrupt.requested = true);
+  process.on('SIGINT', onSignal);
+  try {
+    await withPortsCheck(ctx, c);
+    await startContainer(ctx, c, image ? ctx.images.layerDirs(image) : undefined);
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
+
+/**
+ * `tscni boot` (after a reboot, e.g. from a systemd unit): containers whose monitor is gone are recorded as exited
+ * and what they held is released (a DEL with the cached config forgives a vanished netns, veth or nft table);
+ * then those with --restart always (or unless-stopped, not stopped by a user) start again with their name, ports
+ * and address (the old address is asked of IPAM from now on).
+ */
+export async function boot(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const p = parseArgs(argv, {}, 'boot');
+  if (printHelpIfAsked('boot', p, out)) return Exit.Ok;
+  if (p.positionals.length) throw new UsageError('boot: takes no arguments');
+  const all = await Promise.all(ctx.containers.all().map((c) => refreshState(ctx, c)));
+  const due = all.filter((c) => c.status === 'exited' && startsAtBoot(c));
+  return forEachRef(due.map((c) => c.name), 'boot', async (name) => {
+    const c = ctx.containers.resolve(name);
+    if (!c.requestedIp && c.networkSettings?.IPAddress) c.requestedIp = c.networkSettings.IPAddress;
+    await startStopped(ctx, c);
+    out(name + '\n');
+  }, true);
 }
 
 /** Re-reserves a stopped container's ports under the global lock, as run does for a new one. */
@@ -72,7 +107,7 @@ async function withPortsCheck(ctx: Ctx, c: ContainerState): Promise<void> {
 }
 
 export async function rm(ctx: Ctx, argv: string[], out: Out): Promise<number> {
-  const p = parseArgs(argv, { bools: ['force'], aliases: { f: 'force' } }, 'rm');
+  const p = parseArgs(argv, { bools: ['force', 'volumes'], aliases: { f: 'force', v: 'volumes' } }, 'rm');
   if (printHelpIfAsked('rm', p, out)) return Exit.Ok;
   return forEachRef(p.positionals, 'rm', async (r) => {
     let c = await refreshState(ctx, ctx.containers.resolve(r));
@@ -81,6 +116,7 @@ export async function rm(ctx: Ctx, argv: string[], out: Out): Promise<number> {
       c = await stopContainer(ctx, c, 0);
     }
     const problems = await destroyContainer(ctx, c);
+    if (bool(p, 'volumes')) await removeAnonymousVolumes(ctx, c);
     if (problems.length) throw new RunnerError(`removed ${r}, but cleanup reported: ${problems.join('; ')}`);
     out(r + '\n');
   });

@@ -8,8 +8,8 @@ import { buildBusybox } from '../image/busybox-image.ts';
 import type { ContainerState } from '../container/store.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, RunnerError, UsageError } from './errors.ts';
-import { parseCpus, parseEnv, parseMemory, parsePids } from './flags.ts';
-import type { ImageRecord } from '../image/image-store.ts';
+import { parseCpus, parseEnv, parseMemory, parsePids, parseRunOptions, RUN_OPTION_BOOLS, RUN_OPTION_MULTI, RUN_OPTION_VALUES } from './flags.ts';
+import { NONE, type ImageRecord } from '../image/image-store.ts';
 import { destroyContainer, interrupt, startContainer } from '../container/lifecycle.ts';
 import { stopContainer } from '../container/stop.ts';
 import { withLock } from '../lock.ts';
@@ -22,6 +22,8 @@ import { HELP } from './help.ts';
 import { addNetworkList } from '../../libcni/chain.ts';
 import { printLogs } from '../container/logs.ts';
 import { trace } from '../trace.ts';
+import { parseMounts } from '../volume/mount-specs.ts';
+import { parseRestart } from '../container/restart.ts';
 
 
 function randomName(): string {
@@ -31,19 +33,25 @@ function randomName(): string {
   return `${a[r[0] % a.length]}_${b[r[1] % b.length]}_${r[2]}`;
 }
 
-async function resolveImage(ctx: Ctx, ref: string): Promise<ImageRecord> {
-  const img = ctx.images.find(ref);
+/** The image to run: from the store, else the built-in busybox, else pulled (`--pull missing|always|never`). */
+async function resolveImage(ctx: Ctx, ref: string, pull: string, platform: string | undefined): Promise<ImageRecord> {
+  const img = pull === 'always' ? undefined : ctx.images.find(ref);
   if (img) return img;
-  if (/^(docker\.io\/)?(library\/)?busybox(:latest)?$/.test(ref)) return buildBusybox(ctx.images);
-  return ctx.images.get(ref);
+  if (pull !== 'always' && /^(docker\.io\/)?(library\/)?busybox(:latest)?$/.test(ref)) return buildBusybox(ctx.images);
+  if (pull === 'never') return ctx.images.get(ref);
+  const { pullImage } = await import('../image/registry/pull.ts');
+  const { parsePlatform } = await import('../image/registry/reference.ts');
+  const say = (s: string) => process.stderr.write(s);
+  if (pull !== 'always') say(`Unable to find image '${ref}' locally\n`);
+  return pullImage(ctx, ref, { platform: parsePlatform(platform), quiet: false, say });
 }
 
 export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => void): Promise<number> {
   const p = parseArgs(argv, {
-    bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty'],
-    values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs'],
-    multi: ['publish', 'env'],
-    aliases: { d: 'detach', p: 'publish', e: 'env', i: 'interactive', t: 'tty' },
+    bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty', ...RUN_OPTION_BOOLS],
+    values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs', 'pull', 'platform', 'restart', ...RUN_OPTION_VALUES],
+    multi: ['publish', 'env', 'volume', 'mount', 'tmpfs', ...RUN_OPTION_MULTI],
+    aliases: { d: 'detach', p: 'publish', e: 'env', i: 'interactive', t: 'tty', v: 'volume', w: 'workdir', u: 'user', l: 'label' },
     stopAtPositional: true,
   }, 'run');
   if (bool(p, 'help')) {
@@ -55,6 +63,11 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   const name = str(p, 'name') ?? randomName();
   checkContainerName(name);
   const ports = list(p, 'publish').flatMap(parsePublish);
+  const restartPolicy = parseRestart(str(p, 'restart'));
+  const opts = parseRunOptions(p);
+  if (restartPolicy.name !== 'no' && bool(p, 'rm')) throw new UsageError('conflicting options: --restart and --rm');
+  const mounts = parseMounts({ volumes: list(p, 'volume'), mounts: list(p, 'mount'), tmpfs: list(p, 'tmpfs') }, () => randomBytes(32).toString('hex'));
+  for (const m of mounts) if (m.type === 'bind' && !m.createHostPath && !existsSync(m.source!)) throw new UsageError(`invalid --mount: bind source path ${m.source} does not exist`);
   // Before anything is created: a runtime that cannot be run would otherwise only show as a start timeout.
   const runtimeBinary = str(p, 'runtime') ?? ctx.paths.runtime;
   const badRuntime = runtimeProblem(runtimeBinary);
@@ -63,10 +76,13 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   if (rootfsDir && (!existsSync(rootfsDir) || !statSync(rootfsDir).isDirectory())) throw new UsageError(`invalid --rootfs ${rootfsDir}: not a directory`);
   const network = str(p, 'network') ?? DEFAULT_NETWORK;
   const netList = findNetwork(ctx.paths, network);
-  const image = rootfsDir ? undefined : await resolveImage(ctx, imageRef);
+  const pullPolicy = str(p, 'pull') ?? 'missing';
+  if (!['missing', 'always', 'never'].includes(pullPolicy)) throw new UsageError(`invalid --pull ${JSON.stringify(pullPolicy)}: missing, always or never`);
+  const image = rootfsDir ? undefined : await resolveImage(ctx, imageRef, pullPolicy, str(p, 'platform'));
   const id = randomBytes(32).toString('hex');
   const cfg = image?.config ?? {};
-  const cmd = [...(cfg.Entrypoint ?? []), ...(cmdArgs.length ? cmdArgs : cfg.Cmd ?? [])];
+  // docker: --entrypoint replaces the image's entrypoint and drops its default command.
+  const cmd = opts.entrypoint ? [...opts.entrypoint, ...cmdArgs] : [...(cfg.Entrypoint ?? []), ...(cmdArgs.length ? cmdArgs : cfg.Cmd ?? [])];
   if (cmd.length === 0) throw new UsageError('run: no command given and the image has no default command');
   const limits: ContainerState['limits'] = {};
   if (str(p, 'memory')) limits.memory = parseMemory(str(p, 'memory')!);
@@ -76,12 +92,19 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   const c: ContainerState = {
     id,
     name,
-    image: image ? `${image.repo}:${image.tag}` : imageRef,
+    image: image ? (image.tag === NONE && image.digest ? `${image.repo}@${image.digest}` : `${image.repo}:${image.tag}`) : imageRef,
     imageId: image?.id ?? '',
     rootfsDir,
     cmd,
-    env: [...(cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']), `HOSTNAME=${str(p, 'hostname') ?? id.slice(0, 12)}`, ...parseEnv(list(p, 'env'))],
-    workdir: cfg.WorkingDir || '/',
+    env: [...(cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']), `HOSTNAME=${str(p, 'hostname') ?? id.slice(0, 12)}`, ...opts.envFiles, ...parseEnv(list(p, 'env'))],
+    workdir: opts.workdir ?? (cfg.WorkingDir || '/'),
+    user: opts.user,
+    readOnly: opts.readOnly,
+    capAdd: opts.capAdd,
+    capDrop: opts.capDrop,
+    labels: opts.labels,
+    extraHosts: opts.extraHosts,
+    dns: opts.dns,
     hostname: str(p, 'hostname') ?? id.slice(0, 12),
     created: new Date().toISOString(),
     network,
@@ -91,6 +114,8 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     requestedIp: str(p, 'ip'),
     requestedMac: str(p, 'mac'),
     limits,
+    mounts,
+    restartPolicy,
     autoRemove: bool(p, 'rm') && detach,
     runtime: runtimeBinary,
     status: 'created',

@@ -4,33 +4,51 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerState } from './store.ts';
+import type { OciMount } from '../volume/oci-mounts.ts';
 
 const CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
   'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
+/** Every capability the kernel knows (--cap-add ALL). */
+export const ALL_CAPS = [
+  'CAP_AUDIT_CONTROL', 'CAP_AUDIT_READ', 'CAP_AUDIT_WRITE', 'CAP_BLOCK_SUSPEND', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE', 'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_KILL', 'CAP_LEASE',
+  'CAP_LINUX_IMMUTABLE', 'CAP_MAC_ADMIN', 'CAP_MAC_OVERRIDE', 'CAP_MKNOD', 'CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST',
+  'CAP_NET_RAW', 'CAP_PERFMON', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYSLOG', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT',
+  'CAP_SYS_CHROOT', 'CAP_SYS_MODULE', 'CAP_SYS_NICE', 'CAP_SYS_PACCT', 'CAP_SYS_PTRACE', 'CAP_SYS_RAWIO', 'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_WAKE_ALARM',
+];
+
+/** The capability set: docker's default, minus --cap-drop, plus --cap-add (ALL means every one). */
+export function capabilities(add: readonly string[] = [], drop: readonly string[] = []): string[] {
+  const caps = drop.includes('ALL') ? [] : CAPS.filter((c) => !drop.includes(c));
+  return add.includes('ALL') ? [...ALL_CAPS] : [...caps, ...add.filter((c) => !caps.includes(c))];
+}
+
 const CPU_PERIOD = 100_000;
 
-export function ociSpec(c: ContainerState, opts: { rootfs: string; containerDir: string; netnsPath: string }): Record<string, unknown> {
+export function ociSpec(c: ContainerState, opts: { rootfs: string; containerDir: string; netnsPath: string; mounts?: OciMount[] }): Record<string, unknown> {
   const resources: Record<string, unknown> = {};
   if (c.limits.memory) resources.memory = { limit: c.limits.memory };
   if (c.limits.cpus) resources.cpu = { period: CPU_PERIOD, quota: Math.round(c.limits.cpus * CPU_PERIOD) };
   if (c.limits.pidsLimit) resources.pids = { limit: c.limits.pidsLimit };
   resources.devices = [{ allow: false, access: 'rwm' }];
+  const caps = capabilities(c.capAdd, c.capDrop);
   const bindRo = (name: string) => ({ destination: `/etc/${name}`, type: 'bind', source: join(opts.containerDir, name), options: ['rbind', 'ro'] });
   return {
     ociVersion: '1.0.2',
     process: {
       terminal: false,
-      user: { uid: 0, gid: 0 },
+      user: c.user ?? { uid: 0, gid: 0 },
       args: c.cmd,
       env: c.env,
       cwd: c.workdir || '/',
-      capabilities: { bounding: CAPS, effective: CAPS, permitted: CAPS },
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
       noNewPrivileges: true,
     },
-    root: { path: opts.rootfs, readonly: false },
+    root: { path: opts.rootfs, readonly: c.readOnly === true },
     hostname: c.hostname,
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
@@ -43,6 +61,7 @@ export function ociSpec(c: ContainerState, opts: { rootfs: string; containerDir:
       bindRo('hosts'),
       bindRo('resolv.conf'),
       bindRo('hostname'),
+      ...(opts.mounts ?? []),
     ],
     linux: {
       cgroupsPath: `/tscni/${c.id}`,

@@ -11,12 +11,15 @@ function isLoopback(addr: string): boolean {
 }
 
 /** The host's resolv.conf minus loopback nameservers; public resolvers when none are left. */
-export function resolvConf(hostText: string): string {
+export function resolvConf(hostText: string, dns?: { servers: string[]; search: string[]; options: string[] }): string {
   const keep: string[] = [];
   let servers = 0;
   for (const line of hostText.split('\n')) {
     const t = line.trim();
     if (t === '' || t.startsWith('#') || t.startsWith(';')) continue;
+    if (dns?.servers.length && /^nameserver\s/.test(t)) continue;
+    if (dns?.search.length && /^(search|domain)\s/.test(t)) continue;
+    if (dns?.options.length && /^options\s/.test(t)) continue;
     const m = /^nameserver\s+(\S+)/.exec(t);
     if (m) {
       if (isLoopback(m[1])) continue;
@@ -24,24 +27,31 @@ export function resolvConf(hostText: string): string {
     }
     keep.push(t);
   }
+  if (dns?.servers.length) {
+    keep.push(...dns.servers.map((s) => `nameserver ${s}`));
+    servers = dns.servers.length;
+  }
+  if (dns?.search.length) keep.push(`search ${dns.search.filter((s) => s !== '.').join(' ')}`.trimEnd());
+  if (dns?.options.length) keep.push(`options ${dns.options.join(' ')}`);
   if (servers === 0) keep.push(...FALLBACK_NAMESERVERS.map((s) => `nameserver ${s}`));
   return keep.join('\n') + '\n';
 }
 
-export function hostsFile(hostname: string, name: string, ip: string | undefined): string {
+export function hostsFile(hostname: string, name: string, ip: string | undefined, extra: readonly string[] = []): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters'];
+  lines.push(...extra);
   if (ip) lines.push(`${ip}\t${[...new Set([hostname, name])].join(' ')}`);
   return lines.join('\n') + '\n';
 }
 
-export function writeEtcFiles(dir: string, c: { hostname: string; name: string }, ip: string | undefined): void {
+export function writeEtcFiles(dir: string, c: { hostname: string; name: string; extraHosts?: string[]; dns?: { servers: string[]; search: string[]; options: string[] } }, ip: string | undefined): void {
   let host = '';
   try {
     host = readFileSync('/etc/resolv.conf', 'utf8');
   } catch {
     host = '';
   }
-  writeFileSync(join(dir, 'resolv.conf'), resolvConf(host));
+  writeFileSync(join(dir, 'resolv.conf'), resolvConf(host, c.dns));
   writeFileSync(join(dir, 'hostname'), c.hostname + '\n');
-  writeFileSync(join(dir, 'hosts'), hostsFile(c.hostname, c.name, ip));
+  writeFileSync(join(dir, 'hosts'), hostsFile(c.hostname, c.name, ip, c.extraHosts));
 }

@@ -20,6 +20,7 @@ import { findNetwork } from '../networks.ts';
 import { selfExecutable } from '../paths.ts';
 import { mountOverlay, rootfsPaths, unmountOverlay } from './rootfs.ts';
 import { ociSpec, writeBundle } from './bundle.ts';
+import { prepareMounts } from '../volume/oci-mounts.ts';
 import * as runtime from './runtime.ts';
 import { cacheFile } from '../../libcni/result-cache.ts';
 import { UndoStack } from '../../util/undo.ts';
@@ -110,6 +111,8 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
     c.finishedAt = undefined;
     c.error = undefined;
     c.startedAt = undefined;
+    c.stopRequested = false;
+    c.restartCount = 0;
     // Started now so its Node start-up overlaps the network setup; it waits for GO_FILE.
     c.monitorPid = await spawnMonitor(ctx, c);
     ctx.containers.save(c);
@@ -131,7 +134,8 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
       trace('rootfs mounted');
     }
     checkpoint();
-    writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: netnsPath(ctx.paths.netnsDir, c.netnsName) }));
+    const mounts = await prepareMounts(c.mounts ?? [], ctx.volumes, rootfs);
+    writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: netnsPath(ctx.paths.netnsDir, c.netnsName), mounts }));
     const rt = ctx.runtime(c.runtime);
     undo.push('runtime container', () => runtime.remove(rt, c.id));
     checkpoint();

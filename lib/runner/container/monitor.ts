@@ -5,7 +5,8 @@ import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { makeCtx } from '../context.ts';
+import { makeCtx, type Ctx } from '../context.ts';
+import { restartDelayMs, shouldRestart } from './restart.ts';
 import { destroyContainer, GO_FILE, releaseContainer } from './lifecycle.ts';
 import * as runtime from './runtime.ts';
 import { alive } from './pid.ts';
@@ -74,18 +75,8 @@ async function waitForGo(dir: string, setupPid: number | undefined): Promise<boo
   }
 }
 
-async function monitor(args: string[]): Promise<number> {
-  const id = args[0] ?? '';
-  const ctx = makeCtx();
-  const dir = ctx.containers.dir(id);
-  if (!(await waitForGo(dir, Number(args[1]) || undefined))) return 0;
-  const c = ctx.containers.load(id);
-  if (!c) return 1;
-  const rt = ctx.runtime(c.runtime);
-  const runtimeLog = join(dir, 'runtime.log');
-  const logFile = join(dir, 'container.log');
-  trace('monitor up');
-  const pidFile = join(dir, 'pid');
+/** One run of the process: `runc run`, output to the log, "running" once runc wrote the pid file. */
+async function runOnce(ctx: Ctx, id: string, rt: runtime.RuntimeRef, dir: string, runtimeLog: string, pidFile: string, logFile: string, runtimeName: string): Promise<{ exitCode: number; startError?: string }> {
   rmSync(pidFile, { force: true });
   const child = await runtime.spawnRun(rt, id, dir, runtimeLog, pidFile);
   const logs = Promise.all([pipeLog(child.stdout!, 'stdout', logFile), pipeLog(child.stderr!, 'stderr', logFile)]);
@@ -102,10 +93,10 @@ async function monitor(args: string[]): Promise<number> {
     if (pid) {
       await ctx.containers.locked(id, async () => {
         const cur = ctx.containers.load(id);
-        if (cur && cur.status === 'created') {
+        if (cur && cur.status !== 'exited') {
+          if (cur.status === 'created') cur.startedAt = new Date().toISOString();
           cur.status = 'running';
           cur.pid = pid;
-          cur.startedAt = new Date().toISOString();
           ctx.containers.save(cur);
         }
       });
@@ -116,9 +107,40 @@ async function monitor(args: string[]): Promise<number> {
   }
   const { exitCode: code, signal, startError: notStarted } = await exited;
   await logs;
-  const exitCode = code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0);
   // The runtime itself could not be started (removed since run checked it): that is the start's error.
-  const startError = notStarted === undefined ? undefined : `${c.runtime}: ${notStarted}`;
+  return { exitCode: code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0), startError: notStarted === undefined ? undefined : `${runtimeName}: ${notStarted}` };
+}
+
+async function monitor(args: string[]): Promise<number> {
+  const id = args[0] ?? '';
+  const ctx = makeCtx();
+  const dir = ctx.containers.dir(id);
+  if (!(await waitForGo(dir, Number(args[1]) || undefined))) return 0;
+  const c = ctx.containers.load(id);
+  if (!c) return 1;
+  const rt = ctx.runtime(c.runtime);
+  const runtimeLog = join(dir, 'runtime.log');
+  const logFile = join(dir, 'container.log');
+  trace('monitor up');
+  const pidFile = join(dir, 'pid');
+  let exitCode: number;
+  let startError: string | undefined;
+  for (let restarts = c.restartCount ?? 0; ; restarts++) {
+    ({ exitCode, startError } = await runOnce(ctx, id, rt, dir, runtimeLog, pidFile, logFile, c.runtime));
+    const cur = ctx.containers.load(id);
+    if (!cur || startError || !shouldRestart(cur.restartPolicy, exitCode, restarts, cur.stopRequested === true)) break;
+    await ctx.containers.locked(id, async () => {
+      const s = ctx.containers.load(id);
+      if (!s) return;
+      s.restartCount = restarts + 1;
+      s.exitCode = exitCode;
+      s.pid = undefined;
+      ctx.containers.save(s);
+    });
+    await new Promise((r) => setTimeout(r, restartDelayMs(restarts)));
+    if (ctx.containers.load(id)?.stopRequested) break;
+    await runtime.remove(rt, id);
+  }
   let autoRemove = false;
   await ctx.containers.locked(id, async () => {
     const cur = ctx.containers.load(id);

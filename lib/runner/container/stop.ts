@@ -51,6 +51,13 @@ export async function stopContainer(ctx: Ctx, c: ContainerState, timeoutSec: num
       await sleep(20);
     }
   };
+  // First, so the monitor does not restart what we stop (and unless-stopped stays down at boot).
+  await ctx.containers.locked(c.id, async () => {
+    const cur = ctx.containers.load(c.id);
+    if (cur && !cur.stopRequested) ctx.containers.save({ ...cur, stopRequested: true });
+  }).catch((err) => {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  });
   if (c.status !== 'exited') {
     let s: ContainerState | undefined;
     if (timeoutSec > 0) {

@@ -7,6 +7,8 @@ import { LowSync } from 'lowdb';
 import { JSONFileSync } from 'lowdb/node';
 import { notFound, RunnerError, UsageError, Exit } from '../cli/errors.ts';
 import { withLock } from '../lock.ts';
+import type { MountSpec } from '../volume/mount-specs.ts';
+import type { RestartPolicy } from './restart.ts';
 
 export interface PortMapping {
   hostIP: string;
@@ -56,6 +58,23 @@ export interface ContainerState {
   exitCode?: number;
   error?: string;
   networkSettings?: NetworkSettings;
+  /** -v, --mount and --tmpfs, validated at run. */
+  mounts?: MountSpec[];
+  restartPolicy?: RestartPolicy;
+  /** Times the monitor ran the process again (reset by start). */
+  restartCount?: number;
+  /** Set by stop/rm (no more restarts; unless-stopped stays down at boot), cleared by start. */
+  stopRequested?: boolean;
+  /** -u UID[:GID] (root when absent). */
+  user?: { uid: number; gid: number };
+  readOnly?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  labels?: Record<string, string>;
+  /** --add-host lines for /etc/hosts ("IP\tNAME"). */
+  extraHosts?: string[];
+  /** --dns, --dns-search, --dns-option: replace the host's resolv.conf entries. */
+  dns?: { servers: string[]; search: string[]; options: string[] };
 }
 
 /**

@@ -2,7 +2,7 @@
 // image (busybox-image.ts). Here: unpacked layer directories under <stateRoot>/images/layers/<digest>/ and a lowdb
 // index of images (name:tag → layers + config). The overlay of an image's layers is the lower part of a rootfs.
 
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LowSync } from 'lowdb';
 import { JSONFileSync } from 'lowdb/node';
@@ -25,7 +25,12 @@ export interface ImageRecord {
   config: ImageConfig;
   created: string;
   size: number;
+  /** The manifest digest it was pulled by (repo@digest finds it). */
+  digest?: string;
 }
+
+/** docker's name for an image whose tag moved on to another image. */
+export const NONE = '<none>';
 
 interface ImageIndex {
   images: ImageRecord[];
@@ -70,8 +75,13 @@ export class ImageStore {
   }
 
   find(ref: string): ImageRecord | undefined {
-    const { repo, tag } = splitRef(ref);
     const images = this.list();
+    const at = ref.indexOf('@');
+    if (at > 0) {
+      const r = normalizeRepo(ref.slice(0, at));
+      return images.find((i) => normalizeRepo(i.repo) === r && i.digest === ref.slice(at + 1));
+    }
+    const { repo, tag } = splitRef(ref);
     const r = normalizeRepo(repo);
     return images.find((i) => normalizeRepo(i.repo) === r && i.tag === tag) ?? (/^[0-9a-f]{6,64}$/.test(ref) ? images.find((i) => i.id.startsWith(ref)) : undefined);
   }
@@ -79,24 +89,50 @@ export class ImageStore {
   get(ref: string): ImageRecord {
     const img = this.find(ref);
     if (!img) {
-      throw new RunnerError(`image ${ref} not found: build it with \`tscni image build-busybox\` or load an archive with \`tscni load FILE\``, Exit.NotFound);
+      throw new RunnerError(`image ${ref} not found: pull it (tscni pull ${ref}), build busybox (tscni image build-busybox) or load an archive (tscni load FILE)`, Exit.NotFound);
     }
     return img;
   }
 
-  /** Adds or retags an image (caller holds the image lock). */
+  /**
+   * Adds or retags an image (caller holds the image lock). The image the tag named before stays, as <none>:<none>,
+   * when nothing else names it (a container may still use it; `image prune` removes it once none does).
+   */
   put(img: ImageRecord): void {
     const db = this.db();
-    db.data.images = db.data.images.filter((i) => !(normalizeRepo(i.repo) === normalizeRepo(img.repo) && i.tag === img.tag));
+    const same = (i: ImageRecord) => normalizeRepo(i.repo) === normalizeRepo(img.repo) && i.tag === img.tag && (img.tag !== NONE || i.digest === img.digest);
+    const old = db.data.images.find(same);
+    db.data.images = db.data.images.filter((i) => !same(i));
+    if (old && old.id !== img.id && !db.data.images.some((i) => i.id === old.id)) db.data.images.push({ ...old, repo: NONE, tag: NONE });
+    db.data.images = db.data.images.filter((i) => !(i.repo === NONE && i.id === img.id));
     db.data.images.push(img);
     db.write();
   }
 
-  /** Removes an image; layers no other image uses are deleted. */
+  /** Layer directories no image names (a pull in progress holds the image lock while it indexes). */
+  unusedLayers(): string[] {
+    const dir = join(this.root, 'layers');
+    if (!existsSync(dir)) return [];
+    const used = new Set(this.list().flatMap((i) => i.layers.map((l) => l.replace(':', '-'))));
+    return readdirSync(dir).filter((n) => /^[a-z0-9]+-[a-f0-9]{16,128}$/.test(n) && !used.has(n)).map((n) => join(dir, n));
+  }
+
+  /** Removes the <none> images `keep` does not protect, then unused layers; returns what went. */
+  prune(keep: (img: ImageRecord) => boolean): { images: ImageRecord[]; layers: string[] } {
+    const db = this.db();
+    const gone = db.data.images.filter((i) => i.repo === NONE && i.tag === NONE && !keep(i));
+    db.data.images = db.data.images.filter((i) => !gone.includes(i));
+    db.write();
+    const layers = this.unusedLayers();
+    for (const l of layers) rmSync(l, { recursive: true, force: true });
+    return { images: gone, layers };
+  }
+
+  /** Removes an image (caller holds the image lock); layers no other image uses are deleted. */
   remove(ref: string): ImageRecord {
     const img = this.get(ref);
     const db = this.db();
-    db.data.images = db.data.images.filter((i) => i !== undefined && !(i.id === img.id && i.repo === img.repo && i.tag === img.tag));
+    db.data.images = db.data.images.filter((i) => !(i.id === img.id && i.repo === img.repo && i.tag === img.tag && i.digest === img.digest));
     db.write();
     const inUse = new Set(db.data.images.flatMap((i) => i.layers));
     for (const l of img.layers) if (!inUse.has(l) && existsSync(this.layerDir(l))) rmSync(this.layerDir(l), { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // (docker save / podman save) into layer directories (whiteouts converted for overlayfs) and indexes the image.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, lstatSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ctx } from '../context.ts';
 import { Exit, RunnerError } from '../cli/errors.ts';
@@ -10,6 +10,7 @@ import { splitRef, type ImageConfig, type ImageRecord } from './image-store.ts';
 import { withLock } from '../lock.ts';
 import { humanSize } from '../cli/table.ts';
 import { capture } from '../../exec/process.ts';
+import { unpackLayer } from './layer-unpack.ts';
 
 interface Loaded {
   refs: string[];
@@ -69,30 +70,6 @@ function safeRel(p: unknown): string {
   return p;
 }
 
-/** Turns OCI whiteouts into overlayfs ones: `.wh.NAME` → a 0/0 char device NAME; opaque markers are dropped. */
-async function convertWhiteouts(dir: string): Promise<number> {
-  let n = 0;
-  const walk = async (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (name === '.wh..wh..opq') {
-        rmSync(p, { force: true });
-        n++;
-        continue;
-      }
-      if (name.startsWith('.wh.')) {
-        rmSync(p, { force: true });
-        await capture('mknod', [join(d, name.slice(4)), 'c', '0', '0']);
-        n++;
-        continue;
-      }
-      if (lstatSync(p).isDirectory()) await walk(p);
-    }
-  };
-  await walk(dir);
-  return n;
-}
-
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
@@ -126,14 +103,7 @@ export async function loadArchive(ctx: Ctx, file: string, quiet: boolean, out: (
         const bytes = statSync(lf).size;
         size += bytes;
         progress(`Loading layer ${i + 1}/${img.layerFiles.length} ${digest.slice(7, 19)} [${'#'.repeat(Math.round(((i + 1) / img.layerFiles.length) * 20)).padEnd(20)}] ${humanSize(bytes)}`);
-        if (!existsSync(dest)) {
-          const tmp = `${dest}.tmp-${process.pid}`;
-          rmSync(tmp, { recursive: true, force: true });
-          mkdirSync(tmp, { recursive: true });
-          await tar(['--numeric-owner', '-xpf', lf, '-C', tmp]);
-          await convertWhiteouts(tmp);
-          renameSync(tmp, dest);
-        }
+        await unpackLayer(lf, dest, 'none');
         layers.push(digest);
       }
       const id = createHash('sha256').update(img.configBytes).digest('hex');
