@@ -1,6 +1,7 @@
 // Networks the runner attaches containers to: conflists in NETCONFPATH, the default `tscni` network from conf/,
 // and `network create|rm` writing bridge + host-local + portmap lists that never overlap.
 
+import { RESERVED_NETWORK_NAMES } from './container/net-mode.ts';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
@@ -94,6 +95,7 @@ export interface CreateOptions {
 /** Writes <NETCONFPATH>/20-<name>.conflist: tscni bridge (gateway, masquerade) + host-local + portmap. */
 export function createNetwork(p: RunnerPaths, o: CreateOptions): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(o.name)) throw new UsageError(`invalid network name ${JSON.stringify(o.name)}: letters, digits, _ . - only`);
+  if (RESERVED_NETWORK_NAMES.includes(o.name)) throw new UsageError(`invalid network name ${JSON.stringify(o.name)}: it is a network mode (run --network ${o.name})`);
   parseCidr(o.subnet);
   for (const n of listNetworks(p)) {
     if (n.name === o.name) throw conflict(`network ${o.name} already exists (${n.file})`);

@@ -27,6 +27,7 @@ const VERBS: Record<string, Verb> = {
   image: async (ctx, argv, o) => (await import('./images.ts')).image(ctx, argv, o),
   load: async (ctx, argv, o) => (await import('./images.ts')).load(ctx, argv, o),
   network: async (ctx, argv, o) => (await import('./network.ts')).network(ctx, argv, o),
+  port: async (ctx, argv, o) => (await import('./port.ts')).port(ctx, argv, o),
   explain: async (ctx, argv, o) => (await import('./explain.ts')).explainCommand(ctx, argv, o),
 };
 

@@ -14,7 +14,11 @@ import { destroyContainer, interrupt, startContainer } from '../container/lifecy
 import { stopContainer } from '../container/stop.ts';
 import { withLock } from '../lock.ts';
 import { DEFAULT_NETWORK, findNetwork } from '../networks.ts';
-import { checkPortsFreeOfOthers, parsePublish } from '../container/ports.ts';
+import { checkPortsFreeOfOthers, exposedRequests, parsePublish } from '../container/ports.ts';
+import { pickHostPorts } from '../container/port-pick.ts';
+import { checkModeFlags, joinedContainer, parseNetMode } from '../container/net-mode.ts';
+import { refreshState } from '../container/stop.ts';
+import { hostname as osHostname } from 'node:os';
 import { runtimeProblem } from '../container/runtime.ts';
 import { checkContainerName } from '../container/store.ts';
 import { capabilityArgsFor } from '../../libcni/capability-args.ts';
@@ -40,10 +44,10 @@ async function resolveImage(ctx: Ctx, ref: string): Promise<ImageRecord> {
 
 export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => void): Promise<number> {
   const p = parseArgs(argv, {
-    bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty'],
+    bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty', 'publish-all'],
     values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs'],
     multi: ['publish', 'env'],
-    aliases: { d: 'detach', p: 'publish', e: 'env', i: 'interactive', t: 'tty' },
+    aliases: { d: 'detach', p: 'publish', P: 'publish-all', e: 'env', i: 'interactive', t: 'tty' },
     stopAtPositional: true,
   }, 'run');
   if (bool(p, 'help')) {
@@ -54,16 +58,28 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   if (!imageRef) throw new UsageError(`run: an IMAGE is required\n${HELP.run}`);
   const name = str(p, 'name') ?? randomName();
   checkContainerName(name);
-  const ports = list(p, 'publish').flatMap(parsePublish);
+  const portReqs = list(p, 'publish').flatMap(parsePublish);
+  const mode = parseNetMode(str(p, 'network') ?? DEFAULT_NETWORK);
+  checkModeFlags(mode, { ports: portReqs.length, ip: str(p, 'ip'), mac: str(p, 'mac'), hostname: str(p, 'hostname'), aliases: 0 });
   // Before anything is created: a runtime that cannot be run would otherwise only show as a start timeout.
   const runtimeBinary = str(p, 'runtime') ?? ctx.paths.runtime;
   const badRuntime = runtimeProblem(runtimeBinary);
   if (badRuntime) throw new RunnerError(`cannot run the container: the runtime ${badRuntime}`, Exit.RunFailed);
   const rootfsDir = str(p, 'rootfs') ? resolve(str(p, 'rootfs')!) : undefined;
   if (rootfsDir && (!existsSync(rootfsDir) || !statSync(rootfsDir).isDirectory())) throw new UsageError(`invalid --rootfs ${rootfsDir}: not a directory`);
-  const network = str(p, 'network') ?? DEFAULT_NETWORK;
-  const netList = findNetwork(ctx.paths, network);
+  const netList = mode.kind === 'network' ? findNetwork(ctx.paths, mode.name) : undefined;
+  let network = mode.kind === 'network' ? mode.name : mode.kind;
+  let hostname = str(p, 'hostname');
+  if (mode.kind === 'host') hostname ??= osHostname();
+  if (mode.kind === 'container') {
+    const target = joinedContainer(mode.ref, (r) => ctx.containers.resolve(r));
+    if ((await refreshState(ctx, target)).status !== 'running') throw new RunnerError(`cannot join the network of container ${mode.ref}: it is not running`, Exit.Conflict);
+    network = `container:${target.id}`;
+    hostname = target.hostname;
+  }
   const image = rootfsDir ? undefined : await resolveImage(ctx, imageRef);
+  // -P: every port the image EXPOSEs, on a picked host port (as many as -p would give on a none/host mode: refused).
+  if (bool(p, 'publish-all') && image?.config.ExposedPorts && mode.kind === 'network') portReqs.push(...exposedRequests(image.config.ExposedPorts));
   const id = randomBytes(32).toString('hex');
   const cfg = image?.config ?? {};
   const cmd = [...(cfg.Entrypoint ?? []), ...(cmdArgs.length ? cmdArgs : cfg.Cmd ?? [])];
@@ -80,14 +96,14 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     imageId: image?.id ?? '',
     rootfsDir,
     cmd,
-    env: [...(cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']), `HOSTNAME=${str(p, 'hostname') ?? id.slice(0, 12)}`, ...parseEnv(list(p, 'env'))],
+    env: [...(cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']), `HOSTNAME=${hostname ?? id.slice(0, 12)}`, ...parseEnv(list(p, 'env'))],
     workdir: cfg.WorkingDir || '/',
-    hostname: str(p, 'hostname') ?? id.slice(0, 12),
+    hostname: hostname ?? id.slice(0, 12),
     created: new Date().toISOString(),
     network,
     ifName: 'eth0',
     netnsName: id,
-    ports,
+    ports: portReqs.map(({ hostRange: _r, ...m }) => m),
     requestedIp: str(p, 'ip'),
     requestedMac: str(p, 'mac'),
     limits,
@@ -98,6 +114,10 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   };
 
   if (bool(p, 'dry-run')) {
+    if (!netList) {
+      out(`# dry run: container ${name} in network mode ${network}: no CNI chain; nothing is changed\n`);
+      return Exit.Ok;
+    }
     out(`# dry run: container ${name} on network ${network} (${netList.file}); nothing is changed\n`);
     await addNetworkList(netList, { containerId: id, netns: `${ctx.paths.netnsDir}/${id}`, ifName: 'eth0', capabilityArgs: capabilityArgsFor(c) }, ctx.chain({ dryRun: true, onPlan: (e) => out(JSON.stringify(e, null, 2) + '\n') }));
     out(`# then: ${c.runtime} run ${id} (rootfs ${rootfsDir ?? `overlay of ${image?.layers.length} layer(s) of ${c.image}`}, cmd ${JSON.stringify(cmd)})\n`);
@@ -109,7 +129,8 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     if (ctx.containers.nameTaken(name)) {
       throw new RunnerError(`the container name ${JSON.stringify(name)} is already in use: remove it first (tscni rm -f ${name})`, Exit.Conflict);
     }
-    await checkPortsFreeOfOthers(ctx, ports);
+    c.ports = await pickHostPorts(ctx, portReqs);
+    await checkPortsFreeOfOthers(ctx, c.ports);
     ctx.containers.save(c, { create: true });
     ctx.containers.register(c);
   });

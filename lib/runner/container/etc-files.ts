@@ -1,6 +1,6 @@
 // Per-container /etc/hosts, /etc/resolv.conf and /etc/hostname, bind-mounted read-only into the container.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** docker's fallback when the host only has a loopback resolver (systemd-resolved, dnsmasq on 127.0.0.x). */
@@ -44,4 +44,25 @@ export function writeEtcFiles(dir: string, c: { hostname: string; name: string }
   writeFileSync(join(dir, 'resolv.conf'), resolvConf(host));
   writeFileSync(join(dir, 'hostname'), c.hostname + '\n');
   writeFileSync(join(dir, 'hosts'), hostsFile(c.hostname, c.name, ip));
+}
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** --network host: the host's own /etc/hosts and resolv.conf as they are (its loopback resolvers work there). */
+export function writeHostModeEtcFiles(dir: string, hostname: string): void {
+  writeFileSync(join(dir, 'hosts'), readOr('/etc/hosts', hostsFile(hostname, hostname, undefined)));
+  const resolv = readOr('/etc/resolv.conf', '');
+  writeFileSync(join(dir, 'resolv.conf'), resolv.trim() ? resolv : resolvConf(''));
+  writeFileSync(join(dir, 'hostname'), hostname + '\n');
+}
+
+/** --network container:X: X's files (copied, so removing X with -f cannot pull them from under the joiner). */
+export function copyEtcFiles(fromDir: string, toDir: string): void {
+  for (const f of ['hosts', 'resolv.conf', 'hostname']) copyFileSync(join(fromDir, f), join(toDir, f));
 }

@@ -1,0 +1,117 @@
+// The network side of a container's start and release, per network mode (net-mode.ts): a user network gets a
+// netns and its CNI chain; `none` a netns and the loopback plugin; `host` nothing (runc stays in the host's
+// netns); `container:X` X's netns (X must be running; X owns it). Also the /etc files each mode gets.
+
+import { existsSync } from 'node:fs';
+import { capabilityArgsFor } from '../../libcni/capability-args.ts';
+import { addNetworkList, cachedConfList, delNetworkList, type RuntimeConf } from '../../libcni/chain.ts';
+import type { ConfList } from '../../libcni/conflist.ts';
+import { cacheFile } from '../../libcni/result-cache.ts';
+import { UndoStack } from '../../util/undo.ts';
+import { conflict } from '../cli/errors.ts';
+import type { Ctx } from '../context.ts';
+import { findNetwork } from '../networks.ts';
+import { trace } from '../trace.ts';
+import { copyEtcFiles, writeEtcFiles, writeHostModeEtcFiles } from './etc-files.ts';
+import { createNetns, deleteNetns, netnsPath } from './named-netns.ts';
+import { chainIfName, modeOf, noneConfList, ownsNetns } from './net-mode.ts';
+import { alive } from './pid.ts';
+import type { ContainerState, NetworkSettings } from './store.ts';
+
+export const IFNAME = 'eth0';
+
+export function runtimeConfFor(ctx: Ctx, c: ContainerState): RuntimeConf {
+  return { containerId: c.id, netns: netnsPath(ctx.paths.netnsDir, c.netnsName), ifName: chainIfName(c), capabilityArgs: capabilityArgsFor(c) };
+}
+
+/** docker's NetworkSettings from a CNI result: the container-side interface, its address and gateway. */
+export function networkSettingsFrom(result: Record<string, unknown> | undefined, netns: string): NetworkSettings {
+  const ns: NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '' };
+  if (!result) return ns;
+  const ifaces = (result.interfaces as { name: string; mac?: string; sandbox?: string }[] | undefined) ?? [];
+  let idx = ifaces.findIndex((i) => i.sandbox === netns && i.name === IFNAME);
+  if (idx < 0) idx = ifaces.findIndex((i) => i.sandbox);
+  if (idx >= 0) ns.MacAddress = ifaces[idx].mac ?? '';
+  const ips = (result.ips as { address: string; gateway?: string; interface?: number }[] | undefined) ?? [];
+  const ip = ips.find((i) => i.interface === idx && !i.address.includes(':')) ?? ips.find((i) => !i.address.includes(':')) ?? ips[0];
+  if (ip) {
+    const [addr, len] = ip.address.split('/');
+    ns.IPAddress = addr;
+    ns.IPPrefixLen = Number(len);
+    ns.Gateway = ip.gateway ?? '';
+  }
+  return ns;
+}
+
+const EMPTY: NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '' };
+
+/** The chain a container with a netns of its own runs: its user network's, or the none mode's loopback-only one. */
+function chainOf(ctx: Ctx, c: ContainerState): ConfList {
+  const m = modeOf(c);
+  return m.kind === 'none' ? noneConfList() : findNetwork(ctx.paths, c.network);
+}
+
+/** The container a `container:` mode joins, re-checked at every start: it must still be running. */
+export function joinedOf(ctx: Ctx, c: ContainerState): ContainerState {
+  const id = c.network.slice('container:'.length);
+  const t = /^[0-9a-f]{64}$/.test(id) ? ctx.containers.load(id) : undefined;
+  if (!t) throw conflict(`cannot join the network of container ${id.slice(0, 12)}: it was removed`);
+  if (t.status !== 'running' || !alive(t.monitorPid)) throw conflict(`cannot join the network of container ${t.name}: it is not running`);
+  return t;
+}
+
+export interface Attached {
+  settings: NetworkSettings;
+  /** The netns runc joins; undefined: the host's (runc's own). */
+  netnsPath?: string;
+}
+
+/** Network side of a start; every step it takes is on `undo`. Writes the /etc files into `dir`. */
+export async function attachNetwork(ctx: Ctx, c: ContainerState, dir: string, undo: UndoStack, checkpoint: () => void): Promise<Attached> {
+  const m = modeOf(c);
+  if (m.kind === 'host') {
+    writeHostModeEtcFiles(dir, c.hostname);
+    return { settings: { ...EMPTY } };
+  }
+  if (m.kind === 'container') {
+    const t = joinedOf(ctx, c);
+    copyEtcFiles(ctx.containers.dir(t.id), dir);
+    c.netnsName = t.netnsName;
+    return { settings: { ...EMPTY }, netnsPath: netnsPath(ctx.paths.netnsDir, t.netnsName) };
+  }
+  const list = chainOf(ctx, c);
+  checkpoint();
+  await createNetns(c.netnsName, { loUp: m.kind !== 'none' });
+  trace('netns created');
+  undo.push('netns', () => deleteNetns(ctx.paths.netnsDir, c.netnsName));
+  checkpoint();
+  const rt = runtimeConfFor(ctx, c);
+  // A failed ADD still gets a DEL (the spec asks runtimes to clean up after a failed ADD).
+  undo.push('network chain', () => delNetworkList(list, rt, ctx.chain()).catch(() => undefined));
+  const result = await addNetworkList(list, rt, ctx.chain());
+  trace('network chain ADDed');
+  const settings = m.kind === 'none' ? { ...EMPTY } : networkSettingsFrom(result, rt.netns);
+  writeEtcFiles(dir, c, settings.IPAddress || undefined);
+  return { settings, netnsPath: rt.netns };
+}
+
+/** Network side of a release: DEL with the config cached at ADD time, then the netns. Only what `c` owns. */
+export async function detachNetwork(ctx: Ctx, c: ContainerState, problems: string[]): Promise<void> {
+  if (!ownsNetns(c)) return;
+  const rc = runtimeConfFor(ctx, c);
+  let list = cachedConfList(ctx.paths.cacheDir, c.network, c.id, rc.ifName);
+  if (!list) {
+    try {
+      list = chainOf(ctx, c);
+    } catch {
+      list = undefined;
+    }
+  }
+  const cacheExists = existsSync(cacheFile(ctx.paths.cacheDir, { networkName: c.network, containerId: c.id, ifName: rc.ifName }));
+  if (list && (cacheExists || existsSync(rc.netns))) {
+    await delNetworkList(list, rc, ctx.chain()).catch((e) => problems.push(`network: ${(e as Error).message}`));
+    trace('network chain DELeted');
+  }
+  await deleteNetns(ctx.paths.netnsDir, c.netnsName).catch((e) => problems.push(`netns: ${(e as Error).message}`));
+  trace('netns deleted');
+}
