@@ -149,3 +149,45 @@ test.serial('bad network modes and flags: a clear message, the exit code, nothin
   await ok(t, r, ['rm', 'gone']);
   t.deepEqual(stateLeft(r), NOTHING);
 });
+
+test.serial('network connect|disconnect: eth1 through the other chain while running, kept across stop/start, DELed on disconnect', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = setup(t, 'mx', '10.99.66.0/24');
+  writeConf(r, '11-onet.conflist', testNetwork(r, 'onet', 'tscnitmxo', '10.99.67.0/24'));
+  await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', 'a', 'busybox', 'sleep', '60']);
+  await ok(t, r, ['run', '-d', '--network', 'onet', '--name', 'b', ...['busybox', 'httpd', '-f', '-p', '80', '-h', '/www']]);
+  const bIp = JSON.parse((await ok(t, r, ['inspect', 'b'])).stdout)[0].NetworkSettings.IPAddress;
+  t.is((await ok(t, r, ['network', 'connect', 'onet', 'a'])).stdout, 'a\n');
+  const again = await r.tscni(['network', 'connect', 'onet', 'a']);
+  t.deepEqual([again.code, again.stderr], [4, 'tscni: container a is already connected to network onet\n']);
+  const a = JSON.parse((await ok(t, r, ['inspect', 'a'])).stdout)[0];
+  const eth1 = a.NetworkSettings.Networks.onet;
+  t.is(eth1.InterfaceName, 'eth1');
+  t.regex(eth1.IPAddress, /^10\.99\.67\.\d+$/);
+  t.is(eth1.Gateway, '10.99.67.1');
+  t.regex(await execUntil(r, 'a', ['ip', '-o', '-4', 'addr', 'show', 'eth1']), new RegExp(`inet ${eth1.IPAddress.replace(/\./g, '\\.')}/24 `));
+  t.is(await execUntil(r, 'a', ['wget', '-qO-', `http://${bIp}/`]), PAGE);
+  t.true(leased(r.ipam, 'onet', eth1.IPAddress));
+  const onet = JSON.parse((await ok(t, r, ['network', 'inspect', 'onet'])).stdout);
+  t.deepEqual(Object.values(onet.Containers).map((c: any) => c.Name).sort(), ['a', 'b']);
+
+  await ok(t, r, ['stop', '-t', '0', 'a']);
+  t.false(leased(r.ipam, 'onet', eth1.IPAddress), 'stop releases the connected network too');
+  await ok(t, r, ['start', 'a']);
+  const restarted = JSON.parse((await ok(t, r, ['inspect', 'a'])).stdout)[0].NetworkSettings.Networks.onet;
+  t.regex(await execUntil(r, 'a', ['ip', '-o', '-4', 'addr', 'show', 'eth1']), new RegExp(`inet ${restarted.IPAddress.replace(/\./g, '\\.')}/24 `));
+
+  await ok(t, r, ['network', 'disconnect', 'onet', 'a']);
+  t.deepEqual((await execUntil(r, 'a', ['ls', '/sys/class/net'])).trim().split(/\s+/), ['eth0', 'lo']);
+  t.false(leased(r.ipam, 'onet', restarted.IPAddress));
+  const first = await r.tscni(['network', 'disconnect', 'tnet', 'a']);
+  t.deepEqual([first.code, first.stderr], [4, 'tscni: cannot disconnect container a from tnet: it is the network it was started on (remove the container instead)\n']);
+  const hostMode = await r.tscni(['run', '-d', '--network', 'host', '--name', 'h', 'busybox', 'sleep', '60']);
+  t.is(hostMode.code, 0);
+  const refused = await r.tscni(['network', 'connect', 'onet', 'h']);
+  t.deepEqual([refused.code, refused.stderr], [4, 'tscni: cannot connect container h to network onet: it is in the host network mode (only containers on a user network can have more)\n']);
+  const unknown = await r.tscni(['network', 'connect', 'nonet', 'a']);
+  t.is(unknown.code, 3);
+  await ok(t, r, ['rm', '-f', 'a', 'b', 'h']);
+  t.deepEqual(stateLeft(r), NOTHING);
+});

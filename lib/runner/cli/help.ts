@@ -83,7 +83,7 @@ cni.dev/valid-attachments. status asks every plugin (spec 1.1.0).`,
   rmi: 'Usage: tscni rmi IMAGE...\n\nRemoves images no container uses.',
   image: 'Usage: tscni image build-busybox | ls | rm IMAGE | load FILE\n\nbuild-busybox builds busybox:latest from Debian\'s busybox-static (no registry needed).',
   load: 'Usage: tscni load [-i|--input] FILE\n\nLoads an OCI image archive or a `docker save`/`podman save` archive.',
-  network: 'Usage: tscni network ls [--json] | inspect NAME | create NAME --subnet CIDR [--gateway IP] [--bridge NAME] [--no-masquerade] | rm NAME\n\nNetworks are CNI conflists in NETCONFPATH; create writes bridge + host-local + portmap and refuses overlapping subnets.',
+  network: 'Usage: tscni network ls [--json] | inspect NAME | create NAME --subnet CIDR [--gateway IP] [--bridge NAME] [--no-masquerade] | rm NAME\n       tscni network connect|disconnect NETWORK CONTAINER\n\nNetworks are CNI conflists in NETCONFPATH; create writes bridge + host-local + portmap and refuses overlapping subnets.\nconnect adds an interface (eth1, ...) through that network\'s chain (now if the container runs, and at every start); disconnect DELs it.',
   port: 'Usage: tscni port NAME [PRIVATE_PORT[/tcp|udp|sctp]]\n\nLists the published ports (80/tcp -> 0.0.0.0:32768), or the host side of one.',
   explain: 'Usage: tscni explain NAME PORT[/tcp|udp|sctp]\n\nShows the path a packet to a published port takes: the nft map entry, the address, the veth.',
 };

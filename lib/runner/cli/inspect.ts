@@ -16,7 +16,9 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
   const ns = c.status === 'running' ? c.networkSettings : undefined;
   const mode = modeOf(c).kind;
   const sandbox = mode === 'host' ? '' : `/var/run/netns/${c.netnsName}`;
-  const nets = mode === 'container' ? {} : { [c.network]: { IPAddress: ns?.IPAddress ?? '', IPPrefixLen: ns?.IPPrefixLen ?? 0, Gateway: ns?.Gateway ?? '', MacAddress: ns?.MacAddress ?? '' } };
+  const entry = (s: typeof ns) => ({ IPAddress: s?.IPAddress ?? '', IPPrefixLen: s?.IPPrefixLen ?? 0, Gateway: s?.Gateway ?? '', MacAddress: s?.MacAddress ?? '' });
+  const nets: Record<string, unknown> = mode === 'container' ? {} : { [c.network]: entry(ns) };
+  for (const e of c.extraNetworks ?? []) nets[e.network] = { ...entry(c.status === 'running' ? e.settings : undefined), InterfaceName: e.ifName };
   return {
     Id: c.id,
     Name: `/${c.name}`,

@@ -24,8 +24,12 @@ export async function network(ctx: Ctx, argv: string[], out: Out): Promise<numbe
       const p = parseArgs(rest, {}, 'network inspect');
       if (p.positionals.length !== 1) throw new UsageError('network inspect: a network name is required');
       const l = findNetwork(ctx.paths, p.positionals[0]);
-      const users = ctx.containers.all().filter((c) => c.network === l.name && c.status === 'running');
-      out(JSON.stringify({ Name: l.name, File: l.file, CniVersion: l.cniVersion, Config: JSON.parse(l.bytes.toString()), Containers: Object.fromEntries(users.map((c) => [c.id, { Name: c.name, IPAddress: c.networkSettings?.IPAddress ?? '', MacAddress: c.networkSettings?.MacAddress ?? '' }])) }, null, 2) + '\n');
+      const users = ctx.containers.all().filter((c) => c.status === 'running');
+      const on = users.flatMap((c) => {
+        const s = c.network === l.name ? c.networkSettings : c.extraNetworks?.find((e) => e.network === l.name)?.settings;
+        return s ? [[c.id, { Name: c.name, IPAddress: s.IPAddress, MacAddress: s.MacAddress }]] : [];
+      });
+      out(JSON.stringify({ Name: l.name, File: l.file, CniVersion: l.cniVersion, Config: JSON.parse(l.bytes.toString()), Containers: Object.fromEntries(on) }, null, 2) + '\n');
       return Exit.Ok;
     }
     case 'create': {
@@ -39,12 +43,16 @@ export async function network(ctx: Ctx, argv: string[], out: Out): Promise<numbe
       const p = parseArgs(rest, {}, 'network rm');
       if (p.positionals.length === 0) throw new UsageError('network rm: a network name is required');
       for (const n of p.positionals) {
-        const users = ctx.containers.all().filter((c) => c.network === n).map((c) => c.name);
+        const users = ctx.containers.all().filter((c) => c.network === n || (c.extraNetworks ?? []).some((e) => e.network === n)).map((c) => c.name);
         removeNetwork(ctx.paths, n, users);
         out(n + '\n');
       }
       return Exit.Ok;
     }
+    case 'connect':
+      return (await import('./network-connect.ts')).connect(ctx, rest, out);
+    case 'disconnect':
+      return (await import('./network-connect.ts')).disconnect(ctx, rest, out);
     default:
       out(HELP.network + '\n');
       return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;

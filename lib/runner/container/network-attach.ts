@@ -16,7 +16,7 @@ import { copyEtcFiles, writeEtcFiles, writeHostModeEtcFiles } from './etc-files.
 import { createNetns, deleteNetns, netnsPath } from './named-netns.ts';
 import { chainIfName, modeOf, noneConfList, ownsNetns } from './net-mode.ts';
 import { alive } from './pid.ts';
-import type { ContainerState, NetworkSettings } from './store.ts';
+import type { ContainerState, ExtraNetwork, NetworkSettings } from './store.ts';
 
 export const IFNAME = 'eth0';
 
@@ -25,11 +25,11 @@ export function runtimeConfFor(ctx: Ctx, c: ContainerState): RuntimeConf {
 }
 
 /** docker's NetworkSettings from a CNI result: the container-side interface, its address and gateway. */
-export function networkSettingsFrom(result: Record<string, unknown> | undefined, netns: string): NetworkSettings {
+export function networkSettingsFrom(result: Record<string, unknown> | undefined, netns: string, ifName = IFNAME): NetworkSettings {
   const ns: NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '' };
   if (!result) return ns;
   const ifaces = (result.interfaces as { name: string; mac?: string; sandbox?: string }[] | undefined) ?? [];
-  let idx = ifaces.findIndex((i) => i.sandbox === netns && i.name === IFNAME);
+  let idx = ifaces.findIndex((i) => i.sandbox === netns && i.name === ifName);
   if (idx < 0) idx = ifaces.findIndex((i) => i.sandbox);
   if (idx >= 0) ns.MacAddress = ifaces[idx].mac ?? '';
   const ips = (result.ips as { address: string; gateway?: string; interface?: number }[] | undefined) ?? [];
@@ -90,6 +90,11 @@ export async function attachNetwork(ctx: Ctx, c: ContainerState, dir: string, un
   undo.push('network chain', () => delNetworkList(list, rt, ctx.chain()).catch(() => undefined));
   const result = await addNetworkList(list, rt, ctx.chain());
   trace('network chain ADDed');
+  for (const e of c.extraNetworks ?? []) {
+    checkpoint();
+    undo.push(`network ${e.network}`, () => delExtra(ctx, c, e, []));
+    e.settings = await addExtra(ctx, c, e);
+  }
   const settings = m.kind === 'none' ? { ...EMPTY } : networkSettingsFrom(result, rt.netns);
   writeEtcFiles(dir, c, settings.IPAddress || undefined);
   return { settings, netnsPath: rt.netns };
@@ -98,6 +103,7 @@ export async function attachNetwork(ctx: Ctx, c: ContainerState, dir: string, un
 /** Network side of a release: DEL with the config cached at ADD time, then the netns. Only what `c` owns. */
 export async function detachNetwork(ctx: Ctx, c: ContainerState, problems: string[]): Promise<void> {
   if (!ownsNetns(c)) return;
+  for (const e of [...(c.extraNetworks ?? [])].reverse()) await delExtra(ctx, c, e, problems);
   const rc = runtimeConfFor(ctx, c);
   let list = cachedConfList(ctx.paths.cacheDir, c.network, c.id, rc.ifName);
   if (!list) {
@@ -114,4 +120,41 @@ export async function detachNetwork(ctx: Ctx, c: ContainerState, problems: strin
   }
   await deleteNetns(ctx.paths.netnsDir, c.netnsName).catch((e) => problems.push(`netns: ${(e as Error).message}`));
   trace('netns deleted');
+}
+
+function extraConf(ctx: Ctx, c: ContainerState, e: ExtraNetwork): RuntimeConf {
+  return { containerId: c.id, netns: netnsPath(ctx.paths.netnsDir, c.netnsName), ifName: e.ifName };
+}
+
+/** ADDs a connected network's chain on its own interface (no port mappings: -p belongs to the first network). */
+export async function addExtra(ctx: Ctx, c: ContainerState, e: ExtraNetwork): Promise<NetworkSettings> {
+  const rt = extraConf(ctx, c, e);
+  const result = await addNetworkList(findNetwork(ctx.paths, e.network), rt, ctx.chain());
+  trace(`network ${e.network} ADDed on ${e.ifName}`);
+  return networkSettingsFrom(result, rt.netns, e.ifName);
+}
+
+/** DELs a connected network with the config cached at ADD time (or the current one); forgives what is gone. */
+export async function delExtra(ctx: Ctx, c: ContainerState, e: ExtraNetwork, problems: string[]): Promise<void> {
+  const rt = extraConf(ctx, c, e);
+  let list = cachedConfList(ctx.paths.cacheDir, e.network, c.id, e.ifName);
+  const cached = !!list;
+  if (!list) {
+    try {
+      list = findNetwork(ctx.paths, e.network);
+    } catch {
+      return;
+    }
+  }
+  if (!cached && !existsSync(rt.netns)) return;
+  await delNetworkList(list, rt, ctx.chain()).catch((err) => problems.push(`network ${e.network}: ${(err as Error).message}`));
+  e.settings = undefined;
+}
+
+/** The next free interface name for a connected network: eth1, eth2, ... */
+export function nextIfName(c: Pick<ContainerState, 'extraNetworks'>): string {
+  const used = new Set((c.extraNetworks ?? []).map((e) => e.ifName));
+  let n = 1;
+  while (used.has(`eth${n}`)) n++;
+  return `eth${n}`;
 }

@@ -56,6 +56,14 @@ export interface ContainerState {
   exitCode?: number;
   error?: string;
   networkSettings?: NetworkSettings;
+  /** `tscni network connect`: more user networks, each on its own interface (eth1, ...), ADDed at every start. */
+  extraNetworks?: ExtraNetwork[];
+}
+
+export interface ExtraNetwork {
+  network: string;
+  ifName: string;
+  settings?: NetworkSettings;
 }
 
 /**
