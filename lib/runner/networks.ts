@@ -108,6 +108,8 @@ export function createNetwork(p: RunnerPaths, o: CreateOptions): string {
   const list = {
     cniVersion: '1.1.0',
     name: o.name,
+    // Read by the runner only (libcni passes no top-level key to plugins): this network gets tscni's resolver.
+    tscni: { dns: true },
     plugins: [
       { type: 'bridge', bridge, isGateway: true, ipMasq: o.ipMasq, hairpinMode: true, capabilities: { ips: true, mac: true }, ipam: { type: 'host-local', ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }] } },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
@@ -130,4 +132,13 @@ export function removeNetwork(p: RunnerPaths, name: string, inUseBy: string[]): 
   if (dirname(l.file) !== resolve(p.netconfDir)) throw new RunnerError(`refusing to remove ${l.file}: not in ${p.netconfDir}`);
   rmSync(l.file);
   return l.file;
+}
+
+/** Whether a network's containers get the embedded resolver: networks `network create` made (`"tscni": {"dns": true}`). */
+export function dnsEnabled(list: Pick<ConfList, 'bytes'>): boolean {
+  try {
+    return (JSON.parse(list.bytes.toString('utf8')) as { tscni?: { dns?: unknown } }).tscni?.dns === true;
+  } catch {
+    return false;
+  }
 }

@@ -44,6 +44,7 @@ Options:
   -P, --publish-all         publish every port the image EXPOSEs on a picked host port
       --network MODE        a network from NETCONFPATH (default: ${DEFAULT_NETWORK}), host (the host's netns: no
                             veth, no NAT, no -p), none (own netns, lo only) or container:NAME|ID (join its netns)
+      --network-alias NAME  another name the network's resolver answers for this container (repeatable)
       --ip ADDR             ask the network's IPAM for this address
       --mac MAC             the container interface's MAC address
   -e, --env KEY=VALUE       environment variable (repeatable)

@@ -20,7 +20,8 @@ import { checkModeFlags, joinedContainer, parseNetMode } from '../container/net-
 import { refreshState } from '../container/stop.ts';
 import { hostname as osHostname } from 'node:os';
 import { runtimeProblem } from '../container/runtime.ts';
-import { checkContainerName } from '../container/store.ts';
+import { checkAlias, checkContainerName } from '../container/store.ts';
+import { checkNamesFree } from '../dns/names.ts';
 import { capabilityArgsFor } from '../../libcni/capability-args.ts';
 import { HELP } from './help.ts';
 import { addNetworkList } from '../../libcni/chain.ts';
@@ -46,7 +47,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   const p = parseArgs(argv, {
     bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty', 'publish-all'],
     values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs'],
-    multi: ['publish', 'env'],
+    multi: ['publish', 'env', 'network-alias'],
     aliases: { d: 'detach', p: 'publish', P: 'publish-all', e: 'env', i: 'interactive', t: 'tty' },
     stopAtPositional: true,
   }, 'run');
@@ -60,7 +61,9 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   checkContainerName(name);
   const portReqs = list(p, 'publish').flatMap(parsePublish);
   const mode = parseNetMode(str(p, 'network') ?? DEFAULT_NETWORK);
-  checkModeFlags(mode, { ports: portReqs.length, ip: str(p, 'ip'), mac: str(p, 'mac'), hostname: str(p, 'hostname'), aliases: 0 });
+  const aliases = [...new Set(list(p, 'network-alias'))];
+  for (const a of aliases) checkAlias(a);
+  checkModeFlags(mode, { ports: portReqs.length, ip: str(p, 'ip'), mac: str(p, 'mac'), hostname: str(p, 'hostname'), aliases: aliases.length });
   // Before anything is created: a runtime that cannot be run would otherwise only show as a start timeout.
   const runtimeBinary = str(p, 'runtime') ?? ctx.paths.runtime;
   const badRuntime = runtimeProblem(runtimeBinary);
@@ -104,6 +107,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     ifName: 'eth0',
     netnsName: id,
     ports: portReqs.map(({ hostRange: _r, ...m }) => m),
+    aliases: aliases.length ? aliases : undefined,
     requestedIp: str(p, 'ip'),
     requestedMac: str(p, 'mac'),
     limits,
@@ -129,6 +133,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     if (ctx.containers.nameTaken(name)) {
       throw new RunnerError(`the container name ${JSON.stringify(name)} is already in use: remove it first (tscni rm -f ${name})`, Exit.Conflict);
     }
+    checkNamesFree(ctx.containers.all(), c);
     c.ports = await pickHostPorts(ctx, portReqs);
     await checkPortsFreeOfOthers(ctx, c.ports);
     ctx.containers.save(c, { create: true });

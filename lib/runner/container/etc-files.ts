@@ -34,14 +34,20 @@ export function hostsFile(hostname: string, name: string, ip: string | undefined
   return lines.join('\n') + '\n';
 }
 
-export function writeEtcFiles(dir: string, c: { hostname: string; name: string }, ip: string | undefined): void {
+/** The container's resolv.conf when its network has tscni's resolver: that one only, with the host's search/options. */
+export function resolvConfWith(hostText: string, nameservers: readonly string[]): string {
+  const keep = hostText.split('\n').map((l) => l.trim()).filter((t) => /^(search|domain|options)\s/.test(t));
+  return [...nameservers.map((s) => `nameserver ${s}`), ...keep].join('\n') + '\n';
+}
+
+export function writeEtcFiles(dir: string, c: { hostname: string; name: string }, ip: string | undefined, nameservers?: readonly string[]): void {
   let host = '';
   try {
     host = readFileSync('/etc/resolv.conf', 'utf8');
   } catch {
     host = '';
   }
-  writeFileSync(join(dir, 'resolv.conf'), resolvConf(host));
+  writeFileSync(join(dir, 'resolv.conf'), nameservers?.length ? resolvConfWith(host, nameservers) : resolvConf(host));
   writeFileSync(join(dir, 'hostname'), c.hostname + '\n');
   writeFileSync(join(dir, 'hosts'), hostsFile(c.hostname, c.name, ip));
 }

@@ -10,7 +10,9 @@ import { cacheFile } from '../../libcni/result-cache.ts';
 import { UndoStack } from '../../util/undo.ts';
 import { conflict } from '../cli/errors.ts';
 import type { Ctx } from '../context.ts';
-import { findNetwork } from '../networks.ts';
+import { dnsEnabled, findNetwork } from '../networks.ts';
+import { ensureResolver } from '../dns/manager.ts';
+import { subnetOf } from '../dns/records.ts';
 import { trace } from '../trace.ts';
 import { copyEtcFiles, writeEtcFiles, writeHostModeEtcFiles } from './etc-files.ts';
 import { createNetns, deleteNetns, netnsPath } from './named-netns.ts';
@@ -96,7 +98,13 @@ export async function attachNetwork(ctx: Ctx, c: ContainerState, dir: string, un
     e.settings = await addExtra(ctx, c, e);
   }
   const settings = m.kind === 'none' ? { ...EMPTY } : networkSettingsFrom(result, rt.netns);
-  writeEtcFiles(dir, c, settings.IPAddress || undefined);
+  let nameservers: string[] | undefined;
+  // The embedded resolver, on networks `network create` made (the default network stays like docker's bridge).
+  if (m.kind === 'network' && dnsEnabled(list) && settings.Gateway && !settings.Gateway.includes(':')) {
+    if (await ensureResolver(ctx, list.name, settings.Gateway, subnetOf(settings.IPAddress, settings.IPPrefixLen))) nameservers = [settings.Gateway];
+    else process.stderr.write(`tscni: warning: the resolver of network ${list.name} could not start (see ${ctx.paths.stateRoot}/dns/${list.name}.log): container names will not resolve\n`);
+  }
+  writeEtcFiles(dir, c, settings.IPAddress || undefined, nameservers);
   return { settings, netnsPath: rt.netns };
 }
 
