@@ -90,6 +90,10 @@ export interface CreateOptions {
   gateway?: string;
   bridge?: string;
   ipMasq: boolean;
+  /** --internal: no default route, no masquerade, nothing forwarded in or out (isolation.ts). */
+  internal?: boolean;
+  /** --opt icc=false: no IP traffic between two containers of this bridge. */
+  icc?: boolean;
 }
 
 /** Writes <NETCONFPATH>/20-<name>.conflist: tscni bridge (gateway, masquerade) + host-local + portmap. */
@@ -109,9 +113,9 @@ export function createNetwork(p: RunnerPaths, o: CreateOptions): string {
     cniVersion: '1.1.0',
     name: o.name,
     // Read by the runner only (libcni passes no top-level key to plugins): this network gets tscni's resolver.
-    tscni: { dns: true },
+    tscni: { dns: true, ...(o.internal ? { internal: true } : {}), ...(o.icc === false ? { icc: false } : {}) },
     plugins: [
-      { type: 'bridge', bridge, isGateway: true, ipMasq: o.ipMasq, hairpinMode: true, capabilities: { ips: true, mac: true }, ipam: { type: 'host-local', ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }] } },
+      { type: 'bridge', bridge, isGateway: true, ipMasq: o.ipMasq && !o.internal, hairpinMode: true, capabilities: { ips: true, mac: true }, ipam: { type: 'host-local', ranges: [[range]], routes: o.internal ? [] : [{ dst: '0.0.0.0/0' }] } },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
     ],
   };

@@ -13,6 +13,7 @@ import type { Ctx } from '../context.ts';
 import { dnsEnabled, findNetwork } from '../networks.ts';
 import { ensureResolver } from '../dns/manager.ts';
 import { subnetOf } from '../dns/records.ts';
+import { applyPolicy, hostVethOf, isolatePort, policyOf, releasePort, type NetPolicy } from '../isolation.ts';
 import { trace } from '../trace.ts';
 import { copyEtcFiles, writeEtcFiles, writeHostModeEtcFiles } from './etc-files.ts';
 import { createNetns, deleteNetns, netnsPath } from './named-netns.ts';
@@ -83,6 +84,8 @@ export async function attachNetwork(ctx: Ctx, c: ContainerState, dir: string, un
   }
   const list = chainOf(ctx, c);
   checkpoint();
+  const policy = m.kind === 'network' ? policyOf(list) : undefined;
+  if (policy) await applyPolicy(policy);
   await createNetns(c.netnsName, { loUp: m.kind !== 'none' });
   trace('netns created');
   undo.push('netns', () => deleteNetns(ctx.paths.netnsDir, c.netnsName));
@@ -92,6 +95,7 @@ export async function attachNetwork(ctx: Ctx, c: ContainerState, dir: string, un
   undo.push('network chain', () => delNetworkList(list, rt, ctx.chain()).catch(() => undefined));
   const result = await addNetworkList(list, rt, ctx.chain());
   trace('network chain ADDed');
+  c.noiccPort = await isolateIfAsked(policy, result, undo);
   for (const e of c.extraNetworks ?? []) {
     checkpoint();
     undo.push(`network ${e.network}`, () => delExtra(ctx, c, e, []));
@@ -128,6 +132,18 @@ export async function detachNetwork(ctx: Ctx, c: ContainerState, problems: strin
   }
   await deleteNetns(ctx.paths.netnsDir, c.netnsName).catch((e) => problems.push(`netns: ${(e as Error).message}`));
   trace('netns deleted');
+  if (c.noiccPort) await releasePort(c.noiccPort).catch((e) => problems.push(`icc: ${(e as Error).message}`));
+  c.noiccPort = undefined;
+}
+
+/** icc=false: the new host veth joins the no-icc ports (undone with the rest of a failed start). */
+async function isolateIfAsked(policy: NetPolicy | undefined, result: Record<string, unknown> | undefined, undo?: UndoStack): Promise<string | undefined> {
+  if (!policy || policy.icc) return undefined;
+  const veth = hostVethOf(result, policy.bridge);
+  if (!veth) return undefined;
+  await isolatePort(veth);
+  undo?.push('icc port', () => releasePort(veth));
+  return veth;
 }
 
 function extraConf(ctx: Ctx, c: ContainerState, e: ExtraNetwork): RuntimeConf {
@@ -137,8 +153,12 @@ function extraConf(ctx: Ctx, c: ContainerState, e: ExtraNetwork): RuntimeConf {
 /** ADDs a connected network's chain on its own interface (no port mappings: -p belongs to the first network). */
 export async function addExtra(ctx: Ctx, c: ContainerState, e: ExtraNetwork): Promise<NetworkSettings> {
   const rt = extraConf(ctx, c, e);
-  const result = await addNetworkList(findNetwork(ctx.paths, e.network), rt, ctx.chain());
+  const list = findNetwork(ctx.paths, e.network);
+  const policy = policyOf(list);
+  if (policy) await applyPolicy(policy);
+  const result = await addNetworkList(list, rt, ctx.chain());
   trace(`network ${e.network} ADDed on ${e.ifName}`);
+  e.noiccPort = await isolateIfAsked(policy, result);
   return networkSettingsFrom(result, rt.netns, e.ifName);
 }
 
@@ -157,6 +177,8 @@ export async function delExtra(ctx: Ctx, c: ContainerState, e: ExtraNetwork, pro
   if (!cached && !existsSync(rt.netns)) return;
   await delNetworkList(list, rt, ctx.chain()).catch((err) => problems.push(`network ${e.network}: ${(err as Error).message}`));
   e.settings = undefined;
+  if (e.noiccPort) await releasePort(e.noiccPort).catch((err) => problems.push(`icc: ${(err as Error).message}`));
+  e.noiccPort = undefined;
 }
 
 /** The next free interface name for a connected network: eth1, eth2, ... */

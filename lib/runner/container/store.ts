@@ -56,6 +56,8 @@ export interface ContainerState {
   exitCode?: number;
   error?: string;
   networkSettings?: NetworkSettings;
+  /** icc=false networks: the host veth put in the no-icc port set (removed at release). */
+  noiccPort?: string;
   /** --network-alias: more names on the first network (its resolver answers them). */
   aliases?: string[];
   /** `tscni network connect`: more user networks, each on its own interface (eth1, ...), ADDed at every start. */
@@ -66,6 +68,7 @@ export interface ExtraNetwork {
   network: string;
   ifName: string;
   settings?: NetworkSettings;
+  noiccPort?: string;
 }
 
 /**
