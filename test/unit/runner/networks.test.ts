@@ -58,6 +58,9 @@ test('network create writes bridge + host-local + portmap to 20-NAME.conflist, w
   t.false(dnsEnabled({ bytes: Buffer.from('{"tscni":{"dns":"yes"}}') }));
   t.false(dnsEnabled({ bytes: Buffer.from('not json') }));
   t.throws(() => createNetwork(p, { name: 'none', subnet: '10.79.0.0/24', ipMasq: true }), { message: 'invalid network name "none": it is a network mode (run --network none)' });
+  // --internal: no default route, no masquerade; -o icc=false recorded for the runner.
+  const internal = JSON.parse(readFileSync(createNetwork(p, { name: 'inside', subnet: '10.80.0.0/24', ipMasq: true, internal: true, icc: false }), 'utf8'));
+  t.deepEqual([internal.tscni, internal.plugins[0].ipMasq, internal.plugins[0].ipam.routes], [{ dns: true, internal: true, icc: false }, false, []]);
 });
 
 test('network create refuses bad names, bad subnets, long bridges, existing names and overlapping subnets', (t) => {
