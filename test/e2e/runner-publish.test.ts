@@ -60,6 +60,9 @@ test.serial('-p 80 and -p 127.0.0.1::80 pick 32768 and 32769; a host range skips
   // Removed: the next pick gets 32768 again.
   await ok(t, r, ['rm', '-f', 'web', 'ranged']);
   t.false(r.host.run(['/usr/sbin/nft', 'list', 'ruleset']).includes('32768'));
+  // --dry-run plans with the port a run would pick, and reserves nothing.
+  const dry = await ok(t, r, ['run', '--dry-run', '--network', 'tnet', '--name', 'dry', '-p', '80', ...HTTPD]);
+  t.true(dry.stdout.includes("tcp 0.0.0.0:32768 -> 10.99.71.2:80"), dry.stdout.slice(0, 400));
   await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', 'again', '-p', '80/udp', ...HTTPD]);
   t.is((await ok(t, r, ['port', 'again'])).stdout, '80/udp -> 0.0.0.0:32768\n');
   await ok(t, r, ['rm', '-f', 'again']);

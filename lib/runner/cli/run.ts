@@ -122,6 +122,8 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
       out(`# dry run: container ${name} in network mode ${network}: no CNI chain; nothing is changed\n`);
       return Exit.Ok;
     }
+    // The ports a run would pick now (without the lock: a plan, not a reservation).
+    c.ports = await pickHostPorts(ctx, portReqs);
     out(`# dry run: container ${name} on network ${network} (${netList.file}); nothing is changed\n`);
     await addNetworkList(netList, { containerId: id, netns: `${ctx.paths.netnsDir}/${id}`, ifName: 'eth0', capabilityArgs: capabilityArgsFor(c) }, ctx.chain({ dryRun: true, onPlan: (e) => out(JSON.stringify(e, null, 2) + '\n') }));
     out(`# then: ${c.runtime} run ${id} (rootfs ${rootfsDir ?? `overlay of ${image?.layers.length} layer(s) of ${c.image}`}, cmd ${JSON.stringify(cmd)})\n`);
