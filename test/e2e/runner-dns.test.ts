@@ -76,10 +76,19 @@ test.serial('names, aliases, ids and outside names on a user network; isolation 
   while (!gone && Date.now() - t0 < 1000) gone = (await resolve(r, 'beta', 'alpha')).length === 0;
   t.true(gone, 'alpha still resolves 1 s after rm');
 
+  // A resolver that died (a crash; a reboot looks the same: a pid file naming a dead or foreign pid) is
+  // replaced by the next start on its network.
   const pidFile = join(r.state, 'dns', 'dnet.pid');
+  const dead = Number(readFileSync(pidFile, 'utf8'));
+  t.true(readFileSync(`/proc/${dead}/cmdline`, 'utf8').split('\0').includes('__resolver'));
+  process.kill(dead, 'SIGKILL');
+  for (let i = 0; i < 40 && running(dead); i++) await new Promise((res) => setTimeout(res, 25));
+  t.deepEqual(await resolve(r, 'beta', 'beta'), []);
+  await ok(t, r, ['run', '-d', '--network', 'dnet', '--name', 'delta', 'busybox', 'sleep', '60']);
   const pid = Number(readFileSync(pidFile, 'utf8'));
-  t.true(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('__resolver'));
-  await ok(t, r, ['rm', '-f', 'beta', 'other', 'plain']);
+  t.not(pid, dead);
+  t.deepEqual(await resolve(r, 'beta', 'delta'), [await ipOf(t, r, 'delta')]);
+  await ok(t, r, ['rm', '-f', 'beta', 'delta', 'other', 'plain']);
   // Each resolver exits once its network is unused (two idle checks, 1 s apart), taking its files along.
   for (let i = 0; i < 60 && existsSync(join(r.state, 'dns')) && readdirSync(join(r.state, 'dns')).length; i++) await new Promise((res) => setTimeout(res, 100));
   t.deepEqual(readdirSync(join(r.state, 'dns')), []);

@@ -5,7 +5,7 @@
 // It exits, removing its pid file under the network's lock, once no container uses the network.
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { loadAllConfLists } from '../../libcni/conflist.ts';
 import { makeCtx, type Ctx } from '../context.ts';
 import { withLock } from '../lock.ts';
@@ -105,6 +105,8 @@ export async function resolverMain(argv: string[]): Promise<number> {
   let busy = false;
   setInterval(() => {
     if (busy) return;
+    // The state directory is gone (a test's, or the state root was wiped): nothing left to serve.
+    if (!existsSync(files.dir)) process.exit(0);
     idle = scan(ctx, net).users === 0 ? idle + 1 : 0;
     if (idle < 2) return;
     busy = true;
@@ -113,7 +115,7 @@ export async function resolverMain(argv: string[]): Promise<number> {
       rmSync(files.pid, { force: true });
       rmSync(files.log, { force: true });
       return true;
-    }).then((done) => {
+    }, { createDir: false }).catch(() => true).then((done) => {
       if (done) process.exit(0);
       idle = 0;
       busy = false;
