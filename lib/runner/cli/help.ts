@@ -23,7 +23,7 @@ Images:
   images [--json]   rmi NAME   load FILE   image build-busybox
 
 Networks:
-  network ls|inspect|create|rm
+  network ls|inspect|create|rm|connect|disconnect
 
 Installation (for other runtimes: containerd, podman, kubelet):
   install|uninstall [options]              put the plugins and a network config in place (see tscni install --help)
