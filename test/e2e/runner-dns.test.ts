@@ -67,7 +67,11 @@ test.serial('names, aliases, ids and outside names on a user network; isolation 
   const clash = await r.tscni(['run', '-d', '--network', 'dnet', '--name', 'gamma', '--network-alias', 'db', 'busybox', 'sleep', '60']);
   t.deepEqual([clash.code, clash.stderr], [4, 'tscni: network alias "db" is already in use on network dnet by container alpha\n']);
   const badAlias = await r.tscni(['run', '-d', '--network', 'dnet', '--network-alias', 'no/slash', 'busybox', 'sleep', '60']);
-  t.is(badAlias.code, 2);
+  t.deepEqual([badAlias.code, badAlias.stderr], [2, 'tscni: invalid --network-alias "no/slash": DNS labels of letters, digits, _ and -, separated by dots\n']);
+  const aliasAsName = await r.tscni(['run', '-d', '--network', 'dnet', '--name', 'db', 'busybox', 'sleep', '60']);
+  t.deepEqual([aliasAsName.code, aliasAsName.stderr], [4, 'tscni: the name "db" is a network alias of container alpha on network dnet\n']);
+  t.deepEqual(JSON.parse((await ok(t, r, ['ps', '-a', '--json'])).stdout).map((c: any) => c.Name).sort(), ['alpha', 'beta', 'other', 'plain']);
+  t.is(readdirSync(join(r.state, 'containers')).filter((n) => /^[0-9a-f]{64}$/.test(n)).length, 4);
 
   // Removed: gone within 1 s (the resolver re-reads the store at most every 200 ms).
   await ok(t, r, ['rm', '-f', 'alpha']);

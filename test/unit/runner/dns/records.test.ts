@@ -60,6 +60,8 @@ test('checkNamesFree: an alias another live container answers to on the same net
   t.notThrows(() => checkNamesFree([{ ...A, status: 'exited' }, gamma], gamma));
   t.notThrows(() => checkNamesFree([A, { ...gamma, network: 'enet' }], { ...gamma, network: 'enet' }));
   t.notThrows(() => checkNamesFree([A, { ...gamma, aliases: ['new'] }], { ...gamma, aliases: ['new'] }));
+  const named = { ...gamma, name: 'db', aliases: undefined };
+  t.throws(() => checkNamesFree([A, named], named), { message: 'the name "db" is a network alias of container Alpha on network dnet' });
 });
 
 test('upstreams: TSCNI_DNS_UPSTREAM or resolv.conf, never the gateway; resolv.conf keeps search and options', (t) => {
