@@ -15,12 +15,12 @@ async function ok(t: any, r: RunnerEnv, args: string[]) {
   return o;
 }
 
-/** The IPv4 answers busybox nslookup prints for `name` (after the server's own lines); [] when it fails. */
-async function resolve(r: RunnerEnv, from: string, name: string): Promise<string[]> {
-  const o = await r.tscni(['exec', from, 'nslookup', '-type=a', name]);
+/** The answers busybox nslookup prints for `name` (after the server's own lines); [] when it fails. */
+async function resolve(r: RunnerEnv, from: string, name: string, type = 'a'): Promise<string[]> {
+  const o = await r.tscni(['exec', from, 'nslookup', `-type=${type}`, name]);
   if (o.code !== 0) return [];
   const after = o.stdout.split(/\n\s*\n/).slice(1).join('\n');
-  return [...after.matchAll(/^Address:\s*(\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]);
+  return [...after.matchAll(/^Address:\s*([0-9a-f.:]+)$/gm)].map((m) => m[1]);
 }
 
 const ipOf = async (t: any, r: RunnerEnv, name: string) => JSON.parse((await ok(t, r, ['inspect', name])).stdout)[0].NetworkSettings.IPAddress as string;
@@ -28,7 +28,10 @@ const ipOf = async (t: any, r: RunnerEnv, name: string) => JSON.parse((await ok(
 test.serial('names, aliases, ids and outside names on a user network; isolation from other networks; gone within 1 s', async (t) => {
   if (!requireRoot(t)) return;
   const r = makeRunnerEnv(t, 'dn');
-  writeConf(r, '20-dnet.conflist', { ...testNetwork(r, 'dnet', 'tscnitdn', '10.99.81.0/24'), tscni: { dns: true } });
+  // dnet is dual stack: AAAA answers too.
+  const dnet = testNetwork(r, 'dnet', 'tscnitdn', '10.99.81.0/24') as any;
+  dnet.plugins[0].ipam.ranges.push([{ subnet: 'fd99:81::/64' }]);
+  writeConf(r, '20-dnet.conflist', { ...dnet, tscni: { dns: true } });
   writeConf(r, '21-enet.conflist', { ...testNetwork(r, 'enet', 'tscnitde', '10.99.82.0/24'), tscni: { dns: true } });
   writeConf(r, '22-tnet.conflist', testNetwork(r, 'tnet', 'tscnitdt', '10.99.83.0/24'));
   // The upstream: its own netns behind a veth, never the machine's resolvers.
@@ -54,6 +57,10 @@ test.serial('names, aliases, ids and outside names on a user network; isolation 
   t.deepEqual(await resolve(r, 'beta', 'db'), [alpha]);
   t.deepEqual(await resolve(r, 'beta', aId.slice(0, 12)), [alpha]);
   t.deepEqual(await resolve(r, 'alpha', 'beta'), [beta]);
+  const alpha6 = JSON.parse((await ok(t, r, ['inspect', 'alpha'])).stdout)[0].NetworkSettings.GlobalIPv6Address;
+  t.regex(alpha6, /^fd99:81::[0-9a-f]+$/);
+  t.deepEqual(await resolve(r, 'beta', 'db', 'aaaa'), [alpha6]);
+  t.deepEqual(await resolve(r, 'other', 'outside.example', 'aaaa'), []);
   t.deepEqual(await resolve(r, 'beta', 'outside.example'), ['192.0.2.44']);
   t.deepEqual(await resolve(r, 'beta', 'nowhere.example'), []);
   // Reachable by name.

@@ -47,6 +47,7 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
       SandboxKey: sandbox,
       IPAddress: ns?.IPAddress ?? '',
       IPPrefixLen: ns?.IPPrefixLen ?? 0,
+      GlobalIPv6Address: ns?.GlobalIPv6Address ?? '',
       Gateway: ns?.Gateway ?? '',
       MacAddress: ns?.MacAddress ?? '',
       Ports: ports,

@@ -43,6 +43,8 @@ export function networkSettingsFrom(result: Record<string, unknown> | undefined,
     ns.IPPrefixLen = Number(len);
     ns.Gateway = ip.gateway ?? '';
   }
+  const v6 = ips.find((i) => i.interface === idx && i.address.includes(':')) ?? ips.find((i) => i.address.includes(':'));
+  if (ip && v6 && v6 !== ip) ns.GlobalIPv6Address = v6.address.split('/')[0];
   return ns;
 }
 

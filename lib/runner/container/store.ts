@@ -20,6 +20,8 @@ export interface NetworkSettings {
   IPPrefixLen: number;
   Gateway: string;
   MacAddress: string;
+  /** Dual stack: the IPv6 address beside the IPv4 one in IPAddress (docker's field; absent otherwise). */
+  GlobalIPv6Address?: string;
 }
 
 export type Status = 'created' | 'running' | 'exited';

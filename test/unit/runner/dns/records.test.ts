@@ -20,8 +20,8 @@ const DNS = new Set(['dnet', 'enet']);
 
 test('attachments: name, short and full id, aliases on the first network only; host mode has none', (t) => {
   t.deepEqual(attachmentsOf(B), [
-    { network: 'dnet', ip: '10.1.0.3', names: ['beta', 'bbbbbbbbbbbb', 'b'.repeat(64)], container: 'b'.repeat(64) },
-    { network: 'enet', ip: '10.2.0.3', names: ['beta', 'bbbbbbbbbbbb', 'b'.repeat(64)], container: 'b'.repeat(64) },
+    { network: 'dnet', ips: ['10.1.0.3'], names: ['beta', 'bbbbbbbbbbbb', 'b'.repeat(64)], container: 'b'.repeat(64) },
+    { network: 'enet', ips: ['10.2.0.3'], names: ['beta', 'bbbbbbbbbbbb', 'b'.repeat(64)], container: 'b'.repeat(64) },
   ]);
   t.deepEqual(attachmentsOf(A)[0].names, ['alpha', 'aaaaaaaaaaaa', 'a'.repeat(64), 'db']);
   t.deepEqual(attachmentsOf(H), []);
@@ -42,6 +42,13 @@ test('lookup: across the networks the client shares; case-insensitive; unknown n
   // An unknown client in the subnet: the resolver's own network.
   t.deepEqual(lookup(atts, 'dnet', '10.1.0.99', 'alpha', DNS), ['10.1.0.2']);
   t.is(lookup(atts, 'dnet', '10.1.0.3', 'example.org', DNS), undefined);
+});
+
+test('dual stack: both addresses answer (the codec keeps the asked family); a v6 client is known', (t) => {
+  const D = ctr('f', 'dual', 'dnet', '10.1.0.9', { networkSettings: { ...settings('10.1.0.9'), GlobalIPv6Address: 'fd00::9' } });
+  const all = [...atts, ...attachmentsOf(D)];
+  t.deepEqual(lookup(all, 'dnet', '10.1.0.3', 'dual', DNS), ['10.1.0.9', 'fd00::9']);
+  t.deepEqual(lookup(all, 'dnet', 'fd00::9', 'alpha', DNS), ['10.1.0.2']);
 });
 
 test('subnets', (t) => {
