@@ -86,4 +86,12 @@ test.serial('isolation matrix: networks apart unless shared, --internal, icc=fal
   // Released: the no-icc ports are gone; the per-network elements and the admin's rule stay.
   t.deepEqual(JSON.parse(r.host.run(['/usr/sbin/nft', '-j', 'list', 'set', 'bridge', 'tscni_runner', 'noicc_ports'])).nftables[1].set.elem, undefined);
   t.regex(r.host.run(['/usr/sbin/nft', 'list', 'chain', 'inet', 'tscni_runner', 'user']), /ip daddr 10\.99\.95\.2 drop/);
+  // network rm takes the network's elements along.
+  await ok(t, r, ['network', 'rm', 'int']);
+  const after = JSON.parse(r.host.run(['/usr/sbin/nft', '-j', 'list', 'sets', 'inet'])).nftables.filter((o: any) => o.set?.table === 'tscni_runner').map((o: any) => [o.set.name, (o.set.elem ?? []).map(elem).sort()]);
+  t.deepEqual(after, [
+    ['bridges', ['tscnitis1', 'tscnitis2', 'tscnitisq']],
+    ['internal', []],
+    ['same', ['tscnitis1.tscnitis1', 'tscnitis2.tscnitis2', 'tscnitisq.tscnitisq']],
+  ]);
 });
