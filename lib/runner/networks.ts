@@ -1,6 +1,7 @@
 // Networks the runner attaches containers to: conflists in NETCONFPATH, the default `tscni` network from conf/,
 // and `network create|rm` writing bridge + host-local + portmap lists that never overlap.
 
+import { RESERVED_NETWORK_NAMES } from './container/net-mode.ts';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
@@ -89,11 +90,16 @@ export interface CreateOptions {
   gateway?: string;
   bridge?: string;
   ipMasq: boolean;
+  /** --internal: no default route, no masquerade, nothing forwarded in or out (isolation.ts). */
+  internal?: boolean;
+  /** --opt icc=false: no IP traffic between two containers of this bridge. */
+  icc?: boolean;
 }
 
 /** Writes <NETCONFPATH>/20-<name>.conflist: tscni bridge (gateway, masquerade) + host-local + portmap. */
 export function createNetwork(p: RunnerPaths, o: CreateOptions): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(o.name)) throw new UsageError(`invalid network name ${JSON.stringify(o.name)}: letters, digits, _ . - only`);
+  if (RESERVED_NETWORK_NAMES.includes(o.name)) throw new UsageError(`invalid network name ${JSON.stringify(o.name)}: it is a network mode (run --network ${o.name})`);
   parseCidr(o.subnet);
   for (const n of listNetworks(p)) {
     if (n.name === o.name) throw conflict(`network ${o.name} already exists (${n.file})`);
@@ -106,8 +112,10 @@ export function createNetwork(p: RunnerPaths, o: CreateOptions): string {
   const list = {
     cniVersion: '1.1.0',
     name: o.name,
+    // Read by the runner only (libcni passes no top-level key to plugins): this network gets tscni's resolver.
+    tscni: { dns: true, ...(o.internal ? { internal: true } : {}), ...(o.icc === false ? { icc: false } : {}) },
     plugins: [
-      { type: 'bridge', bridge, isGateway: true, ipMasq: o.ipMasq, hairpinMode: true, capabilities: { ips: true, mac: true }, ipam: { type: 'host-local', ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }] } },
+      { type: 'bridge', bridge, isGateway: true, ipMasq: o.ipMasq && !o.internal, hairpinMode: true, capabilities: { ips: true, mac: true }, ipam: { type: 'host-local', ranges: [[range]], routes: o.internal ? [] : [{ dst: '0.0.0.0/0' }] } },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
     ],
   };
@@ -128,4 +136,13 @@ export function removeNetwork(p: RunnerPaths, name: string, inUseBy: string[]): 
   if (dirname(l.file) !== resolve(p.netconfDir)) throw new RunnerError(`refusing to remove ${l.file}: not in ${p.netconfDir}`);
   rmSync(l.file);
   return l.file;
+}
+
+/** Whether a network's containers get the embedded resolver: networks `network create` made (`"tscni": {"dns": true}`). */
+export function dnsEnabled(list: Pick<ConfList, 'bytes'>): boolean {
+  try {
+    return (JSON.parse(list.bytes.toString('utf8')) as { tscni?: { dns?: unknown } }).tscni?.dns === true;
+  } catch {
+    return false;
+  }
 }

@@ -38,8 +38,8 @@ export function rootfsTar(work: string): string {
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** An OCI image layout archive named `ref` (what `ctr image import` takes); `cmd` is the image's default command. */
-export function ociArchive(work: string, ref: string, cmd: string[]): string {
+/** An OCI image layout archive named `ref` (what `ctr image import` takes); `cmd` is the image's default command, `extra` more config keys (ExposedPorts). */
+export function ociArchive(work: string, ref: string, cmd: string[], extra: Record<string, unknown> = {}): string {
   const layer = readFileSync(rootfsTar(work));
   const layout = join(work, 'oci');
   mkdirSync(join(layout, 'blobs/sha256'), { recursive: true });
@@ -51,7 +51,7 @@ export function ociArchive(work: string, ref: string, cmd: string[]): string {
   const l = blob(layer);
   const config = Buffer.from(JSON.stringify({
     architecture: 'amd64', os: 'linux',
-    config: { Cmd: cmd, Env: ['PATH=/bin'], WorkingDir: '/' },
+    config: { Cmd: cmd, Env: ['PATH=/bin'], WorkingDir: '/', ...extra },
     rootfs: { type: 'layers', diff_ids: [l.digest] },
   }));
   const c = blob(config);

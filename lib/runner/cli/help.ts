@@ -16,6 +16,7 @@ Containers (runc + tscni's CNI plugins):
   stop [-t SECS] NAME...                   stop (records the exit code, releases the network)
   start NAME...                            start a stopped container again
   rm [-f] NAME...                          remove containers
+  port NAME [PORT[/PROTO]]                 published ports (docker port)
   explain NAME PORT                        the path a packet to a published port takes
   boot                                     after a reboot: restart containers run with --restart always
 
@@ -28,7 +29,7 @@ Volumes:
   volume create|ls|inspect|rm              named volumes (run -v NAME:/dir)
 
 Networks:
-  network ls|inspect|create|rm
+  network ls|inspect|create|rm|connect|disconnect
 
 Installation (for other runtimes: containerd, podman, kubelet):
   install|uninstall [options]              put the plugins and a network config in place (see tscni install --help)
@@ -44,8 +45,13 @@ Creates a container on a network (a netns, the network's CNI chain ADDed) and ru
 Options:
   -d, --detach              run in the background and print the container id
       --name NAME           container name (default: a generated one)
-  -p, --publish SPEC        [hostIP:]hostPort[-end]:containerPort[-end][/tcp|udp|sctp] (repeatable)
-      --network NAME        network from NETCONFPATH (default: ${DEFAULT_NETWORK})
+  -p, --publish SPEC        [hostIP:]hostPort[-end]:containerPort[-end][/tcp|udp|sctp] (repeatable); a missing host
+                            port (-p 80, -p 127.0.0.1::80) or a host range for one port (-p 8000-8010:80) is picked
+                            from 32768-60999 (or that range): free in both port ledgers and bindable
+  -P, --publish-all         publish every port the image EXPOSEs on a picked host port
+      --network MODE        a network from NETCONFPATH (default: ${DEFAULT_NETWORK}), host (the host's netns: no
+                            veth, no NAT, no -p), none (own netns, lo only) or container:NAME|ID (join its netns)
+      --network-alias NAME  another name the network's resolver answers for this container (repeatable)
       --ip ADDR             ask the network's IPAM for this address
       --mac MAC             the container interface's MAC address
   -e, --env KEY=VALUE       environment variable (repeatable)
@@ -118,7 +124,8 @@ Checks the credentials against REGISTRY (default docker.io) and stores them, mod
 $TSCNI_STATE_DIR/auth.json (docker's config.json "auths" shape). Used as Basic auth, or to get Bearer tokens.`,
   logout: 'Usage: tscni logout [REGISTRY]\n\nForgets the stored credentials for REGISTRY (default docker.io).',
   load: 'Usage: tscni load [-i|--input] FILE\n\nLoads an OCI image archive or a `docker save`/`podman save` archive.',
-  network: 'Usage: tscni network ls [--json] | inspect NAME | create NAME --subnet CIDR [--gateway IP] [--bridge NAME] [--no-masquerade] | rm NAME\n\nNetworks are CNI conflists in NETCONFPATH; create writes bridge + host-local + portmap and refuses overlapping subnets.',
+  network: 'Usage: tscni network ls [--json] | inspect NAME | create NAME --subnet CIDR [--gateway IP] [--bridge NAME] [--no-masquerade] [--internal] [-o icc=false] | rm NAME\n       tscni network connect|disconnect NETWORK CONTAINER\n\nNetworks are CNI conflists in NETCONFPATH; create writes bridge + host-local + portmap and refuses overlapping subnets.\nTheir containers resolve each other by name (a resolver on the gateway); networks are isolated from each other;\n--internal: no route out, no masquerade; -o icc=false: no traffic between containers of the network.\nconnect adds an interface (eth1, ...) through that network\'s chain (now if the container runs, and at every start); disconnect DELs it.',
+  port: 'Usage: tscni port NAME [PRIVATE_PORT[/tcp|udp|sctp]]\n\nLists the published ports (80/tcp -> 0.0.0.0:32768), or the host side of one.',
   explain: 'Usage: tscni explain NAME PORT[/tcp|udp|sctp]\n\nShows the path a packet to a published port takes: the nft map entry, the address, the veth.',
 };
 

@@ -6,6 +6,7 @@ import { refreshState } from '../container/stop.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, RunnerError, UsageError } from './errors.ts';
 import { printHelpIfAsked } from './help.ts';
+import { modeOf } from '../container/net-mode.ts';
 
 type Out = (s: string) => void;
 
@@ -13,6 +14,11 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
   const ports: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const p of c.ports) (ports[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIP || '0.0.0.0', HostPort: String(p.hostPort) });
   const ns = c.status === 'running' ? c.networkSettings : undefined;
+  const mode = modeOf(c).kind;
+  const sandbox = mode === 'host' ? '' : `/var/run/netns/${c.netnsName}`;
+  const entry = (s: typeof ns) => ({ IPAddress: s?.IPAddress ?? '', IPPrefixLen: s?.IPPrefixLen ?? 0, Gateway: s?.Gateway ?? '', MacAddress: s?.MacAddress ?? '' });
+  const nets: Record<string, unknown> = mode === 'container' ? {} : { [c.network]: entry(ns) };
+  for (const e of c.extraNetworks ?? []) nets[e.network] = { ...entry(c.status === 'running' ? e.settings : undefined), InterfaceName: e.ifName };
   return {
     Id: c.id,
     Name: `/${c.name}`,
@@ -47,13 +53,14 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
       RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },
     },
     NetworkSettings: {
-      SandboxKey: `/var/run/netns/${c.netnsName}`,
+      SandboxKey: sandbox,
       IPAddress: ns?.IPAddress ?? '',
       IPPrefixLen: ns?.IPPrefixLen ?? 0,
+      GlobalIPv6Address: ns?.GlobalIPv6Address ?? '',
       Gateway: ns?.Gateway ?? '',
       MacAddress: ns?.MacAddress ?? '',
       Ports: ports,
-      Networks: { [c.network]: { IPAddress: ns?.IPAddress ?? '', IPPrefixLen: ns?.IPPrefixLen ?? 0, Gateway: ns?.Gateway ?? '', MacAddress: ns?.MacAddress ?? '' } },
+      Networks: nets,
     },
   };
 }

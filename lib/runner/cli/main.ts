@@ -32,6 +32,7 @@ const VERBS: Record<string, Verb> = {
   boot: async (ctx, argv, o) => (await import('./manage.ts')).boot(ctx, argv, o),
   volume: async (ctx, argv, o) => (await import('./volume.ts')).volume(ctx, argv, o),
   network: async (ctx, argv, o) => (await import('./network.ts')).network(ctx, argv, o),
+  port: async (ctx, argv, o) => (await import('./port.ts')).port(ctx, argv, o),
   explain: async (ctx, argv, o) => (await import('./explain.ts')).explainCommand(ctx, argv, o),
 };
 
@@ -69,6 +70,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import('../../install/install.ts')).runInstall(rest);
     case 'uninstall':
       return (await import('../../install/uninstall.ts')).runUninstall(rest);
+    case '__resolver':
+      return (await import('../dns/resolver.ts')).resolverMain(rest);
     case '__monitor':
       return (await import('../container/monitor.ts')).monitorMain(rest);
     default:

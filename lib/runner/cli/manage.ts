@@ -3,6 +3,7 @@
 import { parseArgs, bool, str } from './argv.ts';
 import { destroyContainer, startContainer, interrupt } from '../container/lifecycle.ts';
 import { checkPortsFreeOfOthers } from '../container/ports.ts';
+import { joinersOf } from '../container/net-mode.ts';
 import { refreshState, stopContainer } from '../container/stop.ts';
 import type { ContainerState } from '../container/store.ts';
 import type { Ctx } from '../context.ts';
@@ -111,6 +112,11 @@ export async function rm(ctx: Ctx, argv: string[], out: Out): Promise<number> {
   if (printHelpIfAsked('rm', p, out)) return Exit.Ok;
   return forEachRef(p.positionals, 'rm', async (r) => {
     let c = await refreshState(ctx, ctx.containers.resolve(r));
+    const joiners = [];
+    for (const j of joinersOf(ctx.containers.all(), c)) if ((await refreshState(ctx, j)).status !== 'exited') joiners.push(j.name);
+    if (joiners.length && !bool(p, 'force')) {
+      throw conflict(`cannot remove container ${r}: ${joiners.join(', ')} share${joiners.length === 1 ? 's' : ''} its network namespace (--network container:${c.name}); remove ${joiners.length === 1 ? 'it' : 'them'} first or use rm -f`);
+    }
     if (c.status !== 'exited') {
       if (!bool(p, 'force')) throw conflict(`cannot remove container ${r}: it is ${c.status}; stop it first or use rm -f`);
       c = await stopContainer(ctx, c, 0);

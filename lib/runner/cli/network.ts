@@ -1,6 +1,7 @@
 // Network commands: network ls|inspect|create|rm over the conflists in NETCONFPATH.
 
-import { parseArgs, bool, str } from './argv.ts';
+import { parseArgs, bool, list, str } from './argv.ts';
+import { forgetBridge, policyOf } from '../isolation.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, UsageError } from './errors.ts';
 import { createNetwork, findNetwork, listNetworks, removeNetwork } from '../networks.ts';
@@ -24,14 +25,19 @@ export async function network(ctx: Ctx, argv: string[], out: Out): Promise<numbe
       const p = parseArgs(rest, {}, 'network inspect');
       if (p.positionals.length !== 1) throw new UsageError('network inspect: a network name is required');
       const l = findNetwork(ctx.paths, p.positionals[0]);
-      const users = ctx.containers.all().filter((c) => c.network === l.name && c.status === 'running');
-      out(JSON.stringify({ Name: l.name, File: l.file, CniVersion: l.cniVersion, Config: JSON.parse(l.bytes.toString()), Containers: Object.fromEntries(users.map((c) => [c.id, { Name: c.name, IPAddress: c.networkSettings?.IPAddress ?? '', MacAddress: c.networkSettings?.MacAddress ?? '' }])) }, null, 2) + '\n');
+      const users = ctx.containers.all().filter((c) => c.status === 'running');
+      const on = users.flatMap((c) => {
+        const s = c.network === l.name ? c.networkSettings : c.extraNetworks?.find((e) => e.network === l.name)?.settings;
+        return s ? [[c.id, { Name: c.name, IPAddress: s.IPAddress, MacAddress: s.MacAddress }]] : [];
+      });
+      out(JSON.stringify({ Name: l.name, File: l.file, CniVersion: l.cniVersion, Config: JSON.parse(l.bytes.toString()), Containers: Object.fromEntries(on) }, null, 2) + '\n');
       return Exit.Ok;
     }
     case 'create': {
-      const p = parseArgs(rest, { bools: ['no-masquerade'], values: ['subnet', 'gateway', 'bridge'] }, 'network create');
+      const p = parseArgs(rest, { bools: ['no-masquerade', 'internal'], values: ['subnet', 'gateway', 'bridge'], multi: ['opt'], aliases: { o: 'opt' } }, 'network create');
       if (p.positionals.length !== 1 || !str(p, 'subnet')) throw new UsageError('network create: NAME and --subnet CIDR are required');
-      const file = createNetwork(ctx.paths, { name: p.positionals[0], subnet: str(p, 'subnet')!, gateway: str(p, 'gateway'), bridge: str(p, 'bridge'), ipMasq: !bool(p, 'no-masquerade') });
+      const icc = parseOpts(list(p, 'opt'));
+      const file = createNetwork(ctx.paths, { name: p.positionals[0], subnet: str(p, 'subnet')!, gateway: str(p, 'gateway'), bridge: str(p, 'bridge'), ipMasq: !bool(p, 'no-masquerade'), internal: bool(p, 'internal'), icc });
       out(`${p.positionals[0]} (${file})\n`);
       return Exit.Ok;
     }
@@ -39,14 +45,37 @@ export async function network(ctx: Ctx, argv: string[], out: Out): Promise<numbe
       const p = parseArgs(rest, {}, 'network rm');
       if (p.positionals.length === 0) throw new UsageError('network rm: a network name is required');
       for (const n of p.positionals) {
-        const users = ctx.containers.all().filter((c) => c.network === n).map((c) => c.name);
+        const bridge = (() => {
+          try {
+            return policyOf(findNetwork(ctx.paths, n))?.bridge;
+          } catch {
+            return undefined;
+          }
+        })();
+        const users = ctx.containers.all().filter((c) => c.network === n || (c.extraNetworks ?? []).some((e) => e.network === n)).map((c) => c.name);
         removeNetwork(ctx.paths, n, users);
+        if (bridge && process.getuid?.() === 0) await forgetBridge(bridge).catch(() => undefined);
         out(n + '\n');
       }
       return Exit.Ok;
     }
+    case 'connect':
+      return (await import('./network-connect.ts')).connect(ctx, rest, out);
+    case 'disconnect':
+      return (await import('./network-connect.ts')).disconnect(ctx, rest, out);
     default:
       out(HELP.network + '\n');
       return sub === undefined || sub === '--help' || sub === '-h' ? Exit.Ok : Exit.Usage;
   }
+}
+
+/** --opt K=V: only inter-container communication is an option today (docker's name or the short one). */
+export function parseOpts(opts: string[]): boolean | undefined {
+  let icc: boolean | undefined;
+  for (const o of opts) {
+    const m = /^(icc|com\.docker\.network\.bridge\.enable_icc)=(true|false)$/.exec(o);
+    if (!m) throw new UsageError(`invalid --opt ${JSON.stringify(o)}: supported is icc=true|false`);
+    icc = m[2] === 'true';
+  }
+  return icc;
 }

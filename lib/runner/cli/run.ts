@@ -14,9 +14,14 @@ import { destroyContainer, interrupt, startContainer } from '../container/lifecy
 import { stopContainer } from '../container/stop.ts';
 import { withLock } from '../lock.ts';
 import { DEFAULT_NETWORK, findNetwork } from '../networks.ts';
-import { checkPortsFreeOfOthers, parsePublish } from '../container/ports.ts';
+import { checkPortsFreeOfOthers, exposedRequests, parsePublish } from '../container/ports.ts';
+import { pickHostPorts } from '../container/port-pick.ts';
+import { checkModeFlags, joinedContainer, parseNetMode } from '../container/net-mode.ts';
+import { refreshState } from '../container/stop.ts';
+import { hostname as osHostname } from 'node:os';
 import { runtimeProblem } from '../container/runtime.ts';
-import { checkContainerName } from '../container/store.ts';
+import { checkAlias, checkContainerName } from '../container/store.ts';
+import { checkNamesFree } from '../dns/names.ts';
 import { capabilityArgsFor } from '../../libcni/capability-args.ts';
 import { HELP } from './help.ts';
 import { addNetworkList } from '../../libcni/chain.ts';
@@ -48,10 +53,10 @@ async function resolveImage(ctx: Ctx, ref: string, pull: string, platform: strin
 
 export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => void): Promise<number> {
   const p = parseArgs(argv, {
-    bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty', ...RUN_OPTION_BOOLS],
+    bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty', 'publish-all', ...RUN_OPTION_BOOLS],
     values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs', 'pull', 'platform', 'restart', ...RUN_OPTION_VALUES],
-    multi: ['publish', 'env', 'volume', 'mount', 'tmpfs', ...RUN_OPTION_MULTI],
-    aliases: { d: 'detach', p: 'publish', e: 'env', i: 'interactive', t: 'tty', v: 'volume', w: 'workdir', u: 'user', l: 'label' },
+    multi: ['publish', 'env', 'network-alias', 'volume', 'mount', 'tmpfs', ...RUN_OPTION_MULTI],
+    aliases: { d: 'detach', p: 'publish', P: 'publish-all', e: 'env', i: 'interactive', t: 'tty', v: 'volume', w: 'workdir', u: 'user', l: 'label' },
     stopAtPositional: true,
   }, 'run');
   if (bool(p, 'help')) {
@@ -62,7 +67,11 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   if (!imageRef) throw new UsageError(`run: an IMAGE is required\n${HELP.run}`);
   const name = str(p, 'name') ?? randomName();
   checkContainerName(name);
-  const ports = list(p, 'publish').flatMap(parsePublish);
+  const portReqs = list(p, 'publish').flatMap(parsePublish);
+  const mode = parseNetMode(str(p, 'network') ?? DEFAULT_NETWORK);
+  const aliases = [...new Set(list(p, 'network-alias'))];
+  for (const a of aliases) checkAlias(a);
+  checkModeFlags(mode, { ports: portReqs.length, ip: str(p, 'ip'), mac: str(p, 'mac'), hostname: str(p, 'hostname'), aliases: aliases.length });
   const restartPolicy = parseRestart(str(p, 'restart'));
   const opts = parseRunOptions(p);
   if (restartPolicy.name !== 'no' && bool(p, 'rm')) throw new UsageError('conflicting options: --restart and --rm');
@@ -74,11 +83,21 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   if (badRuntime) throw new RunnerError(`cannot run the container: the runtime ${badRuntime}`, Exit.RunFailed);
   const rootfsDir = str(p, 'rootfs') ? resolve(str(p, 'rootfs')!) : undefined;
   if (rootfsDir && (!existsSync(rootfsDir) || !statSync(rootfsDir).isDirectory())) throw new UsageError(`invalid --rootfs ${rootfsDir}: not a directory`);
-  const network = str(p, 'network') ?? DEFAULT_NETWORK;
-  const netList = findNetwork(ctx.paths, network);
+  const netList = mode.kind === 'network' ? findNetwork(ctx.paths, mode.name) : undefined;
+  let network = mode.kind === 'network' ? mode.name : mode.kind;
+  let hostname = str(p, 'hostname');
+  if (mode.kind === 'host') hostname ??= osHostname();
+  if (mode.kind === 'container') {
+    const target = joinedContainer(mode.ref, (r) => ctx.containers.resolve(r));
+    if ((await refreshState(ctx, target)).status !== 'running') throw new RunnerError(`cannot join the network of container ${mode.ref}: it is not running`, Exit.Conflict);
+    network = `container:${target.id}`;
+    hostname = target.hostname;
+  }
   const pullPolicy = str(p, 'pull') ?? 'missing';
   if (!['missing', 'always', 'never'].includes(pullPolicy)) throw new UsageError(`invalid --pull ${JSON.stringify(pullPolicy)}: missing, always or never`);
   const image = rootfsDir ? undefined : await resolveImage(ctx, imageRef, pullPolicy, str(p, 'platform'));
+  // -P: every port the image EXPOSEs, on a picked host port (as many as -p would give on a none/host mode: refused).
+  if (bool(p, 'publish-all') && image?.config.ExposedPorts && mode.kind === 'network') portReqs.push(...exposedRequests(image.config.ExposedPorts));
   const id = randomBytes(32).toString('hex');
   const cfg = image?.config ?? {};
   // docker: --entrypoint replaces the image's entrypoint and drops its default command.
@@ -96,7 +115,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     imageId: image?.id ?? '',
     rootfsDir,
     cmd,
-    env: [...(cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']), `HOSTNAME=${str(p, 'hostname') ?? id.slice(0, 12)}`, ...opts.envFiles, ...parseEnv(list(p, 'env'))],
+    env: [...(cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']), `HOSTNAME=${hostname ?? id.slice(0, 12)}`, ...opts.envFiles, ...parseEnv(list(p, 'env'))],
     workdir: opts.workdir ?? (cfg.WorkingDir || '/'),
     user: opts.user,
     readOnly: opts.readOnly,
@@ -105,12 +124,13 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     labels: opts.labels,
     extraHosts: opts.extraHosts,
     dns: opts.dns,
-    hostname: str(p, 'hostname') ?? id.slice(0, 12),
+    hostname: hostname ?? id.slice(0, 12),
     created: new Date().toISOString(),
     network,
     ifName: 'eth0',
     netnsName: id,
-    ports,
+    ports: portReqs.map(({ hostRange: _r, ...m }) => m),
+    aliases: aliases.length ? aliases : undefined,
     requestedIp: str(p, 'ip'),
     requestedMac: str(p, 'mac'),
     limits,
@@ -123,6 +143,12 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   };
 
   if (bool(p, 'dry-run')) {
+    if (!netList) {
+      out(`# dry run: container ${name} in network mode ${network}: no CNI chain; nothing is changed\n`);
+      return Exit.Ok;
+    }
+    // The ports a run would pick now (without the lock: a plan, not a reservation).
+    c.ports = await pickHostPorts(ctx, portReqs);
     out(`# dry run: container ${name} on network ${network} (${netList.file}); nothing is changed\n`);
     await addNetworkList(netList, { containerId: id, netns: `${ctx.paths.netnsDir}/${id}`, ifName: 'eth0', capabilityArgs: capabilityArgsFor(c) }, ctx.chain({ dryRun: true, onPlan: (e) => out(JSON.stringify(e, null, 2) + '\n') }));
     out(`# then: ${c.runtime} run ${id} (rootfs ${rootfsDir ?? `overlay of ${image?.layers.length} layer(s) of ${c.image}`}, cmd ${JSON.stringify(cmd)})\n`);
@@ -134,7 +160,9 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     if (ctx.containers.nameTaken(name)) {
       throw new RunnerError(`the container name ${JSON.stringify(name)} is already in use: remove it first (tscni rm -f ${name})`, Exit.Conflict);
     }
-    await checkPortsFreeOfOthers(ctx, ports);
+    checkNamesFree(ctx.containers.all(), c);
+    c.ports = await pickHostPorts(ctx, portReqs);
+    await checkPortsFreeOfOthers(ctx, c.ports);
     ctx.containers.save(c, { create: true });
     ctx.containers.register(c);
   });

@@ -1,4 +1,4 @@
-// The OCI runtime spec (config.json) for a container: joins its netns by path, overlay rootfs, cgroup limits.
+// The OCI runtime spec (config.json) for a container: joins its netns by path (or stays in the host's), overlay rootfs, cgroup limits.
 // No rlimits: the process inherits the current ones (these hosts forbid raising NOFILE/NPROC above the hard limit).
 
 import { writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ export function capabilities(add: readonly string[] = [], drop: readonly string[
 
 const CPU_PERIOD = 100_000;
 
-export function ociSpec(c: ContainerState, opts: { rootfs: string; containerDir: string; netnsPath: string; mounts?: OciMount[] }): Record<string, unknown> {
+export function ociSpec(c: ContainerState, opts: { rootfs: string; containerDir: string; netnsPath?: string; mounts?: OciMount[] }): Record<string, unknown> {
   const resources: Record<string, unknown> = {};
   if (c.limits.memory) resources.memory = { limit: c.limits.memory };
   if (c.limits.cpus) resources.cpu = { period: CPU_PERIOD, quota: Math.round(c.limits.cpus * CPU_PERIOD) };
@@ -66,7 +66,8 @@ export function ociSpec(c: ContainerState, opts: { rootfs: string; containerDir:
     linux: {
       cgroupsPath: `/tscni/${c.id}`,
       resources,
-      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network', path: opts.netnsPath }],
+      // No network entry: runc stays in its caller's netns (--network host).
+      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(opts.netnsPath ? [{ type: 'network', path: opts.netnsPath }] : [])],
       maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },

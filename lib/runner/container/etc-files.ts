@@ -1,6 +1,6 @@
 // Per-container /etc/hosts, /etc/resolv.conf and /etc/hostname, bind-mounted read-only into the container.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** docker's fallback when the host only has a loopback resolver (systemd-resolved, dnsmasq on 127.0.0.x). */
@@ -44,14 +44,42 @@ export function hostsFile(hostname: string, name: string, ip: string | undefined
   return lines.join('\n') + '\n';
 }
 
-export function writeEtcFiles(dir: string, c: { hostname: string; name: string; extraHosts?: string[]; dns?: { servers: string[]; search: string[]; options: string[] } }, ip: string | undefined): void {
+/** The container's resolv.conf when its network has tscni's resolver: that one only, with the host's search/options. */
+export function resolvConfWith(hostText: string, nameservers: readonly string[]): string {
+  const keep = hostText.split('\n').map((l) => l.trim()).filter((t) => /^(search|domain|options)\s/.test(t));
+  return [...nameservers.map((s) => `nameserver ${s}`), ...keep].join('\n') + '\n';
+}
+
+export function writeEtcFiles(dir: string, c: { hostname: string; name: string; extraHosts?: string[]; dns?: { servers: string[]; search: string[]; options: string[] } }, ip: string | undefined, nameservers?: readonly string[]): void {
   let host = '';
   try {
     host = readFileSync('/etc/resolv.conf', 'utf8');
   } catch {
     host = '';
   }
-  writeFileSync(join(dir, 'resolv.conf'), resolvConf(host, c.dns));
+  // --dns given by the user wins over the network's resolver, as in Docker.
+  writeFileSync(join(dir, 'resolv.conf'), !c.dns?.servers.length && nameservers?.length ? resolvConfWith(host, nameservers) : resolvConf(host, c.dns));
   writeFileSync(join(dir, 'hostname'), c.hostname + '\n');
   writeFileSync(join(dir, 'hosts'), hostsFile(c.hostname, c.name, ip, c.extraHosts));
+}
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** --network host: the host's own /etc/hosts and resolv.conf as they are (its loopback resolvers work there). */
+export function writeHostModeEtcFiles(dir: string, hostname: string): void {
+  writeFileSync(join(dir, 'hosts'), readOr('/etc/hosts', hostsFile(hostname, hostname, undefined)));
+  const resolv = readOr('/etc/resolv.conf', '');
+  writeFileSync(join(dir, 'resolv.conf'), resolv.trim() ? resolv : resolvConf(''));
+  writeFileSync(join(dir, 'hostname'), hostname + '\n');
+}
+
+/** --network container:X: X's files (copied, so removing X with -f cannot pull them from under the joiner). */
+export function copyEtcFiles(fromDir: string, toDir: string): void {
+  for (const f of ['hosts', 'resolv.conf', 'hostname']) copyFileSync(join(fromDir, f), join(toDir, f));
 }

@@ -1,32 +1,26 @@
 // lib/runner/container: a container's life on runc. It owns the state store (store.ts), the named netns
 // (named-netns.ts), published ports (ports.ts), the /etc files, rootfs and OCI bundle, the runtime seam
 // (runtime.ts), the detached monitor, stop and the logs. This file: starting and tearing down a container —
-// netns → CNI ADD → /etc files → rootfs → bundle → monitor (runc run), each step on an undo stack; teardown is
+// network (network-attach.ts, per mode) → /etc files → rootfs → bundle → monitor (runc run), each step on an undo stack; teardown is
 // idempotent (runc, CNI DEL with the cached config, netns, mount).
 
 import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { start } from '../../exec/process.ts';
-import { capabilityArgsFor } from '../../libcni/capability-args.ts';
-import { addNetworkList, cachedConfList, delNetworkList, type RuntimeConf } from '../../libcni/chain.ts';
-import type { ConfList } from '../../libcni/conflist.ts';
-import type { ContainerState, NetworkSettings } from './store.ts';
+import type { ContainerState } from './store.ts';
 import type { Ctx } from '../context.ts';
-import { writeEtcFiles } from './etc-files.ts';
 import { RunnerError, Exit } from '../cli/errors.ts';
 import { withLock } from '../lock.ts';
-import { createNetns, deleteNetns, netnsPath } from './named-netns.ts';
-import { findNetwork } from '../networks.ts';
+import { attachNetwork, detachNetwork } from './network-attach.ts';
 import { selfExecutable } from '../paths.ts';
 import { mountOverlay, rootfsPaths, unmountOverlay } from './rootfs.ts';
 import { ociSpec, writeBundle } from './bundle.ts';
 import { prepareMounts } from '../volume/oci-mounts.ts';
 import * as runtime from './runtime.ts';
-import { cacheFile } from '../../libcni/result-cache.ts';
 import { UndoStack } from '../../util/undo.ts';
 import { trace } from '../trace.ts';
 
-export const IFNAME = 'eth0';
+export { IFNAME, networkSettingsFrom } from './network-attach.ts';
 
 export class Aborted extends RunnerError {
   constructor() {
@@ -41,45 +35,8 @@ function checkpoint(): void {
   if (interrupt.requested) throw new Aborted();
 }
 
-function runtimeConfFor(ctx: Ctx, c: ContainerState): RuntimeConf {
-  return { containerId: c.id, netns: netnsPath(ctx.paths.netnsDir, c.netnsName), ifName: IFNAME, capabilityArgs: capabilityArgsFor(c) };
-}
-
-/** docker's NetworkSettings from a CNI result: the container-side interface, its address and gateway. */
-export function networkSettingsFrom(result: Record<string, unknown> | undefined, netns: string): NetworkSettings {
-  const ns: NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '' };
-  if (!result) return ns;
-  const ifaces = (result.interfaces as { name: string; mac?: string; sandbox?: string }[] | undefined) ?? [];
-  let idx = ifaces.findIndex((i) => i.sandbox === netns && i.name === IFNAME);
-  if (idx < 0) idx = ifaces.findIndex((i) => i.sandbox);
-  if (idx >= 0) ns.MacAddress = ifaces[idx].mac ?? '';
-  const ips = (result.ips as { address: string; gateway?: string; interface?: number }[] | undefined) ?? [];
-  const ip = ips.find((i) => i.interface === idx && !i.address.includes(':')) ?? ips.find((i) => !i.address.includes(':')) ?? ips[0];
-  if (ip) {
-    const [addr, len] = ip.address.split('/');
-    ns.IPAddress = addr;
-    ns.IPPrefixLen = Number(len);
-    ns.Gateway = ip.gateway ?? '';
-  }
-  return ns;
-}
-
 async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
-}
-
-/** Network side of a start: a fresh netns and the chain ADDed; returns the undo for both. */
-async function attachNetwork(ctx: Ctx, c: ContainerState, list: ConfList, undo: UndoStack): Promise<NetworkSettings> {
-  await createNetns(c.netnsName);
-  trace('netns created');
-  undo.push('netns', () => deleteNetns(ctx.paths.netnsDir, c.netnsName));
-  checkpoint();
-  const rt = runtimeConfFor(ctx, c);
-  // A failed ADD still gets a DEL (the spec asks runtimes to clean up after a failed ADD).
-  undo.push('network chain', () => delNetworkList(list, rt, ctx.chain()).catch(() => undefined));
-  const result = await addNetworkList(list, rt, ctx.chain());
-  trace('network chain ADDed');
-  return networkSettingsFrom(result, rt.netns);
 }
 
 /** Written when the bundle is complete: the monitor (started early) then runs the container. */
@@ -120,11 +77,9 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
   trace('monitor spawned');
   const monitorPid = c.monitorPid;
   try {
-    const list = findNetwork(ctx.paths, c.network);
+    const net = await attachNetwork(ctx, c, dir, undo, checkpoint);
+    c.networkSettings = net.settings;
     checkpoint();
-    c.networkSettings = await attachNetwork(ctx, c, list, undo);
-    checkpoint();
-    writeEtcFiles(dir, c, c.networkSettings.IPAddress || undefined);
     let rootfs = c.rootfsDir ?? '';
     if (!c.rootfsDir) {
       const rp = rootfsPaths(dir);
@@ -135,7 +90,7 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
     }
     checkpoint();
     const mounts = await prepareMounts(c.mounts ?? [], ctx.volumes, rootfs);
-    writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: netnsPath(ctx.paths.netnsDir, c.netnsName), mounts }));
+    writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: net.netnsPath, mounts }));
     const rt = ctx.runtime(c.runtime);
     undo.push('runtime container', () => runtime.remove(rt, c.id));
     checkpoint();
@@ -182,22 +137,7 @@ export async function releaseContainer(ctx: Ctx, c: ContainerState): Promise<str
   const rt = ctx.runtime(c.runtime);
   await runtime.remove(rt, c.id).catch((e) => problems.push(`runtime: ${(e as Error).message}`));
   trace('runtime container deleted');
-  const rc = runtimeConfFor(ctx, c);
-  let list = cachedConfList(ctx.paths.cacheDir, c.network, c.id, IFNAME);
-  if (!list) {
-    try {
-      list = findNetwork(ctx.paths, c.network);
-    } catch {
-      list = undefined;
-    }
-  }
-  const cacheExists = existsSync(cacheFile(ctx.paths.cacheDir, { networkName: c.network, containerId: c.id, ifName: IFNAME }));
-  if (list && (cacheExists || existsSync(rc.netns))) {
-    await delNetworkList(list, rc, ctx.chain()).catch((e) => problems.push(`network: ${(e as Error).message}`));
-    trace('network chain DELeted');
-  }
-  await deleteNetns(ctx.paths.netnsDir, c.netnsName).catch((e) => problems.push(`netns: ${(e as Error).message}`));
-  trace('netns deleted');
+  await detachNetwork(ctx, c, problems);
   if (!c.rootfsDir) await unmountOverlay(rootfsPaths(ctx.containers.dir(c.id))).catch((e) => problems.push(`rootfs: ${(e as Error).message}`));
   trace('rootfs unmounted');
   // Callers that save the state afterwards make later releases (stop, rm) free.

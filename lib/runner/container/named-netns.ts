@@ -11,11 +11,12 @@ export function netnsPath(netnsDir: string, name: string): string {
   return join(netnsDir, name);
 }
 
-export async function createNetns(name: string): Promise<void> {
+/** `loUp: false` leaves `lo` to the chain (the none mode's loopback plugin). */
+export async function createNetns(name: string, opts: { loUp?: boolean } = {}): Promise<void> {
   const r = await capture(IP, ['netns', 'add', name]);
   if (r.exitCode !== 0) throw new RunnerError(`creating netns ${name}: ${r.stderr.trim()}`);
   // A fresh netns has lo down: the runner brings it up itself (one exec), so chains without loopback work too.
-  await capture(IP, ['-n', name, 'link', 'set', 'lo', 'up']);
+  if (opts.loUp !== false) await capture(IP, ['-n', name, 'link', 'set', 'lo', 'up']);
 }
 
 /** Removes the netns pin; a missing one is fine. */

@@ -22,6 +22,8 @@ export interface NetworkSettings {
   IPPrefixLen: number;
   Gateway: string;
   MacAddress: string;
+  /** Dual stack: the IPv6 address beside the IPv4 one in IPAddress (docker's field; absent otherwise). */
+  GlobalIPv6Address?: string;
 }
 
 export type Status = 'created' | 'running' | 'exited';
@@ -75,6 +77,19 @@ export interface ContainerState {
   extraHosts?: string[];
   /** --dns, --dns-search, --dns-option: replace the host's resolv.conf entries. */
   dns?: { servers: string[]; search: string[]; options: string[] };
+  /** icc=false networks: the host veth put in the no-icc port set (removed at release). */
+  noiccPort?: string;
+  /** --network-alias: more names on the first network (its resolver answers them). */
+  aliases?: string[];
+  /** `tscni network connect`: more user networks, each on its own interface (eth1, ...), ADDed at every start. */
+  extraNetworks?: ExtraNetwork[];
+}
+
+export interface ExtraNetwork {
+  network: string;
+  ifName: string;
+  settings?: NetworkSettings;
+  noiccPort?: string;
 }
 
 /**
@@ -89,6 +104,13 @@ export function checkContainerName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new UsageError(`invalid --name ${JSON.stringify(name)}: letters, digits, _ . - only, starting with a letter or digit`);
   if (name.length > MAX_NAME_LENGTH) {
     throw new UsageError(`invalid --name ${JSON.stringify(`${name.slice(0, 20)}...`)} (${name.length} characters): at most ${MAX_NAME_LENGTH}, as it is the container's host name in /etc/hosts`);
+  }
+}
+
+/** A --network-alias: a DNS name (letters, digits, - and . between labels), at most 63 characters a label. */
+export function checkAlias(alias: string): void {
+  if (!/^[A-Za-z0-9]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9_-]{0,62}))*$/.test(alias) || alias.length > 253) {
+    throw new UsageError(`invalid --network-alias ${JSON.stringify(alias)}: DNS labels of letters, digits, _ and -, separated by dots`);
   }
 }
 

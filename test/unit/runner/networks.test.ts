@@ -5,7 +5,7 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createNetwork, listNetworks, subnetsOverlap } from '../../../lib/runner/networks.ts';
+import { dnsEnabled, createNetwork, listNetworks, subnetsOverlap } from '../../../lib/runner/networks.ts';
 import type { RunnerPaths } from '../../../lib/runner/paths.ts';
 
 test('subnet overlap', (t) => {
@@ -36,7 +36,7 @@ function paths(t: { teardown(fn: () => void): void }, withDefault: boolean): Run
   return { netconfDir: join(dir, 'net.d'), cacheDir: join(dir, 'cache'), stateRoot: join(dir, 'state'), netnsDir: '/var/run/netns', cniPath: [], selfDir, runtime: 'runc', runtimeRoot: join(dir, 'runc') };
 }
 
-test('network create writes bridge + host-local + portmap to 20-NAME.conflist', (t) => {
+test('network create writes bridge + host-local + portmap to 20-NAME.conflist, with tscni\'s resolver on', (t) => {
   const p = paths(t, false);
   const file = createNetwork(p, { name: 'blue', subnet: '10.77.0.0/24', gateway: '10.77.0.254', ipMasq: false });
   t.is(file, join(p.netconfDir, '20-blue.conflist'));
@@ -44,6 +44,7 @@ test('network create writes bridge + host-local + portmap to 20-NAME.conflist', 
   t.deepEqual(JSON.parse(readFileSync(file, 'utf8')), {
     cniVersion: '1.1.0',
     name: 'blue',
+    tscni: { dns: true },
     plugins: [
       { type: 'bridge', bridge: 'tscni-blue', isGateway: true, ipMasq: false, hairpinMode: true, capabilities: { ips: true, mac: true }, ipam: { type: 'host-local', ranges: [[{ subnet: '10.77.0.0/24', gateway: '10.77.0.254' }]], routes: [{ dst: '0.0.0.0/0' }] } },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
@@ -52,6 +53,14 @@ test('network create writes bridge + host-local + portmap to 20-NAME.conflist', 
   // The default bridge name is cut to the kernel's 15 bytes.
   createNetwork(p, { name: 'averylongname', subnet: '10.78.0.0/24', ipMasq: true });
   t.is(JSON.parse(readFileSync(join(p.netconfDir, '20-averylongname.conflist'), 'utf8')).plugins[0].bridge, 'tscni-averylong');
+  t.true(dnsEnabled({ bytes: readFileSync(file) }));
+  t.false(dnsEnabled({ bytes: Buffer.from('{"name":"x","plugins":[]}') }));
+  t.false(dnsEnabled({ bytes: Buffer.from('{"tscni":{"dns":"yes"}}') }));
+  t.false(dnsEnabled({ bytes: Buffer.from('not json') }));
+  t.throws(() => createNetwork(p, { name: 'none', subnet: '10.79.0.0/24', ipMasq: true }), { message: 'invalid network name "none": it is a network mode (run --network none)' });
+  // --internal: no default route, no masquerade; -o icc=false recorded for the runner.
+  const internal = JSON.parse(readFileSync(createNetwork(p, { name: 'inside', subnet: '10.80.0.0/24', ipMasq: true, internal: true, icc: false }), 'utf8'));
+  t.deepEqual([internal.tscni, internal.plugins[0].ipMasq, internal.plugins[0].ipam.routes], [{ dns: true, internal: true, icc: false }, false, []]);
 });
 
 test('network create refuses bad names, bad subnets, long bridges, existing names and overlapping subnets', (t) => {

@@ -1,11 +1,11 @@
 // docker's NetworkSettings from a CNI result (moved from test/e2e/runner-pure.test.ts, plus the fallbacks).
 
 import test from 'ava';
-import { networkSettingsFrom } from '../../../../lib/runner/container/lifecycle.ts';
+import { networkSettingsFrom } from '../../../../lib/runner/container/network-attach.ts';
 
 test('NetworkSettings from a bridge result', (t) => {
   const result = { interfaces: [{ name: 'br0', mac: 'aa' }, { name: 'veth1', mac: 'bb' }, { name: 'eth0', mac: 'cc', sandbox: '/n' }], ips: [{ address: 'fd00::2/64', interface: 2 }, { address: '10.42.0.7/24', gateway: '10.42.0.1', interface: 2 }] };
-  t.deepEqual(networkSettingsFrom(result, '/n'), { IPAddress: '10.42.0.7', IPPrefixLen: 24, Gateway: '10.42.0.1', MacAddress: 'cc' });
+  t.deepEqual(networkSettingsFrom(result, '/n'), { IPAddress: '10.42.0.7', IPPrefixLen: 24, Gateway: '10.42.0.1', MacAddress: 'cc', GlobalIPv6Address: 'fd00::2' });
 });
 
 test('NetworkSettings: no result, another sandbox interface, an IPv6-only result', (t) => {

@@ -2,7 +2,8 @@
 // The first two tests moved from test/e2e/runner-pure.test.ts unchanged.
 
 import test from 'ava';
-import { checkPortsFree, parsePublish, publishedAt, samePort } from '../../../../lib/runner/container/ports.ts';
+import { checkPortsFree, exposedRequests, parsePublish, publishedAt, samePort } from '../../../../lib/runner/container/ports.ts';
+import { assignPorts, EPHEMERAL_RANGE } from '../../../../lib/runner/container/port-pick.ts';
 
 test('-p specs', (t) => {
   t.deepEqual(parsePublish('8080:80'), [{ hostIP: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }]);
@@ -15,7 +16,7 @@ test('-p specs', (t) => {
   t.throws(() => parsePublish('80:80/icmp'), { message: 'invalid protocol "icmp" in -p 80:80/icmp: must be tcp, udp or sctp' });
   t.throws(() => parsePublish('1-3:1-2'), { message: 'invalid -p 1-3:1-2: host and container port ranges differ in size' });
   t.throws(() => parsePublish('x.y:1:2'), { message: 'invalid host IP "x.y" in -p x.y:1:2' });
-  t.throws(() => parsePublish('80'), { message: 'invalid -p 80: expected [hostIP:]hostPort:containerPort[/protocol]' });
+  t.deepEqual(parsePublish('80'), [{ hostIP: '', hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
 });
 
 test('port conflicts: same protocol and port, any address overlapping', (t) => {
@@ -38,7 +39,7 @@ test('-p: protocol case, ranges, zero and reversed ranges, missing parts', (t) =
   t.throws(() => parsePublish('9-8:1-2'), { message: 'invalid host port range 9-8 in -p 9-8:1-2: end is below start' });
   t.throws(() => parsePublish(':80'), { message: 'invalid host port "" in -p :80: expected PORT or START-END' });
   t.throws(() => parsePublish('80:http'), { message: 'invalid container port "http" in -p 80:http: expected PORT or START-END' });
-  t.throws(() => parsePublish('1:2:3:4'), { message: 'invalid -p 1:2:3:4: expected [hostIP:]hostPort:containerPort[/protocol]' });
+  t.throws(() => parsePublish('1:2:3:4'), { message: 'invalid -p 1:2:3:4: expected [[hostIP:][hostPort]:]containerPort[/protocol]' });
 });
 
 test('samePort: protocol and port equal, addresses overlapping (empty is every address)', (t) => {
@@ -66,4 +67,43 @@ test("publishedAt: explain's lookup by host port and protocol, on any address", 
   t.deepEqual(publishedAt(ports, 53, 'udp'), { hostIP: '', hostPort: 53, containerPort: 53, protocol: 'udp' });
   t.is(publishedAt(ports, 53, 'tcp'), undefined);
   t.is(publishedAt(ports, 8081, 'tcp'), undefined);
+});
+
+test('-p with a host port to pick: bare, with an address, container ranges, a host range for one port', (t) => {
+  t.deepEqual(parsePublish('127.0.0.1::80'), [{ hostIP: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
+  t.deepEqual(parsePublish('[::1]::53/udp'), [{ hostIP: '::1', hostPort: 0, containerPort: 53, protocol: 'udp' }]);
+  t.deepEqual(parsePublish('80-81'), [
+    { hostIP: '', hostPort: 0, containerPort: 80, protocol: 'tcp' },
+    { hostIP: '', hostPort: 0, containerPort: 81, protocol: 'tcp' },
+  ]);
+  t.deepEqual(parsePublish('8000-8010:80'), [{ hostIP: '', hostPort: 0, containerPort: 80, protocol: 'tcp', hostRange: [8000, 8010] }]);
+  t.throws(() => parsePublish('8000-8010:80-81'), { message: 'invalid -p 8000-8010:80-81: host and container port ranges differ in size' });
+  t.throws(() => parsePublish('70000'), { message: 'invalid container port 70000 in -p 70000: must be 1-65535' });
+  t.deepEqual(exposedRequests({ '80/tcp': {}, '53/udp': {}, '8080': {} }), [
+    { hostIP: '', hostPort: 0, containerPort: 53, protocol: 'udp' },
+    { hostIP: '', hostPort: 0, containerPort: 80, protocol: 'tcp' },
+    { hostIP: '', hostPort: 0, containerPort: 8080, protocol: 'tcp' },
+  ]);
+});
+
+test('assignPorts: fixed kept, picks skip held, earlier picks and what the probe refuses; exhausted ranges refused', async (t) => {
+  const probed: number[] = [];
+  const free = async (m: { hostPort: number }) => {
+    probed.push(m.hostPort);
+    return m.hostPort !== 32770;
+  };
+  const held = [{ hostIP: '127.0.0.1', hostPort: 32768, protocol: 'tcp' as const }];
+  const got = await assignPorts([...parsePublish('80'), ...parsePublish('32769:81'), ...parsePublish('10.0.0.1::82'), ...parsePublish('80/udp')], held, free);
+  t.deepEqual(got, [
+    { hostIP: '', hostPort: 32771, containerPort: 80, protocol: 'tcp' },
+    { hostIP: '', hostPort: 32769, containerPort: 81, protocol: 'tcp' },
+    { hostIP: '10.0.0.1', hostPort: 32768, containerPort: 82, protocol: 'tcp' },
+    { hostIP: '', hostPort: 32768, containerPort: 80, protocol: 'udp' },
+  ]);
+  // 32768 is held on 127.0.0.1 only: 10.0.0.1 may have it; 32769 is the fixed mapping's.
+  t.deepEqual(probed, [32770, 32771, 32768, 32768]);
+  await t.throwsAsync(assignPorts(parsePublish('9000-9001:80'), [{ hostIP: '', hostPort: 9000, protocol: 'tcp' }], async () => false), {
+    message: 'no free host port in 9000-9001 for 0.0.0.0:?->80/tcp: every one is allocated or in use',
+  });
+  t.is(EPHEMERAL_RANGE.join('-'), '32768-60999');
 });

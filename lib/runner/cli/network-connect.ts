@@ -1,0 +1,66 @@
+// `tscni network connect|disconnect NET NAME`: another user network on its own interface (eth1, ...) through that
+// network's chain, ADDed now when the container runs (and at every later start), DELed with the cached config.
+
+import { parseArgs } from './argv.ts';
+import type { Ctx } from '../context.ts';
+import { addExtra, delExtra, nextIfName } from '../container/network-attach.ts';
+import { modeOf } from '../container/net-mode.ts';
+import { refreshState } from '../container/stop.ts';
+import type { ContainerState } from '../container/store.ts';
+import { findNetwork } from '../networks.ts';
+import { conflict, Exit, RunnerError, UsageError } from './errors.ts';
+
+type Out = (s: string) => void;
+
+function args(verb: string, argv: string[]): [string, string] {
+  const p = parseArgs(argv, {}, `network ${verb}`);
+  if (p.positionals.length !== 2) throw new UsageError(`network ${verb}: expected NETWORK CONTAINER`);
+  return [p.positionals[0], p.positionals[1]];
+}
+
+/** Runs fn on the container's current state under its lock and saves it. */
+async function withContainer(ctx: Ctx, ref: string, fn: (c: ContainerState) => Promise<void>): Promise<void> {
+  const c0 = await refreshState(ctx, ctx.containers.resolve(ref));
+  await ctx.containers.locked(c0.id, async () => {
+    const c = ctx.containers.load(c0.id) ?? c0;
+    await fn(c);
+    ctx.containers.save(c);
+  });
+}
+
+export async function connect(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const [net, ref] = args('connect', argv);
+  findNetwork(ctx.paths, net);
+  await withContainer(ctx, ref, async (c) => {
+    const mode = modeOf(c);
+    if (mode.kind !== 'network') throw conflict(`cannot connect container ${ref} to network ${net}: it is in the ${mode.kind} network mode (only containers on a user network can have more)`);
+    if (c.network === net || (c.extraNetworks ?? []).some((e) => e.network === net)) throw conflict(`container ${ref} is already connected to network ${net}`);
+    const e = { network: net, ifName: nextIfName(c) };
+    if (c.status === 'running') {
+      try {
+        Object.assign(e, { settings: await addExtra(ctx, c, e) });
+      } catch (err) {
+        await delExtra(ctx, c, e, []);
+        throw new RunnerError(`connecting ${ref} to ${net}: ${(err as Error).message}`, Exit.Failure, { cause: err });
+      }
+    }
+    c.extraNetworks = [...(c.extraNetworks ?? []), e];
+  });
+  out(`${ref}\n`);
+  return Exit.Ok;
+}
+
+export async function disconnect(ctx: Ctx, argv: string[], out: Out): Promise<number> {
+  const [net, ref] = args('disconnect', argv);
+  await withContainer(ctx, ref, async (c) => {
+    if (c.network === net) throw conflict(`cannot disconnect container ${ref} from ${net}: it is the network it was started on (remove the container instead)`);
+    const e = (c.extraNetworks ?? []).find((x) => x.network === net);
+    if (!e) throw conflict(`container ${ref} is not connected to network ${net}`);
+    const problems: string[] = [];
+    if (c.status === 'running') await delExtra(ctx, c, e, problems);
+    if (problems.length) throw new RunnerError(`disconnecting ${ref} from ${net}: ${problems.join('; ')}`);
+    c.extraNetworks = (c.extraNetworks ?? []).filter((x) => x !== e);
+  });
+  out(`${ref}\n`);
+  return Exit.Ok;
+}

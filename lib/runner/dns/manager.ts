@@ -1,0 +1,84 @@
+// Starting a network's resolver (dns/resolver.ts) when a container on a DNS-enabled network starts: one per
+// network, found by its pid file (<state>/dns/<net>.pid, checked against /proc/<pid>/cmdline so a pid reused
+// after a reboot does not count), spawned detached through lib/exec/process.ts and waited for until bound.
+
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { start } from '../../exec/process.ts';
+import type { Ctx } from '../context.ts';
+import { withLock } from '../lock.ts';
+import { alive } from '../container/pid.ts';
+import { selfExecutable } from '../paths.ts';
+import { trace } from '../trace.ts';
+
+export function resolverFiles(stateRoot: string, net: string): { dir: string; pid: string; lock: string; log: string } {
+  const dir = join(stateRoot, 'dns');
+  return { dir, pid: join(dir, `${net}.pid`), lock: join(dir, `${net}.lock`), log: join(dir, `${net}.log`) };
+}
+
+export function writePidFile(path: string, pid: number): void {
+  const tmp = `${path}.${pid}.tmp`;
+  writeFileSync(tmp, `${pid}\n`);
+  renameSync(tmp, path);
+}
+
+/** The running resolver of `net`, if any. */
+export function resolverPid(stateRoot: string, net: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(resolverFiles(stateRoot, net).pid, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!alive(pid)) return undefined;
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const at = argv.indexOf('__resolver');
+    return at >= 0 && argv[at + 1] === net ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Upstream resolvers: TSCNI_DNS_UPSTREAM (comma-separated) or the host's resolv.conf; never the gateway itself. */
+export function upstreamServers(env: NodeJS.ProcessEnv, resolvConfText: string, gateway: string): string[] {
+  const given = env.TSCNI_DNS_UPSTREAM?.split(',').map((s) => s.trim()).filter(Boolean);
+  const fromFile = [...resolvConfText.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]);
+  return (given ?? fromFile).filter((s) => s !== gateway);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Makes sure `net`'s resolver runs on `gateway`; false when it could not be started (its log says why). */
+export async function ensureResolver(ctx: Ctx, net: string, gateway: string, cidr: string): Promise<boolean> {
+  const files = resolverFiles(ctx.paths.stateRoot, net);
+  mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+  return withLock(files.lock, async () => {
+    if (resolverPid(ctx.paths.stateRoot, net)) return true;
+    rmSync(files.pid, { force: true });
+    let resolvText = '';
+    try {
+      resolvText = readFileSync('/etc/resolv.conf', 'utf8');
+    } catch {
+      resolvText = '';
+    }
+    const fd = openSync(files.log, 'w');
+    let pid = 0;
+    try {
+      const child = await start(process.execPath, [selfExecutable(), '__resolver', net, gateway, cidr, ...upstreamServers(process.env, resolvText, gateway)], { detached: true, stdio: ['ignore', fd, fd] });
+      child.unref();
+      pid = child.pid ?? 0;
+    } finally {
+      closeSync(fd);
+    }
+    for (let i = 0; i < 150; i++) {
+      if (resolverPid(ctx.paths.stateRoot, net) === pid) {
+        trace(`resolver of ${net} started`);
+        return true;
+      }
+      if (!alive(pid)) break;
+      await sleep(20);
+    }
+    return false;
+  });
+}

@@ -1,0 +1,79 @@
+// What a network's resolver answers, from container states; who may use which name; upstreams; resolv.conf.
+
+import test from 'ava';
+import { attachmentsOf, inSubnet, lookup, subnetOf } from '../../../../lib/runner/dns/records.ts';
+import { checkNamesFree } from '../../../../lib/runner/dns/names.ts';
+import { upstreamServers } from '../../../../lib/runner/dns/manager.ts';
+import { resolvConfWith } from '../../../../lib/runner/container/etc-files.ts';
+import type { ContainerState } from '../../../../lib/runner/container/store.ts';
+
+const settings = (ip: string) => ({ IPAddress: ip, IPPrefixLen: 24, Gateway: '', MacAddress: '' });
+const ctr = (id: string, name: string, network: string, ip: string, more: Partial<ContainerState> = {}) =>
+  ({ id: id.repeat(64 / id.length), name, network, status: 'running', networkSettings: settings(ip), ...more }) as ContainerState;
+
+const A = ctr('a', 'Alpha', 'dnet', '10.1.0.2', { aliases: ['DB'] });
+const B = ctr('b', 'beta', 'dnet', '10.1.0.3', { extraNetworks: [{ network: 'enet', ifName: 'eth1', settings: settings('10.2.0.3') }] });
+const C = ctr('c', 'gamma', 'enet', '10.2.0.4');
+const H = ctr('d', 'hosty', 'host', '');
+const atts = [A, B, C, H].flatMap(attachmentsOf);
+const DNS = new Set(['dnet', 'enet']);
+
+test('attachments: name, short and full id, aliases on the first network only; host mode has none', (t) => {
+  t.deepEqual(attachmentsOf(B), [
+    { network: 'dnet', ips: ['10.1.0.3'], names: ['beta', 'bbbbbbbbbbbb', 'b'.repeat(64)], container: 'b'.repeat(64) },
+    { network: 'enet', ips: ['10.2.0.3'], names: ['beta', 'bbbbbbbbbbbb', 'b'.repeat(64)], container: 'b'.repeat(64) },
+  ]);
+  t.deepEqual(attachmentsOf(A)[0].names, ['alpha', 'aaaaaaaaaaaa', 'a'.repeat(64), 'db']);
+  t.deepEqual(attachmentsOf(H), []);
+});
+
+test('lookup: across the networks the client shares; case-insensitive; unknown names are not local', (t) => {
+  t.deepEqual(lookup(atts, 'dnet', '10.1.0.3', 'alpha', DNS), ['10.1.0.2']);
+  t.deepEqual(lookup(atts, 'dnet', '10.1.0.3', 'db.', DNS), ['10.1.0.2']);
+  t.deepEqual(lookup(atts, 'dnet', '10.1.0.3', 'aaaaaaaaaaaa', DNS), ['10.1.0.2']);
+  // beta is on both networks: it finds gamma on enet; gamma finds beta's enet address only.
+  t.deepEqual(lookup(atts, 'dnet', '10.1.0.3', 'gamma', DNS), ['10.2.0.4']);
+  t.deepEqual(lookup(atts, 'enet', '10.2.0.4', 'beta', DNS), ['10.2.0.3']);
+  t.is(lookup(atts, 'enet', '10.2.0.4', 'alpha', DNS), undefined);
+  // alpha asking for beta: its own network's address first.
+  t.deepEqual(lookup(atts, 'dnet', '10.1.0.2', 'beta', DNS), ['10.1.0.3']);
+  // Not a DNS network: nothing from it.
+  t.is(lookup(atts, 'dnet', '10.1.0.3', 'gamma', new Set(['dnet'])), undefined);
+  // An unknown client in the subnet: the resolver's own network.
+  t.deepEqual(lookup(atts, 'dnet', '10.1.0.99', 'alpha', DNS), ['10.1.0.2']);
+  t.is(lookup(atts, 'dnet', '10.1.0.3', 'example.org', DNS), undefined);
+});
+
+test('dual stack: both addresses answer (the codec keeps the asked family); a v6 client is known', (t) => {
+  const D = ctr('f', 'dual', 'dnet', '10.1.0.9', { networkSettings: { ...settings('10.1.0.9'), GlobalIPv6Address: 'fd00::9' } });
+  const all = [...atts, ...attachmentsOf(D)];
+  t.deepEqual(lookup(all, 'dnet', '10.1.0.3', 'dual', DNS), ['10.1.0.9', 'fd00::9']);
+  t.deepEqual(lookup(all, 'dnet', 'fd00::9', 'alpha', DNS), ['10.1.0.2']);
+});
+
+test('subnets', (t) => {
+  t.true(inSubnet('10.1.0.255', '10.1.0.0/24'));
+  t.false(inSubnet('10.1.1.0', '10.1.0.0/24'));
+  t.false(inSubnet('fd00::1', '10.1.0.0/24'));
+  t.true(inSubnet('192.168.3.4', '192.168.0.0/16'));
+  t.is(subnetOf('10.99.81.17', 24), '10.99.81.0/24');
+  t.is(subnetOf('172.20.200.9', 12), '172.16.0.0/12');
+});
+
+test('checkNamesFree: an alias another live container answers to on the same network is refused', (t) => {
+  const gamma = ctr('e', 'new', 'dnet', '', { aliases: ['db'], status: 'created' });
+  t.throws(() => checkNamesFree([A, B, gamma], gamma), { message: 'network alias "db" is already in use on network dnet by container Alpha' });
+  t.throws(() => checkNamesFree([A, B, { ...gamma, aliases: ['BETA'] }], { ...gamma, aliases: ['BETA'] }), { message: 'network alias "BETA" is already in use on network dnet by container beta' });
+  t.notThrows(() => checkNamesFree([{ ...A, status: 'exited' }, gamma], gamma));
+  t.notThrows(() => checkNamesFree([A, { ...gamma, network: 'enet' }], { ...gamma, network: 'enet' }));
+  t.notThrows(() => checkNamesFree([A, { ...gamma, aliases: ['new'] }], { ...gamma, aliases: ['new'] }));
+  const named = { ...gamma, name: 'db', aliases: undefined };
+  t.throws(() => checkNamesFree([A, named], named), { message: 'the name "db" is a network alias of container Alpha on network dnet' });
+});
+
+test('upstreams: TSCNI_DNS_UPSTREAM or resolv.conf, never the gateway; resolv.conf keeps search and options', (t) => {
+  const rc = '# x\nnameserver 127.0.0.53\nnameserver 10.1.0.1\nsearch corp.example\noptions edns0 trust-ad\n';
+  t.deepEqual(upstreamServers({}, rc, '10.1.0.1'), ['127.0.0.53']);
+  t.deepEqual(upstreamServers({ TSCNI_DNS_UPSTREAM: '10.9.0.2, 10.9.0.3' }, rc, '10.1.0.1'), ['10.9.0.2', '10.9.0.3']);
+  t.is(resolvConfWith(rc, ['10.1.0.1']), 'nameserver 10.1.0.1\nsearch corp.example\noptions edns0 trust-ad\n');
+});
