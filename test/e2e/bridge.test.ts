@@ -26,6 +26,7 @@ test.serial('dry-run ADD prints the addresses host-local would lease, the exact 
   const rule = (expr: unknown[]) => ({ add: { rule: { ...T, chain: 'postrouting', expr } } });
   const masqComment = 'container addresses to masquerade (owner in each comment)';
   const localComment = 'container address . its own subnet: not masqueraded';
+  const clusterComment = 'destinations never masqueraded: pod CIDRs of every node (filled by tscni agent)';
   t.deepEqual(r.json.plan.nft, {
     nftables: [
       { metainfo: { json_schema_version: 1 } },
@@ -34,12 +35,16 @@ test.serial('dry-run ADD prints the addresses host-local would lease, the exact 
       { add: { set: { ...T, name: 'masq6', type: 'ipv6_addr', comment: masqComment } } },
       { add: { set: { ...T, name: 'local4', type: ['ipv4_addr', 'ipv4_addr'], flags: ['interval'], comment: localComment } } },
       { add: { set: { ...T, name: 'local6', type: ['ipv6_addr', 'ipv6_addr'], flags: ['interval'], comment: localComment } } },
+      { add: { set: { ...T, name: 'nomasq4', type: 'ipv4_addr', flags: ['interval'], comment: clusterComment } } },
+      { add: { set: { ...T, name: 'nomasq6', type: 'ipv6_addr', flags: ['interval'], comment: clusterComment } } },
       { add: { chain: { ...T, name: 'postrouting', type: 'nat', hook: 'postrouting', prio: 100, policy: 'accept' } } },
       { flush: { chain: { ...T, name: 'postrouting' } } },
       rule([{ match: { op: '==', left: ip('daddr'), right: { prefix: { addr: '224.0.0.0', len: 4 } } } }, { return: null }]),
       rule([{ match: { op: '==', left: ip6('daddr'), right: { prefix: { addr: 'ff00::', len: 8 } } } }, { return: null }]),
       rule([{ match: { op: '==', left: { concat: [ip('saddr'), ip('daddr')] }, right: '@local4' } }, { return: null }]),
       rule([{ match: { op: '==', left: { concat: [ip6('saddr'), ip6('daddr')] }, right: '@local6' } }, { return: null }]),
+      rule([{ match: { op: '==', left: ip('daddr'), right: '@nomasq4' } }, { return: null }]),
+      rule([{ match: { op: '==', left: ip6('daddr'), right: '@nomasq6' } }, { return: null }]),
       rule([{ match: { op: '==', left: ip('saddr'), right: '@masq4' } }, { masquerade: null }]),
       rule([{ match: { op: '==', left: ip6('saddr'), right: '@masq6' } }, { masquerade: null }]),
       { add: { element: { ...T, name: 'masq4', elem: [{ elem: { val: '10.5.0.9', comment: owner } }] } } },
