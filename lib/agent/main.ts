@@ -5,7 +5,7 @@
 // Ownership: routes with rtm_protocol 126; every permanent FDB/neighbour entry on tscni.vxlan; nft elements in
 // inet tscni_bridge nomasq4/nomasq6 commented `tscni-agent`. Nothing else on the host is touched.
 
-import { parseArgs } from '../runner/cli/argv.ts';
+import { parseArgs } from '../runner/cli/args/argv.ts';
 import { RunnerError, UsageError, Exit } from '../runner/cli/errors.ts';
 import { DEFAULT_STATE_DIR, readStatus, renderStatus } from './status.ts';
 

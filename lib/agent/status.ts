@@ -2,7 +2,7 @@
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { table } from '../runner/cli/table.ts';
+import { table } from '../runner/cli/args/table.ts';
 import type { AgentConfig } from './config.ts';
 import type { Plan } from './plan.ts';
 

@@ -1,8 +1,8 @@
 // A per-network lock the kernel releases when its holder dies: flock(2) on `<dir>/lock`, through the libc seam.
 
 import { closeSync, openSync, constants } from 'node:fs';
-import { CniError, Code } from '../../lib/cni/errors.ts';
-import { loadLibc } from '../../lib/kernel/libc.ts';
+import { CniError, Code } from '../cni/errors.ts';
+import { loadLibc } from '../kernel/libc.ts';
 
 const LOCK_EX = 2;
 const EINTR = 4;

@@ -8,7 +8,7 @@ import { loadConfList, type ConfList } from './conflist.ts';
 import { listCache } from './result-cache.ts';
 import { resolvePaths } from '../runner/paths.ts';
 import { RunnerError, UsageError } from '../runner/cli/errors.ts';
-import { parseArgs, bool, str } from '../runner/cli/argv.ts';
+import { parseArgs, bool, str } from '../runner/cli/args/argv.ts';
 import { HELP } from '../runner/cli/help.ts';
 
 

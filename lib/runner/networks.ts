@@ -1,7 +1,7 @@
 // Networks the runner attaches containers to: conflists in NETCONFPATH, the default `tscni` network from conf/,
 // and `network create|rm` writing bridge + host-local + portmap lists that never overlap.
 
-import { RESERVED_NETWORK_NAMES } from './container/net-mode.ts';
+import { RESERVED_NETWORK_NAMES } from './container/network/net-mode.ts';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { ALL_VERSIONS, callPlugin } from '../helpers/plugin.ts';
 import { ipJson, makeNetns, requireRoot, type TestNetns } from '../helpers/netns.ts';
 import { atLeast } from '../../lib/cni/version.ts';
-import { leases, makeFixture, NFT, type Fixture } from './bridge-fixture.ts';
+import { leases, makeFixture, NFT, type Fixture } from './bridge/fixture.ts';
 
 const CHARS = 'an interface name is 1-15 characters of A-Z a-z 0-9 _ . -';
 const links = (ns: TestNetns) => ipJson<any[]>(ns, ['link', 'show']).map((l) => `${l.ifname}:${l.flags.includes('UP') ? 'up' : 'down'}`).sort();

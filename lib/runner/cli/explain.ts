@@ -2,11 +2,11 @@
 // the nft map elements tagged with the container id, the DNAT target, the route, the host veth and the container side.
 
 import { listNft } from '../../nft/apply.ts';
-import { parseArgs } from './argv.ts';
+import { parseArgs } from './args/argv.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, UsageError, notFound, conflict } from './errors.ts';
 import { printHelpIfAsked } from './help.ts';
-import { publishedAt } from '../container/ports.ts';
+import { publishedAt } from '../container/network/ports.ts';
 import { refreshState } from '../container/stop.ts';
 import { capture } from '../../exec/process.ts';
 

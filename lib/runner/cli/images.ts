@@ -1,6 +1,6 @@
 // Image commands: images, rmi, load, image build-busybox|ls|rm|load|pull|prune, and the registry ones: pull, login, logout.
 
-import { parseArgs, bool, str } from './argv.ts';
+import { parseArgs, bool, str } from './args/argv.ts';
 import { pullImage } from '../image/registry/pull.ts';
 import { displayReference, parsePlatform, parseReference } from '../image/registry/reference.ts';
 import { RegistryClient } from '../image/registry/client.ts';
@@ -9,7 +9,7 @@ import { buildBusybox } from '../image/busybox-image.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, UsageError, conflict } from './errors.ts';
 import { HELP, printHelpIfAsked } from './help.ts';
-import { ago, humanSize, table } from './table.ts';
+import { ago, humanSize, table } from './args/table.ts';
 import { NONE } from '../image/image-store.ts';
 import { sweepStale } from '../image/layer-unpack.ts';
 import { withLock } from '../lock.ts';

@@ -1,12 +1,12 @@
 // `tscni inspect`: docker inspect's JSON for containers (State, Config, HostConfig, NetworkSettings).
 
-import { parseArgs } from './argv.ts';
+import { parseArgs } from './args/argv.ts';
 import type { ContainerState } from '../container/store.ts';
 import { refreshState } from '../container/stop.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, RunnerError, UsageError } from './errors.ts';
 import { printHelpIfAsked } from './help.ts';
-import { modeOf } from '../container/net-mode.ts';
+import { modeOf } from '../container/network/net-mode.ts';
 
 type Out = (s: string) => void;
 

@@ -1,12 +1,12 @@
 // `tscni logs` (the recorded output, optionally followed) and `tscni exec` (a command in a running container).
 
-import { parseArgs, bool, str } from './argv.ts';
+import { parseArgs, bool, str } from './args/argv.ts';
 import { printLogs } from '../container/logs.ts';
 import * as runtime from '../container/runtime.ts';
 import { refreshState } from '../container/stop.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, RunnerError, UsageError, conflict } from './errors.ts';
-import { parseEnv } from './flags.ts';
+import { parseEnv } from './args/flags.ts';
 import { printHelpIfAsked } from './help.ts';
 
 type Out = (s: string) => void;

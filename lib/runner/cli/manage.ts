@@ -1,9 +1,9 @@
 // `tscni stop|start|rm NAME...`: one container at a time, every one attempted, the last failure's exit code.
 
-import { parseArgs, bool, str } from './argv.ts';
+import { parseArgs, bool, str } from './args/argv.ts';
 import { destroyContainer, startContainer, interrupt } from '../container/lifecycle.ts';
-import { checkPortsFreeOfOthers } from '../container/ports.ts';
-import { joinersOf } from '../container/net-mode.ts';
+import { checkPortsFreeOfOthers } from '../container/network/ports.ts';
+import { joinersOf } from '../container/network/net-mode.ts';
 import { refreshState, stopContainer } from '../container/stop.ts';
 import type { ContainerState } from '../container/store.ts';
 import type { Ctx } from '../context.ts';

@@ -1,10 +1,10 @@
 // `tscni network connect|disconnect NET NAME`: another user network on its own interface (eth1, ...) through that
 // network's chain, ADDed now when the container runs (and at every later start), DELed with the cached config.
 
-import { parseArgs } from './argv.ts';
+import { parseArgs } from './args/argv.ts';
 import type { Ctx } from '../context.ts';
-import { addExtra, delExtra, nextIfName } from '../container/network-attach.ts';
-import { modeOf } from '../container/net-mode.ts';
+import { addExtra, delExtra, nextIfName } from '../container/network/network-attach.ts';
+import { modeOf } from '../container/network/net-mode.ts';
 import { refreshState } from '../container/stop.ts';
 import type { ContainerState } from '../container/store.ts';
 import { findNetwork } from '../networks.ts';

@@ -1,12 +1,12 @@
 // Network commands: network ls|inspect|create|rm over the conflists in NETCONFPATH.
 
-import { parseArgs, bool, list, str } from './argv.ts';
+import { parseArgs, bool, list, str } from './args/argv.ts';
 import { forgetBridge, policyOf } from '../isolation.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, UsageError } from './errors.ts';
 import { createNetwork, findNetwork, listNetworks, removeNetwork } from '../networks.ts';
 import { HELP } from './help.ts';
-import { table } from './table.ts';
+import { table } from './args/table.ts';
 
 type Out = (s: string) => void;
 

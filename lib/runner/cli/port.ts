@@ -1,6 +1,6 @@
 // `tscni port NAME [PRIVATE_PORT[/PROTO]]`: a container's published ports, as `docker port` prints them.
 
-import { parseArgs } from './argv.ts';
+import { parseArgs } from './args/argv.ts';
 import type { Ctx } from '../context.ts';
 import type { PortMapping } from '../container/store.ts';
 import { Exit, notFound, UsageError } from './errors.ts';

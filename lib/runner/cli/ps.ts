@@ -1,12 +1,12 @@
 // `tscni ps`: the container list (table, --json, -q) with docker's status words.
 
-import { parseArgs, bool } from './argv.ts';
+import { parseArgs, bool } from './args/argv.ts';
 import type { ContainerState } from '../container/store.ts';
 import { refreshState } from '../container/stop.ts';
 import type { Ctx } from '../context.ts';
 import { Exit } from './errors.ts';
 import { printHelpIfAsked } from './help.ts';
-import { ago, humanDuration, table } from './table.ts';
+import { ago, humanDuration, table } from './args/table.ts';
 
 type Out = (s: string) => void;
 

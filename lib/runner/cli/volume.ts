@@ -1,13 +1,13 @@
 // `tscni volume create|ls|inspect|rm`.
 
 import { randomBytes } from 'node:crypto';
-import { parseArgs, bool } from './argv.ts';
+import { parseArgs, bool } from './args/argv.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, RunnerError, UsageError } from './errors.ts';
 import { HELP } from './help.ts';
 import { withLock } from '../lock.ts';
 import { checkVolumeName } from '../volume/mount-specs.ts';
-import { table } from './table.ts';
+import { table } from './args/table.ts';
 
 type Out = (s: string) => void;
 

@@ -11,7 +11,7 @@ import type { ContainerState } from './store.ts';
 import type { Ctx } from '../context.ts';
 import { RunnerError, Exit } from '../cli/errors.ts';
 import { withLock } from '../lock.ts';
-import { attachNetwork, detachNetwork } from './network-attach.ts';
+import { attachNetwork, detachNetwork } from './network/network-attach.ts';
 import { selfExecutable } from '../paths.ts';
 import { mountOverlay, rootfsPaths, unmountOverlay } from './rootfs.ts';
 import { ociSpec, writeBundle } from './bundle.ts';
@@ -20,7 +20,7 @@ import * as runtime from './runtime.ts';
 import { UndoStack } from '../../util/undo.ts';
 import { trace } from '../trace.ts';
 
-export { IFNAME, networkSettingsFrom } from './network-attach.ts';
+export { IFNAME, networkSettingsFrom } from './network/network-attach.ts';
 
 export class Aborted extends RunnerError {
   constructor() {

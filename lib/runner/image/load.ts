@@ -8,7 +8,7 @@ import type { Ctx } from '../context.ts';
 import { Exit, RunnerError } from '../cli/errors.ts';
 import { splitRef, type ImageConfig, type ImageRecord } from './image-store.ts';
 import { withLock } from '../lock.ts';
-import { humanSize } from '../cli/table.ts';
+import { humanSize } from '../cli/args/table.ts';
 import { capture } from '../../exec/process.ts';
 import { unpackLayer } from './layer-unpack.ts';
 

@@ -1,7 +1,7 @@
 // Pull progress: on a TTY one line per layer, redrawn in place while it downloads ("a1b2c3d4e5f6: Downloading
 // [=====>    ] 1.2MB/2.3MB"), then "Pull complete" / "Already exists"; nothing when quiet or not a TTY.
 
-import { humanSize } from '../../cli/table.ts';
+import { humanSize } from '../../cli/args/table.ts';
 
 export interface Progress {
   layer(digest: string, status: string, done?: number, total?: number): void;

@@ -1,7 +1,7 @@
 // docker's NetworkSettings from a CNI result (moved from test/e2e/runner-pure.test.ts, plus the fallbacks).
 
 import test from 'ava';
-import { networkSettingsFrom } from '../../../../lib/runner/container/network-attach.ts';
+import { networkSettingsFrom } from '../../../../lib/runner/container/network/network-attach.ts';
 
 test('NetworkSettings from a bridge result', (t) => {
   const result = { interfaces: [{ name: 'br0', mac: 'aa' }, { name: 'veth1', mac: 'bb' }, { name: 'eth0', mac: 'cc', sandbox: '/n' }], ips: [{ address: 'fd00::2/64', interface: 2 }, { address: '10.42.0.7/24', gateway: '10.42.0.1', interface: 2 }] };

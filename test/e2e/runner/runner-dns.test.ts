@@ -1,0 +1,116 @@
+// Names on user networks: containers resolve each other's names, aliases and short ids through the network's
+// resolver; other names go to an upstream resolver started in a test netns; a container on another network and
+// one on a network without DNS do not see them; removed names stop resolving within 1 s; nothing is left behind.
+
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeNetns, requireRoot, wireVeth } from '../../helpers/netns.ts';
+import { makeRunnerEnv, testNetwork, writeConf, type RunnerEnv } from './harness.ts';
+
+async function ok(t: any, r: RunnerEnv, args: string[]) {
+  const o = await r.tscni(args);
+  t.is(o.code, 0, `tscni ${args.join(' ')}: ${o.stderr}`);
+  return o;
+}
+
+/** The answers busybox nslookup prints for `name` (after the server's own lines); [] when it fails. */
+async function resolve(r: RunnerEnv, from: string, name: string, type = 'a'): Promise<string[]> {
+  const o = await r.tscni(['exec', from, 'nslookup', `-type=${type}`, name]);
+  if (o.code !== 0) return [];
+  const after = o.stdout.split(/\n\s*\n/).slice(1).join('\n');
+  return [...after.matchAll(/^Address:\s*([0-9a-f.:]+)$/gm)].map((m) => m[1]);
+}
+
+const ipOf = async (t: any, r: RunnerEnv, name: string) => JSON.parse((await ok(t, r, ['inspect', name])).stdout)[0].NetworkSettings.IPAddress as string;
+
+test.serial('names, aliases, ids and outside names on a user network; isolation from other networks; gone within 1 s', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'dn');
+  // dnet is dual stack: AAAA answers too.
+  const dnet = testNetwork(r, 'dnet', 'tscnitdn', '10.99.81.0/24') as any;
+  dnet.plugins[0].ipam.ranges.push([{ subnet: 'fd99:81::/64' }]);
+  writeConf(r, '20-dnet.conflist', { ...dnet, tscni: { dns: true } });
+  writeConf(r, '21-enet.conflist', { ...testNetwork(r, 'enet', 'tscnitde', '10.99.82.0/24'), tscni: { dns: true } });
+  writeConf(r, '22-tnet.conflist', testNetwork(r, 'tnet', 'tscnitdt', '10.99.83.0/24'));
+  // The upstream: its own netns behind a veth, never the machine's resolvers.
+  const up = makeNetns(t, 'dnup');
+  wireVeth(r.host, 'tscnitdu', '10.99.84.1/24', up, 'eth0', '10.99.84.2/24');
+  const server = spawn('ip', ['netns', 'exec', up.name, process.execPath, join(import.meta.dirname, '../helpers/dns-upstream.ts'), 'outside.example=192.0.2.44'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => server.kill('SIGKILL'));
+  await new Promise((res) => server.stdout!.once('data', res));
+  r.env.TSCNI_DNS_UPSTREAM = '10.99.84.2';
+
+  const HTTPD = ['busybox', 'httpd', '-f', '-p', '80', '-h', '/www'];
+  const aId = (await ok(t, r, ['run', '-d', '--network', 'dnet', '--name', 'alpha', '--network-alias', 'db', ...HTTPD])).stdout.trim();
+  await ok(t, r, ['run', '-d', '--network', 'dnet', '--name', 'beta', ...HTTPD]);
+  await ok(t, r, ['run', '-d', '--network', 'enet', '--name', 'other', 'busybox', 'sleep', '60']);
+  await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', 'plain', 'busybox', 'sleep', '60']);
+  const alpha = await ipOf(t, r, 'alpha');
+  const beta = await ipOf(t, r, 'beta');
+
+  t.is((await ok(t, r, ['exec', 'beta', 'cat', '/etc/resolv.conf'])).stdout.split('\n')[0], 'nameserver 10.99.81.1');
+  t.regex((await ok(t, r, ['exec', 'alpha', 'cat', '/etc/hosts'])).stdout, new RegExp(`^${alpha.replace(/\./g, '\\.')}\t${aId.slice(0, 12)} alpha$`, 'm'));
+  t.deepEqual(await resolve(r, 'beta', 'alpha'), [alpha]);
+  t.deepEqual(await resolve(r, 'beta', 'ALPHA'), [alpha]);
+  t.deepEqual(await resolve(r, 'beta', 'db'), [alpha]);
+  t.deepEqual(await resolve(r, 'beta', aId.slice(0, 12)), [alpha]);
+  t.deepEqual(await resolve(r, 'alpha', 'beta'), [beta]);
+  const alpha6 = JSON.parse((await ok(t, r, ['inspect', 'alpha'])).stdout)[0].NetworkSettings.GlobalIPv6Address;
+  t.regex(alpha6, /^fd99:81::[0-9a-f]+$/);
+  t.deepEqual(await resolve(r, 'beta', 'db', 'aaaa'), [alpha6]);
+  t.deepEqual(await resolve(r, 'other', 'outside.example', 'aaaa'), []);
+  t.deepEqual(await resolve(r, 'beta', 'outside.example'), ['192.0.2.44']);
+  t.deepEqual(await resolve(r, 'beta', 'nowhere.example'), []);
+  // Reachable by name.
+  t.is((await ok(t, r, ['exec', 'beta', 'wget', '-qO-', 'http://db/'])).stdout.includes('Hello from busybox httpd'), true);
+  // Another DNS network and a network without DNS see none of them.
+  t.deepEqual(await resolve(r, 'other', 'alpha'), []);
+  t.deepEqual(await resolve(r, 'other', 'outside.example'), ['192.0.2.44']);
+  t.false((await ok(t, r, ['exec', 'plain', 'cat', '/etc/resolv.conf'])).stdout.includes('10.99.83.1'));
+
+  // An alias another container answers to: refused before anything exists.
+  const clash = await r.tscni(['run', '-d', '--network', 'dnet', '--name', 'gamma', '--network-alias', 'db', 'busybox', 'sleep', '60']);
+  t.deepEqual([clash.code, clash.stderr], [4, 'tscni: network alias "db" is already in use on network dnet by container alpha\n']);
+  const badAlias = await r.tscni(['run', '-d', '--network', 'dnet', '--network-alias', 'no/slash', 'busybox', 'sleep', '60']);
+  t.deepEqual([badAlias.code, badAlias.stderr], [2, 'tscni: invalid --network-alias "no/slash": DNS labels of letters, digits, _ and -, separated by dots\n']);
+  const aliasAsName = await r.tscni(['run', '-d', '--network', 'dnet', '--name', 'db', 'busybox', 'sleep', '60']);
+  t.deepEqual([aliasAsName.code, aliasAsName.stderr], [4, 'tscni: the name "db" is a network alias of container alpha on network dnet\n']);
+  t.deepEqual(JSON.parse((await ok(t, r, ['ps', '-a', '--json'])).stdout).map((c: any) => c.Name).sort(), ['alpha', 'beta', 'other', 'plain']);
+  t.is(readdirSync(join(r.state, 'containers')).filter((n) => /^[0-9a-f]{64}$/.test(n)).length, 4);
+
+  // Removed: gone within 1 s (the resolver re-reads the store at most every 200 ms).
+  await ok(t, r, ['rm', '-f', 'alpha']);
+  const t0 = Date.now();
+  let gone = false;
+  while (!gone && Date.now() - t0 < 1000) gone = (await resolve(r, 'beta', 'alpha')).length === 0;
+  t.true(gone, 'alpha still resolves 1 s after rm');
+
+  // A resolver that died (a crash; a reboot looks the same: a pid file naming a dead or foreign pid) is
+  // replaced by the next start on its network.
+  const pidFile = join(r.state, 'dns', 'dnet.pid');
+  const dead = Number(readFileSync(pidFile, 'utf8'));
+  t.true(readFileSync(`/proc/${dead}/cmdline`, 'utf8').split('\0').includes('__resolver'));
+  process.kill(dead, 'SIGKILL');
+  for (let i = 0; i < 40 && running(dead); i++) await new Promise((res) => setTimeout(res, 25));
+  t.deepEqual(await resolve(r, 'beta', 'beta'), []);
+  await ok(t, r, ['run', '-d', '--network', 'dnet', '--name', 'delta', 'busybox', 'sleep', '60']);
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  t.not(pid, dead);
+  t.deepEqual(await resolve(r, 'beta', 'delta'), [await ipOf(t, r, 'delta')]);
+  await ok(t, r, ['rm', '-f', 'beta', 'delta', 'other', 'plain']);
+  // Each resolver exits once its network is unused (two idle checks, 1 s apart), taking its files along.
+  for (let i = 0; i < 60 && existsSync(join(r.state, 'dns')) && readdirSync(join(r.state, 'dns')).length; i++) await new Promise((res) => setTimeout(res, 100));
+  t.deepEqual(readdirSync(join(r.state, 'dns')), []);
+  t.false(running(pid));
+});
+
+/** Whether a process runs (a zombie does not: this machine's init does not reap orphans). */
+function running(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
