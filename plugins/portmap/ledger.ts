@@ -1,12 +1,17 @@
 // The port ledger: who holds a published port (read back from the table's owner comments) and host listeners (bind probe).
 
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { CniError } from '../../lib/cni/errors.ts';
+import { lockFile } from '../../lib/ipam/lock.ts';
 import { listNft } from '../../lib/nft/apply.ts';
 import { describe } from './config.ts';
 import { portmapTagContainer as containerOf } from '../../lib/cni/owner.ts';
 import { fromHostipsElem, fromTagElem, TABLE, type Entry, type Listed } from './rules.ts';
+
+/** Where concurrent ADDs serialise their bind probes. */
+const PROBE_LOCK_DIR = '/run/tscni';
 
 /** Plugin-specific error code (CNI codes 100+): the port is already allocated, by a container or a host process. */
 export const PORT_ALLOCATED = 100;
@@ -112,7 +117,22 @@ async function bindProbeSettled(e: Entry): Promise<string | undefined> {
  */
 export async function checkHostListeners(entries: readonly Entry[]): Promise<void> {
   const probed = entries.filter((e) => e.protocol !== 'sctp');
-  const results = await Promise.all(probed.map(bindProbeSettled));
+  if (!probed.length) return;
+  // Concurrent ADDs probe one at a time: otherwise their probes hold the port for each other, and a loaded machine
+  // outlasts any retry budget (8 racers on 2 cores did). The kernel drops the flock if a holder dies.
+  let release = () => {};
+  try {
+    mkdirSync(PROBE_LOCK_DIR, { recursive: true, mode: 0o700 });
+    release = lockFile(`${PROBE_LOCK_DIR}/portmap-probe.lock`);
+  } catch {
+    // no lock to be had (a read-only /run): the retries below still cover the usual case
+  }
+  let results: (string | undefined)[];
+  try {
+    results = await Promise.all(probed.map(bindProbeSettled));
+  } finally {
+    release();
+  }
   const i = results.findIndex((r) => r !== undefined);
   if (i >= 0) throw portAllocated(probed[i], `held by a host process (bind: ${results[i]})`);
 }

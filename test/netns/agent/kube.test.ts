@@ -29,7 +29,7 @@ test('peers from Node objects: list + watch; a node added or deleted in the API 
   mkdirSync(sa);
   writeFileSync(join(sa, 'token'), TOKEN + '\n');
   writeFileSync(join(sa, 'ca.crt'), execFileSync('cat', [join(c.dir, 'ca.crt')]));
-  const api = spawn('ip', ['netns', 'exec', c.outside.name, process.execPath, join(ROOT, 'test/helpers/fake-kube-nodes.ts'), c.dir, TOKEN, '192.168.50.254', '6443'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const api = spawn('ip', ['netns', 'exec', c.outside.name, process.execPath, join(ROOT, 'test/helpers/clients/fake-kube-nodes.ts'), c.dir, TOKEN, '192.168.50.254', '6443'], { stdio: ['pipe', 'pipe', 'inherit'] });
   t.teardown(() => api.kill('SIGKILL'));
   let seen = '';
   api.stdout.setEncoding('utf8').on('data', (d) => (seen += d));
