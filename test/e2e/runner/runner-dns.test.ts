@@ -37,7 +37,7 @@ test.serial('names, aliases, ids and outside names on a user network; isolation 
   // The upstream: its own netns behind a veth, never the machine's resolvers.
   const up = makeNetns(t, 'dnup');
   wireVeth(r.host, 'tscnitdu', '10.99.84.1/24', up, 'eth0', '10.99.84.2/24');
-  const server = spawn('ip', ['netns', 'exec', up.name, process.execPath, join(import.meta.dirname, '../helpers/dns-upstream.ts'), 'outside.example=192.0.2.44'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn('ip', ['netns', 'exec', up.name, process.execPath, join(import.meta.dirname, '../../helpers/dns-upstream.ts'), 'outside.example=192.0.2.44'], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => server.kill('SIGKILL'));
   await new Promise((res) => server.stdout!.once('data', res));
   r.env.TSCNI_DNS_UPSTREAM = '10.99.84.2';
