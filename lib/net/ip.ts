@@ -1,7 +1,7 @@
 // IP addresses and prefixes for every plugin. Roles: ipaddr.js reads and writes text (validation, canonical form,
 // bytes); the prefix maths (network, last address, containment, network + 1) is BigInt arithmetic here, so IPv4 and
 // IPv6 share one code path. ip-address is not loaded here on purpose: it costs about 10 ms to load under Bun (measured
-// here: more than a plugin's whole start-up), so it stays the runner's library for subnet overlap (lib/runner/networks.ts).
+// here: more than a plugin's whole start-up), so it serves the runner's subnet relations only (lib/net/subnets.ts).
 
 import ipaddr from 'ipaddr.js';
 import { CniError, Code } from '../cni/errors.ts';

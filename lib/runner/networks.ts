@@ -5,6 +5,7 @@ import { RESERVED_NETWORK_NAMES } from './container/network/net-mode.ts';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
+import { subnetsOverlap as overlapping } from '../net/subnets.ts';
 import { confListFromBytes, loadAllConfLists, loadConfList, type ConfList } from '../libcni/conflist.ts';
 import { conflict, notFound, RunnerError, UsageError } from './cli/errors.ts';
 import type { RunnerPaths } from './paths.ts';
@@ -77,11 +78,11 @@ function parseCidr(cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
   return [ipaddr.parse(addr), prefix === undefined ? (v4 ? 32 : 128) : Number(prefix)];
 }
 
-/** Two subnets overlap when they agree on the bits of the shorter prefix (same family only). */
+/** Two subnets overlap when one contains the other (same family only); both are validated first (exit 2). */
 export function subnetsOverlap(a: string, b: string): boolean {
-  const [x, xLen] = parseCidr(a);
-  const [y, yLen] = parseCidr(b);
-  return x.kind() === y.kind() && x.match(y, Math.min(xLen, yLen));
+  parseCidr(a);
+  parseCidr(b);
+  return overlapping(a, b);
 }
 
 export interface CreateOptions {
