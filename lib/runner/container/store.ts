@@ -3,8 +3,7 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LowSync } from 'lowdb';
-import { JSONFileSync } from 'lowdb/node';
+import { openStateDb, type StateDb } from '../state-db.ts';
 import { notFound, RunnerError, UsageError, Exit } from '../cli/errors.ts';
 import { withLock } from '../lock.ts';
 import type { MountSpec } from '../volume/mount-specs.ts';
@@ -142,11 +141,8 @@ export class ContainerStore {
     return withLock(this.lockFile(id), fn, { createDir: false });
   }
 
-  private index(): LowSync<IndexData> {
-    mkdirSync(this.root, { recursive: true, mode: 0o700 });
-    const db = new LowSync<IndexData>(new JSONFileSync<IndexData>(join(this.root, 'index.json')), { containers: [] });
-    db.read();
-    return db;
+  private index(): StateDb<IndexData> {
+    return openStateDb<IndexData>(join(this.root, 'index.json'), { containers: [] });
   }
 
   /** Adds the name → id entry (caller holds the global lock). */

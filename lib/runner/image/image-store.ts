@@ -2,10 +2,9 @@
 // image (busybox-image.ts). Here: unpacked layer directories under <stateRoot>/images/layers/<digest>/ and a lowdb
 // index of images (name:tag → layers + config). The overlay of an image's layers is the lower part of a rootfs.
 
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { LowSync } from 'lowdb';
-import { JSONFileSync } from 'lowdb/node';
+import { openStateDb, type StateDb } from '../state-db.ts';
 import { RunnerError, Exit } from '../cli/errors.ts';
 
 export interface ImageConfig {
@@ -63,11 +62,8 @@ export class ImageStore {
     return join(this.root, '.lock');
   }
 
-  private db(): LowSync<ImageIndex> {
-    mkdirSync(this.root, { recursive: true, mode: 0o700 });
-    const db = new LowSync<ImageIndex>(new JSONFileSync<ImageIndex>(join(this.root, 'index.json')), { images: [] });
-    db.read();
-    return db;
+  private db(): StateDb<ImageIndex> {
+    return openStateDb<ImageIndex>(join(this.root, 'index.json'), { images: [] });
   }
 
   list(): ImageRecord[] {
