@@ -58,11 +58,17 @@ function serve(t: ExecutionContext, ns: TestNetns, procs: ChildProcess[]): void 
   }
 }
 
-/** The source address a TCP connection from `from` to `ip` arrives with, as the server saw it ('' when it failed). */
+/**
+ * The source address a TCP connection from `from` to `ip` arrives with, as the server saw it ('' when it failed).
+ * Up to three tries: the first flow over fresh routes waits for neighbour discovery on every hop (IPv6 on a loaded
+ * machine missed one 2 s window).
+ */
 export function seenSource(from: TestNetns, ip: string): string {
   const target = ip.includes(':') ? `TCP6:[${ip}]:${PORT}` : `TCP4:${ip}:${PORT}`;
-  const r = from.try(['socat', '-T2', '-', `${target},connect-timeout=2`], '');
-  const seen = r.stdout.trim().replace(/^\[|\]$/g, '');
+  let seen = '';
+  for (let attempt = 0; attempt < 3 && !seen; attempt++) {
+    seen = from.try(['socat', '-T2', '-', `${target},connect-timeout=2`], '').stdout.trim().replace(/^\[|\]$/g, '');
+  }
   return ipaddr.isValid(seen) ? ipaddr.parse(seen).toString() : seen; // socat prints IPv6 unabbreviated
 }
 
