@@ -114,3 +114,20 @@ export function leased(ipamDir: string, network: string, ip: string): boolean {
   if (existsSync(db)) return (JSON.parse(readFileSync(db, 'utf8')).a as string[]).includes(ip);
   return existsSync(join(dir, ip));
 }
+
+/** Runs tscni and asserts it exited 0 (the message names the command and its stderr). */
+export async function ok(t: ExecutionContext, r: RunnerEnv, args: string[]): Promise<Outcome> {
+  const o = await r.tscni(args);
+  t.is(o.code, 0, `tscni ${args.join(' ')}: ${o.stderr}`);
+  return o;
+}
+
+/** curl from the test's host netns until it answers (40 tries, 100 ms apart); its body, or curl's last error. */
+export async function curlUntil(r: RunnerEnv, url: string): Promise<string> {
+  for (let i = 0; i < 40; i++) {
+    const c = r.host.try(['curl', '-fsS', '-m', '2', url]);
+    if (c.status === 0) return c.stdout;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return r.host.try(['curl', '-fsS', '-m', '2', url]).stderr;
+}

@@ -7,13 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeNetns, requireRoot, wireVeth } from '../../helpers/netns.ts';
-import { makeRunnerEnv, testNetwork, writeConf, type RunnerEnv } from './harness.ts';
-
-async function ok(t: any, r: RunnerEnv, args: string[]) {
-  const o = await r.tscni(args);
-  t.is(o.code, 0, `tscni ${args.join(' ')}: ${o.stderr}`);
-  return o;
-}
+import { makeRunnerEnv, testNetwork, writeConf, type RunnerEnv, ok } from './harness.ts';
 
 /** The answers busybox nslookup prints for `name` (after the server's own lines); [] when it fails. */
 async function resolve(r: RunnerEnv, from: string, name: string, type = 'a'): Promise<string[]> {

@@ -3,13 +3,7 @@
 
 import test from 'ava';
 import { ipJson, makeNetns, requireRoot, wireVeth } from '../../helpers/netns.ts';
-import { makeRunnerEnv, testNetwork, writeConf, type RunnerEnv } from './harness.ts';
-
-async function ok(t: any, r: RunnerEnv, args: string[]) {
-  const o = await r.tscni(args);
-  t.is(o.code, 0, `tscni ${args.join(' ')}: ${o.stderr}`);
-  return o;
-}
+import { makeRunnerEnv, testNetwork, writeConf, type RunnerEnv, ok } from './harness.ts';
 
 /** Whether `from` gets an answer from `ip` within `tries` pings of 1 s (a blocked one never answers). */
 async function reaches(r: RunnerEnv, from: string, ip: string, tries = 3): Promise<boolean> {

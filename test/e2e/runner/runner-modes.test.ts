@@ -5,7 +5,7 @@ import test from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ipJson, requireRoot } from '../../helpers/netns.ts';
-import { leased, makeRunnerEnv, mountsUnder, testNetwork, writeConf, type RunnerEnv } from './harness.ts';
+import { leased, makeRunnerEnv, mountsUnder, testNetwork, writeConf, type RunnerEnv, ok, curlUntil } from './harness.ts';
 
 const PAGE = '<!doctype html>\n<title>tscni</title>\n<h1>Hello from busybox httpd in a tscni container</h1>\n';
 
@@ -13,12 +13,6 @@ function setup(t: any, role: string, subnet: string): RunnerEnv {
   const r = makeRunnerEnv(t, role);
   writeConf(r, '10-tnet.conflist', testNetwork(r, 'tnet', `tscnit${role}`, subnet));
   return r;
-}
-
-async function ok(t: any, r: RunnerEnv, args: string[]) {
-  const o = await r.tscni(args);
-  t.is(o.code, 0, `tscni ${args.join(' ')}: ${o.stderr}`);
-  return o;
 }
 
 /** Retries a command inside a container (exec) until it succeeds; bounded. */
@@ -31,15 +25,6 @@ async function execUntil(r: RunnerEnv, name: string, argv: string[]): Promise<st
     await new Promise((res) => setTimeout(res, 100));
   }
   return `failed: ${last}`;
-}
-
-async function curlUntil(r: RunnerEnv, url: string): Promise<string> {
-  for (let i = 0; i < 40; i++) {
-    const c = r.host.try(['curl', '-fsS', '-m', '2', url]);
-    if (c.status === 0) return c.stdout;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  return r.host.try(['curl', '-fsS', '-m', '2', url]).stderr;
 }
 
 function stateLeft(r: RunnerEnv) {

@@ -7,24 +7,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ociArchive, PAGE as OCI_PAGE } from '../../helpers/busybox-tar.ts';
 import { requireRoot } from '../../helpers/netns.ts';
-import { makeRunnerEnv, testNetwork, writeConf, type RunnerEnv } from './harness.ts';
+import { makeRunnerEnv, testNetwork, writeConf, type RunnerEnv, ok, curlUntil } from './harness.ts';
 
 const PAGE = '<!doctype html>\n<title>tscni</title>\n<h1>Hello from busybox httpd in a tscni container</h1>\n';
-
-async function ok(t: any, r: RunnerEnv, args: string[]) {
-  const o = await r.tscni(args);
-  t.is(o.code, 0, `tscni ${args.join(' ')}: ${o.stderr}`);
-  return o;
-}
-
-async function curlUntil(r: RunnerEnv, url: string): Promise<string> {
-  for (let i = 0; i < 40; i++) {
-    const c = r.host.try(['curl', '-fsS', '-m', '2', url]);
-    if (c.status === 0) return c.stdout;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  return r.host.try(['curl', '-fsS', '-m', '2', url]).stderr;
-}
 
 const HTTPD = ['busybox', 'httpd', '-f', '-p', '80', '-h', '/www'];
 

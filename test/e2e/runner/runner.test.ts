@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ipJson, makeNetns, requireRoot } from '../../helpers/netns.ts';
-import { leased, makeRunnerEnv, mountsUnder, testNetwork, TSCNI, writeConf, type RunnerEnv } from './harness.ts';
+import { leased, makeRunnerEnv, mountsUnder, testNetwork, TSCNI, writeConf, type RunnerEnv, ok } from './harness.ts';
 
 const SUBNET = '10.99.41.0/24';
 
@@ -14,12 +14,6 @@ function setup(t: any, role: string): RunnerEnv {
   const r = makeRunnerEnv(t, role);
   writeConf(r, '10-tnet.conflist', testNetwork(r, 'tnet', `tscnit${role}`, SUBNET));
   return r;
-}
-
-async function ok(t: any, r: RunnerEnv, args: string[]) {
-  const o = await r.tscni(args);
-  t.is(o.code, 0, `tscni ${args.join(' ')}: ${o.stderr}`);
-  return o;
 }
 
 /** Everything a container could leave behind, read with other tools than tscni. */
