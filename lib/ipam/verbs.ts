@@ -9,7 +9,7 @@ import { cidrContains, formatIp, parseCidr, parseIp } from '../net/ip.ts';
 import { allocate, freeCount } from './allocator.ts';
 import { parseIpamConfig, parseStoreConfig, setString, type StoreConfig } from './config.ts';
 import { readResolvConf } from './dns.ts';
-import { lockFile } from './lock.ts';
+import { lockFile } from '../kernel/file-lock.ts';
 import { LeaseStore, LOCK_FILE } from './store-lowdb.ts';
 
 export interface IpamEnv {

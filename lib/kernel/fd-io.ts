@@ -1,8 +1,7 @@
 // Plain file-descriptor I/O over the libc seam, for a plugin's hot path (its stdin/stdout, namespace files):
 // Bun loads node:fs for ~2-3 ms, more than loopback's whole job, so the plugins' per-call path avoids it.
 
-import { EAGAIN, EINTR, loadLibc, O_CLOEXEC, O_RDONLY, statFields } from './libc.ts';
-import { errnoName } from './nl-socket.ts';
+import { EAGAIN, EINTR, errnoName, loadLibc, O_CLOEXEC, O_RDONLY, statFields } from './libc.ts';
 
 /** A failed call: `code` is the errno name (ENOENT ...), like Node's fs errors. */
 export class FdError extends Error {

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { CniError } from '../../lib/cni/errors.ts';
-import { lockFile } from '../../lib/ipam/lock.ts';
+import { lockFile } from '../../lib/kernel/file-lock.ts';
 import { listNft } from '../../lib/nft/apply.ts';
 import { describe } from './config.ts';
 import { portmapTagContainer as containerOf } from '../../lib/cni/owner.ts';

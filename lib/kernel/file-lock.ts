@@ -1,11 +1,11 @@
-// A per-network lock the kernel releases when its holder dies: flock(2) on `<dir>/lock`, through the libc seam.
+// A file lock the kernel releases when its holder dies: flock(2) through the libc seam (host-local's per-network
+// store lock, portmap's bind-probe lock).
 
 import { closeSync, openSync, constants } from 'node:fs';
 import { CniError, Code } from '../cni/errors.ts';
-import { loadLibc } from '../kernel/libc.ts';
+import { EINTR, loadLibc } from './libc.ts';
 
 const LOCK_EX = 2;
-const EINTR = 4;
 
 /**
  * Takes an exclusive flock on `path` (created 0600 if missing), blocking the main thread until it is ours: the
