@@ -59,7 +59,6 @@ export const processIo: Io = {
   stderr: (s) => writeAll(2, s),
 };
 
-
 /** Decodes stdin into a network config. Code 6 says where decoding failed. */
 export function decodeConf(stdin: Buffer): Record<string, unknown> {
   const text = stdin.toString('utf8');
