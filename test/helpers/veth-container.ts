@@ -130,13 +130,14 @@ export function tcp(ns: TestNetns, ip: string, port: number): string {
 }
 
 /**
- * A UDP client in `ns`: sends a datagram and returns the answer, or '' after 3 s of silence. Like any UDP client
+ * A UDP client in `ns`: sends a datagram and returns the answer, or '' after 5 s of silence. Like any UDP client
  * (DNS, say) it sends twice more before giving up, from the same source port when one is given: a forked socat
- * server answering through a shell can miss 3 s on a machine loaded by parallel jobs.
+ * server answering through a shell missed 3 s windows on a machine loaded by parallel jobs (the CI run with the
+ * e2e clients next to it).
  */
 export function udp(ns: TestNetns, ip: string, port: number, sourcePort?: number): string {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const r = ns.try(['socat', '-t3', '-T3', '-', `UDP:${hostPort(ip, port)}${sourcePort ? `,sourceport=${sourcePort},reuseaddr` : ''}`], 'ping\n');
+    const r = ns.try(['socat', '-t5', '-T5', '-', `UDP:${hostPort(ip, port)}${sourcePort ? `,sourceport=${sourcePort},reuseaddr` : ''}`], 'ping\n');
     if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
   }
   return '';
