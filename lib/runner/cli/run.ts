@@ -110,6 +110,9 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   // docker: --entrypoint replaces the image's entrypoint and drops its default command.
   const cmd = opts.entrypoint ? [...opts.entrypoint, ...cmdArgs] : [...(cfg.Entrypoint ?? []), ...(cmdArgs.length ? cmdArgs : cfg.Cmd ?? [])];
   if (cmd.length === 0) throw new UsageError('run: no command given and the image has no default command');
+  // docker: -t sets TERM=xterm, unless the image or -e/--env-file set a TERM.
+  const baseEnv = cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  const userEnv = [...opts.envFiles, ...parseEnv(list(p, 'env'))];
   const limits: ContainerState['limits'] = {};
   if (str(p, 'memory')) limits.memory = parseMemory(str(p, 'memory')!);
   if (str(p, 'cpus')) limits.cpus = parseCpus(str(p, 'cpus')!);
@@ -121,7 +124,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     imageId: image?.id ?? '',
     rootfsDir,
     cmd,
-    env: [...(cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']), `HOSTNAME=${hostname ?? id.slice(0, 12)}`, ...opts.envFiles, ...parseEnv(list(p, 'env'))],
+    env: [...baseEnv, `HOSTNAME=${hostname ?? id.slice(0, 12)}`, ...(tty && ![...baseEnv, ...userEnv].some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : []), ...userEnv],
     workdir: opts.workdir ?? (cfg.WorkingDir || '/'),
     user: opts.user,
     readOnly: opts.readOnly,

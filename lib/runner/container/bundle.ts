@@ -57,7 +57,7 @@ export function ociSpec(c: ContainerState, opts: SpecOptions): Record<string, un
       terminal: opts.terminal === true,
       user: c.user ?? { uid: 0, gid: 0 },
       args: opts.initPath ? [INIT_TARGET, '--', ...c.cmd] : c.cmd,
-      env: opts.terminal && !c.env.some((e) => e.startsWith('TERM=')) ? [...c.env, 'TERM=xterm'] : c.env,
+      env: c.env,
       cwd: c.workdir || '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       noNewPrivileges: true,
