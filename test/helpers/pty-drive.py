@@ -1,7 +1,8 @@
 # Runs a command on a fresh pty (its controlling terminal, ROWSxCOLS), like a user at a terminal: waits for
 # text in the output, types text, and reports everything the terminal showed and the command's exit code.
 # Usage: python3 pty-drive.py ROWS COLS STEPS_JSON -- CMD ARGS...
-#   STEPS_JSON: [["wait", "text"], ["send", "text"], ...], done in order (30 s for everything)
+#   STEPS_JSON: [["wait", "text"], ["send", "text"], ["resize", "ROWS COLS"], ["sleep", "SECONDS"], ...], done in
+#   order (30 s for everything); a resize is what a terminal window does: TIOCSWINSZ, and the kernel's SIGWINCH
 # Prints one JSON object: {"output": "...", "exit": N, "timedOut": bool}
 
 import fcntl, json, os, pty, select, struct, sys, termios, time
@@ -24,6 +25,13 @@ while True:
         kind, text = steps[step]
         if kind == 'send':
             os.write(fd, text.encode())
+            step += 1
+        elif kind == 'resize':
+            r, c = map(int, text.split())
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', r, c, 0, 0))
+            step += 1
+        elif kind == 'sleep':
+            time.sleep(float(text))
             step += 1
         elif kind == 'wait':
             i = out.find(text.encode(), seen)

@@ -9,6 +9,7 @@ import { Exit, RunnerError, UsageError, conflict } from './errors.ts';
 import { parseEnv } from './args/flags.ts';
 import { printHelpIfAsked } from './help.ts';
 import { checkAttachFlags } from '../container/attached.ts';
+import { resizeSoon } from '../container/monitor.ts';
 
 type Out = (s: string) => void;
 
@@ -31,6 +32,8 @@ export async function exec(ctx: Ctx, argv: string[], out: Out): Promise<number> 
   const c = await refreshState(ctx, ctx.containers.resolve(ref));
   if (c.status !== 'running') throw conflict(`container ${ref} is not running`);
   const child = await runtime.spawnExec(ctx.runtime(c.runtime), c.id, cmd, { tty: bool(p, 'tty'), interactive: bool(p, 'interactive'), env: parseEnv((p.flags.env as string[]) ?? []), cwd: str(p, 'workdir') });
+  // runc exec -t can miss its first resize the same way runc run does (container/monitor.ts).
+  if (bool(p, 'tty')) setTimeout(() => resizeSoon(child.pid), 50).unref();
   const { exitCode, signal, startError } = await child.ended;
   if (startError !== undefined) throw new RunnerError(`${c.runtime}: ${startError}`);
   return exitCode ?? (signal ? 128 + 9 : 1);

@@ -64,6 +64,23 @@ async function waitForGo(dir: string, setupPid: number | undefined): Promise<boo
   }
 }
 
+/**
+ * runc sizes the pty from our terminal when it starts forwarding signals, which can come before it has received
+ * the pty (then it skips the resize until the next SIGWINCH): a SIGWINCH once the process exists, and once more a
+ * little later, makes it size the pty it has by then.
+ */
+export function resizeSoon(pid: number | undefined): void {
+  const winch = () => {
+    try {
+      if (pid) process.kill(pid, 'SIGWINCH');
+    } catch {
+      // runc is gone already
+    }
+  };
+  winch();
+  setTimeout(winch, 100).unref();
+}
+
 /** How runc's stdio is wired: stdin, whether the bundle asks for a pty, and where an attached run shows output. */
 export interface RunIo {
   stdin: 'ignore' | 'inherit' | 'pipe';
@@ -98,6 +115,7 @@ async function runOnce(ctx: Ctx, id: string, rt: runtime.RuntimeRef, dir: string
         }
       });
       trace('runc wrote the pid file');
+      if (io.terminal) resizeSoon(child.pid);
       break;
     }
     await new Promise((r) => setTimeout(r, 5));

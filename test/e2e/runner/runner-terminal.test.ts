@@ -49,9 +49,9 @@ test.serial('run -it: a pty with the terminal\'s size, typing, the exit code, th
   const r = makeRunnerEnv(t, 'tty');
   writeConf(r, '10-tnet.conflist', testNetwork(r, 'tnet', 'tscnittt', '10.99.101.0/24'));
   // The size after the first input: runc sets it right after the process starts (a program's first instant races it).
-  const script = 'tty; [ -t 0 ] && echo stdin-is-tty; ip -4 -o addr show eth0 | grep -o "inet [0-9.]*"; echo ready; read x; echo got:$x; stty size; exit 3';
-  const shown = await onTerminal(r, 33, 91, [['wait', 'ready'], ['send', 'hello\n'], ['wait', 'got:']], ['run', '-it', '--name', 'tty1', '--network', 'tnet', 'busybox', 'sh', '-c', script]);
-  const expected = '/dev/pts/0\r\nstdin-is-tty\r\ninet 10.99.101.2\r\nready\r\nhello\r\ngot:hello\r\n33 91\r\n';
+  const script = 'tty; [ -t 0 ] && echo stdin-is-tty; ip -4 -o addr show eth0 | grep -o "inet [0-9.]*"; echo ready; read x; echo got:$x; stty size; read y; stty size; exit 3';
+  const shown = await onTerminal(r, 33, 91, [['wait', 'ready'], ['send', 'hello\n'], ['wait', '33 91'], ['resize', '44 132'], ['sleep', '0.3'], ['send', '\n']], ['run', '-it', '--name', 'tty1', '--network', 'tnet', 'busybox', 'sh', '-c', script]);
+  const expected = '/dev/pts/0\r\nstdin-is-tty\r\ninet 10.99.101.2\r\nready\r\nhello\r\ngot:hello\r\n33 91\r\n\r\n44 132\r\n';
   t.deepEqual(shown, { output: expected, exit: 3, timedOut: false });
   const info = JSON.parse((await ok(t, r, ['inspect', 'tty1'])).stdout)[0];
   t.deepEqual([info.State.Status, info.State.ExitCode, info.State.Error, info.Config.Tty, info.Config.OpenStdin, info.Config.Env.slice(-2)], ['exited', 3, '', true, true, [`HOSTNAME=${info.Id.slice(0, 12)}`, 'TERM=xterm']]);
@@ -82,8 +82,10 @@ test.serial('exec -it on a pty; -i without -t pipes stdin; -d -i keeps stdin ope
   await ok(t, r, ['run', '-d', '-i', '--name', 'di', '--network', 'tnet', 'busybox', 'sh']);
   await new Promise((res) => setTimeout(res, 500));
   t.is(JSON.parse((await ok(t, r, ['inspect', 'di'])).stdout)[0].State.Status, 'running', 'sh reads a stdin that stays open');
-  const exec = await onTerminal(r, 40, 100, [['wait', 'ready'], ['send', 'hi\n'], ['wait', 'got:']], ['exec', '-it', 'di', 'sh', '-c', 'tty; echo ready; read x; echo got:$x; stty size; exit 5']);
-  t.deepEqual(exec, { output: '/dev/pts/0\r\nready\r\nhi\r\ngot:hi\r\n40 100\r\n', exit: 5, timedOut: false });
+  const exec = await onTerminal(r, 40, 100, [['wait', 'ready'], ['send', 'hi\n'], ['wait', '40 100'], ['resize', '50 120'], ['sleep', '0.3'], ['send', '\n']],
+    ['exec', '-it', 'di', 'sh', '-c', 'tty; echo ready; read x; echo got:$x; stty size; read y; stty size; exit 5']);
+  // The window resized while it runs: runc passes the SIGWINCH's new size on.
+  t.deepEqual(exec, { output: '/dev/pts/0\r\nready\r\nhi\r\ngot:hi\r\n40 100\r\n\r\n50 120\r\n', exit: 5, timedOut: false });
   const noTty = await piped(r, undefined, ['exec', 'di', 'sh', '-c', '[ -t 0 ] || echo not-a-tty; read x || echo stdin-empty']);
   t.deepEqual(noTty, { code: 0, stdout: 'not-a-tty\nstdin-empty\n', stderr: '' });
   t.deepEqual(await piped(r, 'in\n', ['exec', '-i', 'di', 'cat']), { code: 0, stdout: 'in\n', stderr: '' });
