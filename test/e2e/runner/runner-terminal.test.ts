@@ -48,9 +48,10 @@ test.serial('run -it: a pty with the terminal\'s size, typing, the exit code, th
   if (!requireRoot(t)) return;
   const r = makeRunnerEnv(t, 'tty');
   writeConf(r, '10-tnet.conflist', testNetwork(r, 'tnet', 'tscnittt', '10.99.101.0/24'));
-  // The size after the first input: runc sets it right after the process starts (a program's first instant races it).
+  // The size is asked after some typing: runc sets it once the process runs (tens of ms on a loaded machine), so a
+  // program's very first instant may still see 0x0, as under docker; it gets a SIGWINCH when the size arrives.
   const script = 'tty; [ -t 0 ] && echo stdin-is-tty; ip -4 -o addr show eth0 | grep -o "inet [0-9.]*"; echo ready; read x; echo got:$x; stty size; read y; stty size; exit 3';
-  const shown = await onTerminal(r, 33, 91, [['wait', 'ready'], ['send', 'hello\n'], ['wait', '33 91'], ['resize', '44 132'], ['sleep', '0.3'], ['send', '\n']], ['run', '-it', '--name', 'tty1', '--network', 'tnet', 'busybox', 'sh', '-c', script]);
+  const shown = await onTerminal(r, 33, 91, [['wait', 'ready'], ['sleep', '0.5'], ['send', 'hello\n'], ['wait', '33 91'], ['resize', '44 132'], ['sleep', '0.3'], ['send', '\n']], ['run', '-it', '--name', 'tty1', '--network', 'tnet', 'busybox', 'sh', '-c', script]);
   const expected = '/dev/pts/0\r\nstdin-is-tty\r\ninet 10.99.101.2\r\nready\r\nhello\r\ngot:hello\r\n33 91\r\n\r\n44 132\r\n';
   t.deepEqual(shown, { output: expected, exit: 3, timedOut: false });
   const info = JSON.parse((await ok(t, r, ['inspect', 'tty1'])).stdout)[0];
@@ -82,7 +83,7 @@ test.serial('exec -it on a pty; -i without -t pipes stdin; -d -i keeps stdin ope
   await ok(t, r, ['run', '-d', '-i', '--name', 'di', '--network', 'tnet', 'busybox', 'sh']);
   await new Promise((res) => setTimeout(res, 500));
   t.is(JSON.parse((await ok(t, r, ['inspect', 'di'])).stdout)[0].State.Status, 'running', 'sh reads a stdin that stays open');
-  const exec = await onTerminal(r, 40, 100, [['wait', 'ready'], ['send', 'hi\n'], ['wait', '40 100'], ['resize', '50 120'], ['sleep', '0.3'], ['send', '\n']],
+  const exec = await onTerminal(r, 40, 100, [['wait', 'ready'], ['sleep', '0.5'], ['send', 'hi\n'], ['wait', '40 100'], ['resize', '50 120'], ['sleep', '0.3'], ['send', '\n']],
     ['exec', '-it', 'di', 'sh', '-c', 'tty; echo ready; read x; echo got:$x; stty size; read y; stty size; exit 5']);
   // The window resized while it runs: runc passes the SIGWINCH's new size on.
   t.deepEqual(exec, { output: '/dev/pts/0\r\nready\r\nhi\r\ngot:hi\r\n40 100\r\n\r\n50 120\r\n', exit: 5, timedOut: false });
