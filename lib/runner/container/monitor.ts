@@ -93,7 +93,9 @@ async function runOnce(ctx: Ctx, id: string, rt: runtime.RuntimeRef, dir: string
   rmSync(pidFile, { force: true });
   const child = await runtime.spawnRun(rt, id, dir, runtimeLog, pidFile, io.stdin);
   const out = io.terminal ? pipeTerminal(child.stdout!, logFile, io.echo) : pipeLines(child.stdout!, 'stdout', logFile, io.echo);
-  const logs = Promise.all([out, pipeLines(child.stderr!, 'stderr', logFile, io.echo)]);
+  // With a pty the container writes only to it: runc's stderr is runc's own (its start error, which the caller
+  // reports once), kept in the log but not shown.
+  const logs = Promise.all([out, pipeLines(child.stderr!, 'stderr', logFile, io.terminal ? undefined : io.echo)]);
   let done = false;
   const exited = child.ended.then((r) => {
     done = true;
