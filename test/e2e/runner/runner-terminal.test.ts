@@ -96,7 +96,7 @@ test.serial('exec -it on a pty; -i without -t pipes stdin; -d -i keeps stdin ope
   t.deepEqual(containerDirs(r), []);
 });
 
-test.serial('-it without a TTY, -t without a terminal, -d -t and -t --restart are refused and leave nothing', async (t) => {
+test.serial('-it without a TTY, -t without a terminal, -d -t, -t --restart and a command runc cannot start leave nothing', async (t) => {
   if (!requireRoot(t)) return;
   const r = makeRunnerEnv(t, 'tyb');
   writeConf(r, '10-tnet.conflist', testNetwork(r, 'tnet', 'tscnitty', '10.99.103.0/24'));
@@ -109,7 +109,10 @@ test.serial('-it without a TTY, -t without a terminal, -d -t and -t --restart ar
   for (const [flags, input, expected] of cases) {
     t.deepEqual(await piped(r, input, ['run', ...flags, '--name', 'bad', '--network', 'tnet', 'busybox', 'sh']), expected, flags.join(' '));
   }
+  // On a terminal, a command runc cannot start: 125 with runc's words once, and nothing left.
+  const bad = await onTerminal(r, 24, 80, [], ['run', '-it', '--name', 'bad', '--network', 'tnet', 'busybox', '/nonexistent']);
+  t.deepEqual(bad, { output: 'tscni: runc could not start the container: runc run failed: unable to start container process: exec: "/nonexistent": stat /nonexistent: no such file or directory\r\n', exit: 125, timedOut: false });
   t.deepEqual(containerDirs(r), []);
   t.is((await ok(t, r, ['ps', '-a', '-q'])).stdout, '');
-  t.false(existsSync(join(r.ipam, 'tnet', 'leases.json')) && leased(r.ipam, 'tnet', '10.99.103.2'));
+  t.false(leased(r.ipam, 'tnet', '10.99.103.2'));
 });
