@@ -1,7 +1,7 @@
 // The process-exec seam: the only module that starts programs (execa, argv arrays only, never a shell).
 // Short commands are captured (`capture`), long-lived ones are started and handed back (`start`).
 
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Options, ResultPromise } from 'execa';
 
 export interface Captured {
@@ -95,6 +95,7 @@ export interface Ended {
 export interface Child {
   pid: number | undefined;
   /** The streams, when started with 'pipe' for them. */
+  stdin: Writable | null;
   stdout: Readable | null;
   stderr: Readable | null;
   /** Stops this process from waiting for the child (a detached monitor). */
@@ -105,10 +106,10 @@ export interface Child {
 
 export interface StartOptions {
   /**
-   * 'inherit': the child shares our terminal (runc exec -t). Otherwise [stdin, stdout, stderr]: 'ignore', 'pipe'
-   * (read `stdout`/`stderr` as streams; nothing is buffered) or an open file descriptor.
+   * 'inherit': the child shares our terminal (runc exec -t). Otherwise [stdin, stdout, stderr]: 'ignore', 'inherit'
+   * (ours), 'pipe' (write `stdin`, read `stdout`/`stderr` as streams; nothing is buffered) or an open file descriptor.
    */
-  stdio?: 'inherit' | ['ignore', 'pipe' | number, 'pipe' | number];
+  stdio?: 'inherit' | ['ignore' | 'inherit' | 'pipe', 'pipe' | 'inherit' | number, 'pipe' | 'inherit' | number];
   /** Its own process group, outliving us (call `unref()` to stop waiting for it). */
   detached?: boolean;
 }
@@ -126,5 +127,5 @@ export async function start(file: string, args: readonly string[], opts: StartOp
     const startError = !exited && !r.signal ? spawnFailure(file, r.cause, r.shortMessage) : undefined;
     return { exitCode: exited ? r.exitCode : undefined, signal: r.signal, startError };
   });
-  return { pid: child.pid, stdout: child.stdout, stderr: child.stderr, unref: () => child.unref(), ended };
+  return { pid: child.pid, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, unref: () => child.unref(), ended };
 }

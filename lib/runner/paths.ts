@@ -20,6 +20,8 @@ export interface RunnerPaths {
   runtime: string;
   /** runc's state root (--root), isolated per state root when TSCNI_STATE_DIR is set. */
   runtimeRoot: string;
+  /** --init's binary (a static tini: it runs inside any image), bind-mounted into the container. */
+  initBinary: string;
 }
 
 export function selfExecutable(): string {
@@ -44,5 +46,6 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): RunnerPaths 
     selfDir,
     runtime: env.TSCNI_RUNTIME || 'runc',
     runtimeRoot: env.TSCNI_STATE_DIR ? join(stateRoot, 'runc') : '/run/tscni-runc',
+    initBinary: env.TSCNI_INIT_PATH || '/usr/bin/tini-static',
   };
 }

@@ -36,7 +36,7 @@ Installation (for other runtimes: containerd, podman, kubelet):
   agent --config FILE | agent status        the node agent: pod routes between nodes, host-gw or vxlan (see tscni agent --help)
 
 Every command takes --help. Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 125 run failed.
-Environment: NETCONFPATH, CNI_PATH, TSCNI_STATE_DIR, TSCNI_CACHE_DIR, TSCNI_RUNTIME, TSCNI_INSECURE_REGISTRIES (see README).`;
+Environment: NETCONFPATH, CNI_PATH, TSCNI_STATE_DIR, TSCNI_CACHE_DIR, TSCNI_RUNTIME, TSCNI_INSECURE_REGISTRIES, TSCNI_INIT_PATH (see README).`;
 
 export const HELP: Record<string, string> = {
   run: `Usage: tscni run [OPTIONS] IMAGE [COMMAND [ARG...]]
@@ -44,6 +44,9 @@ export const HELP: Record<string, string> = {
 Creates a container on a network (a netns, the network's CNI chain ADDed) and runs it with runc.
 Options:
   -d, --detach              run in the background and print the container id
+  -i, --interactive         attach stdin (in the background, -d -i: keep it open)
+  -t, --tty                 a pty on this terminal (runc's; foreground only: not with -d or --restart)
+      --init                run tini (/usr/bin/tini-static, Debian's tini) as PID 1: forwards signals, reaps zombies
       --name NAME           container name (default: a generated one)
   -p, --publish SPEC        [hostIP:]hostPort[-end]:containerPort[-end][/tcp|udp|sctp] (repeatable); a missing host
                             port (-p 80, -p 127.0.0.1::80) or a host range for one port (-p 8000-8010:80) is picked
@@ -108,7 +111,7 @@ cni.dev/valid-attachments. status asks every plugin (spec 1.1.0).`,
   rm: 'Usage: tscni rm [-f|--force] [-v|--volumes] NAME...\n\nRemoves containers (-f: stop running ones first). Releases network, mounts and state.\n-v also removes the container\'s anonymous volumes; named volumes always stay (tscni volume rm).',
   boot: 'Usage: tscni boot\n\nAfter a reboot (run it from a boot unit): records containers whose monitor is gone as exited, releases what they\nheld, and starts those with --restart always (or unless-stopped, unless stopped by a user) with their name, ports and address.',
   volume: 'Usage: tscni volume create [NAME] | ls [-q] [--json] | inspect NAME... | rm NAME...\n\nNamed volumes live in $TSCNI_STATE_DIR/volumes/NAME/_data and outlive containers; rm refuses one a container uses.',
-  exec: 'Usage: tscni exec [-i] [-t] [-e K=V]... [-w DIR] NAME CMD [ARG...]\n\nRuns a command in a running container (runc exec).',
+  exec: 'Usage: tscni exec [-i] [-t] [-e K=V]... [-w DIR] NAME CMD [ARG...]\n\nRuns a command in a running container (runc exec):\n-i attaches stdin (else /dev/null), -t makes a pty on this terminal. Exits with the command\'s code.',
   images: 'Usage: tscni images [--json] [-q]\n\nLists images.',
   rmi: 'Usage: tscni rmi IMAGE...\n\nRemoves images no container uses.',
   image: 'Usage: tscni image build-busybox | ls | rm IMAGE | load FILE | pull REF | prune\n\nbuild-busybox builds busybox:latest from Debian\'s busybox-static (no registry needed).\nprune removes <none> images no container uses, layers no image names and what interrupted pulls left.',

@@ -35,7 +35,10 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
       StartedAt: c.startedAt ?? '',
       FinishedAt: c.finishedAt ?? '',
     },
-    Config: { Hostname: c.hostname, Env: c.env, Cmd: c.cmd, Image: c.image, WorkingDir: c.workdir, User: c.user ? `${c.user.uid}:${c.user.gid}` : '', Labels: c.labels ?? {} },
+    Config: {
+      Hostname: c.hostname, Env: c.env, Cmd: c.cmd, Image: c.image, WorkingDir: c.workdir, User: c.user ? `${c.user.uid}:${c.user.gid}` : '', Labels: c.labels ?? {},
+      Tty: c.tty === true, OpenStdin: c.openStdin === true,
+    },
     HostConfig: {
       PortBindings: ports,
       Memory: c.limits.memory ?? 0,
@@ -50,6 +53,7 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
       ExtraHosts: (c.extraHosts ?? []).map((l) => l.split('\t').reverse().join(':')),
       Dns: c.dns?.servers ?? [],
       DnsSearch: c.dns?.search ?? [],
+      Init: c.init === true,
       RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },
     },
     NetworkSettings: {

@@ -8,6 +8,8 @@ import type { Ctx } from '../context.ts';
 import { Exit, RunnerError, UsageError, conflict } from './errors.ts';
 import { parseEnv } from './args/flags.ts';
 import { printHelpIfAsked } from './help.ts';
+import { checkAttachFlags } from '../container/attached.ts';
+import { resizeSoon } from '../container/monitor.ts';
 
 type Out = (s: string) => void;
 
@@ -26,9 +28,12 @@ export async function exec(ctx: Ctx, argv: string[], out: Out): Promise<number> 
   if (printHelpIfAsked('exec', p, out)) return Exit.Ok;
   const [ref, ...cmd] = p.positionals;
   if (!ref || cmd.length === 0) throw new UsageError('exec: a container and a command are required');
+  checkAttachFlags('exec', { tty: bool(p, 'tty'), interactive: bool(p, 'interactive'), detach: false, restarts: false });
   const c = await refreshState(ctx, ctx.containers.resolve(ref));
   if (c.status !== 'running') throw conflict(`container ${ref} is not running`);
-  const child = await runtime.spawnExec(ctx.runtime(c.runtime), c.id, cmd, { tty: bool(p, 'tty'), env: parseEnv((p.flags.env as string[]) ?? []), cwd: str(p, 'workdir') });
+  const child = await runtime.spawnExec(ctx.runtime(c.runtime), c.id, cmd, { tty: bool(p, 'tty'), interactive: bool(p, 'interactive'), env: parseEnv((p.flags.env as string[]) ?? []), cwd: str(p, 'workdir') });
+  // runc exec -t can miss its first resize the same way runc run does (container/monitor.ts).
+  if (bool(p, 'tty')) setTimeout(() => resizeSoon(child.pid), 50).unref();
   const { exitCode, signal, startError } = await child.ended;
   if (startError !== undefined) throw new RunnerError(`${c.runtime}: ${startError}`);
   return exitCode ?? (signal ? 128 + 9 : 1);

@@ -29,6 +29,8 @@ import { printLogs } from '../container/logs.ts';
 import { trace } from '../trace.ts';
 import { parseMounts } from '../volume/mount-specs.ts';
 import { parseRestart } from '../container/restart.ts';
+import { checkAttachFlags, runAttached } from '../container/attached.ts';
+import { initProblem } from '../container/lifecycle.ts';
 
 
 function randomName(): string {
@@ -75,6 +77,11 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   const restartPolicy = parseRestart(str(p, 'restart'));
   const opts = parseRunOptions(p);
   if (restartPolicy.name !== 'no' && bool(p, 'rm')) throw new UsageError('conflicting options: --restart and --rm');
+  const detach = bool(p, 'detach');
+  const [tty, interactive] = [bool(p, 'tty'), bool(p, 'interactive')];
+  checkAttachFlags('run', { tty, interactive, detach, restarts: restartPolicy.name !== 'no' });
+  const badInit = opts.init ? initProblem(ctx.paths.initBinary) : undefined;
+  if (badInit) throw new RunnerError(badInit, Exit.RunFailed);
   const mounts = parseMounts({ volumes: list(p, 'volume'), mounts: list(p, 'mount'), tmpfs: list(p, 'tmpfs') }, () => randomBytes(32).toString('hex'));
   for (const m of mounts) if (m.type === 'bind' && !m.createHostPath && !existsSync(m.source!)) throw new UsageError(`invalid --mount: bind source path ${m.source} does not exist`);
   // Before anything is created: a runtime that cannot be run would otherwise only show as a start timeout.
@@ -103,11 +110,13 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   // docker: --entrypoint replaces the image's entrypoint and drops its default command.
   const cmd = opts.entrypoint ? [...opts.entrypoint, ...cmdArgs] : [...(cfg.Entrypoint ?? []), ...(cmdArgs.length ? cmdArgs : cfg.Cmd ?? [])];
   if (cmd.length === 0) throw new UsageError('run: no command given and the image has no default command');
+  // docker: -t sets TERM=xterm, unless the image or -e/--env-file set a TERM.
+  const baseEnv = cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  const userEnv = [...opts.envFiles, ...parseEnv(list(p, 'env'))];
   const limits: ContainerState['limits'] = {};
   if (str(p, 'memory')) limits.memory = parseMemory(str(p, 'memory')!);
   if (str(p, 'cpus')) limits.cpus = parseCpus(str(p, 'cpus')!);
   if (str(p, 'pids-limit')) limits.pidsLimit = parsePids(str(p, 'pids-limit')!);
-  const detach = bool(p, 'detach');
   const c: ContainerState = {
     id,
     name,
@@ -115,7 +124,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     imageId: image?.id ?? '',
     rootfsDir,
     cmd,
-    env: [...(cfg.Env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']), `HOSTNAME=${hostname ?? id.slice(0, 12)}`, ...opts.envFiles, ...parseEnv(list(p, 'env'))],
+    env: [...baseEnv, `HOSTNAME=${hostname ?? id.slice(0, 12)}`, ...(tty && ![...baseEnv, ...userEnv].some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : []), ...userEnv],
     workdir: opts.workdir ?? (cfg.WorkingDir || '/'),
     user: opts.user,
     readOnly: opts.readOnly,
@@ -137,6 +146,9 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     mounts,
     restartPolicy,
     autoRemove: bool(p, 'rm') && detach,
+    tty: tty || undefined,
+    openStdin: interactive || undefined,
+    init: opts.init,
     runtime: runtimeBinary,
     status: 'created',
     setupPid: process.pid,
@@ -174,8 +186,10 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let started: ContainerState;
+  // -i or -t in the foreground: this process runs the container itself, on our stdin and terminal.
+  const attached = !detach && (tty || interactive);
   try {
-    started = await startContainer(ctx, c, image ? ctx.images.layerDirs(image) : undefined);
+    started = await startContainer(ctx, c, image ? ctx.images.layerDirs(image) : undefined, attached ? { attached: { terminal: tty } } : {});
   } catch (err) {
     await destroyContainer(ctx, ctx.containers.load(id) ?? c).catch(() => undefined);
     throw err;
@@ -187,6 +201,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     out(id + '\n');
     return Exit.Ok;
   }
+  if (attached) return runAttached(ctx, started, bool(p, 'rm'));
   return attach(ctx, started, bool(p, 'rm'), out);
 }
 

@@ -29,7 +29,21 @@ export function capabilities(add: readonly string[] = [], drop: readonly string[
 
 const CPU_PERIOD = 100_000;
 
-export function ociSpec(c: ContainerState, opts: { rootfs: string; containerDir: string; netnsPath?: string; mounts?: OciMount[] }): Record<string, unknown> {
+/** Where --init's binary appears in the container (docker's path), and what runs: it, `--`, the command. */
+export const INIT_TARGET = '/sbin/docker-init';
+
+export interface SpecOptions {
+  rootfs: string;
+  containerDir: string;
+  netnsPath?: string;
+  mounts?: OciMount[];
+  /** A pty for the process (an attached -t run). */
+  terminal?: boolean;
+  /** The host's tini (static), when the container runs with --init. */
+  initPath?: string;
+}
+
+export function ociSpec(c: ContainerState, opts: SpecOptions): Record<string, unknown> {
   const resources: Record<string, unknown> = {};
   if (c.limits.memory) resources.memory = { limit: c.limits.memory };
   if (c.limits.cpus) resources.cpu = { period: CPU_PERIOD, quota: Math.round(c.limits.cpus * CPU_PERIOD) };
@@ -40,9 +54,9 @@ export function ociSpec(c: ContainerState, opts: { rootfs: string; containerDir:
   return {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: opts.terminal === true,
       user: c.user ?? { uid: 0, gid: 0 },
-      args: c.cmd,
+      args: opts.initPath ? [INIT_TARGET, '--', ...c.cmd] : c.cmd,
       env: c.env,
       cwd: c.workdir || '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps },
@@ -62,6 +76,7 @@ export function ociSpec(c: ContainerState, opts: { rootfs: string; containerDir:
       bindRo('resolv.conf'),
       bindRo('hostname'),
       ...(opts.mounts ?? []),
+      ...(opts.initPath ? [{ destination: INIT_TARGET, type: 'bind', source: opts.initPath, options: ['rbind', 'ro'] }] : []),
     ],
     linux: {
       cgroupsPath: `/tscni/${c.id}`,

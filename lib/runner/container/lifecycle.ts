@@ -55,8 +55,25 @@ async function spawnMonitor(ctx: Ctx, c: ContainerState): Promise<number> {
   }
 }
 
-/** Brings a created or exited container up. On any failure everything done so far is undone. */
-export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: string[] | undefined): Promise<ContainerState> {
+/**
+ * How the process is started: by a detached monitor (the default), or `attached`: by the calling `tscni run`
+ * itself (monitor.ts's `supervise`, on our stdin and terminal), which then owns the container's whole run.
+ */
+export interface StartMode {
+  attached?: { terminal: boolean };
+}
+
+/** Why --init cannot be honoured on this host, or undefined when it can. */
+export function initProblem(path: string): string | undefined {
+  if (runtime.runtimeProblem(path) === undefined) return undefined;
+  return `--init needs ${path} (a static tini), which is not installed: apt-get install tini`;
+}
+
+/**
+ * Brings a created or exited container up. On any failure everything done so far is undone. Attached, it returns
+ * once the bundle is ready (status still "created"): the caller runs it with `supervise`.
+ */
+export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: string[] | undefined, mode: StartMode = {}): Promise<ContainerState> {
   const dir = ctx.containers.dir(c.id);
   const undo = new UndoStack();
   rmSync(join(dir, GO_FILE), { force: true });
@@ -70,8 +87,8 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
     c.startedAt = undefined;
     c.stopRequested = false;
     c.restartCount = 0;
-    // Started now so its Node start-up overlaps the network setup; it waits for GO_FILE.
-    c.monitorPid = await spawnMonitor(ctx, c);
+    // Started now so its Node start-up overlaps the network setup; it waits for GO_FILE. Attached, we are the monitor.
+    c.monitorPid = mode.attached ? process.pid : await spawnMonitor(ctx, c);
     ctx.containers.save(c);
   });
   trace('monitor spawned');
@@ -90,12 +107,16 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
     }
     checkpoint();
     const mounts = await prepareMounts(c.mounts ?? [], ctx.volumes, rootfs);
-    writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: net.netnsPath, mounts }));
+    const initBad = c.init ? initProblem(ctx.paths.initBinary) : undefined;
+    if (initBad) throw new RunnerError(initBad, Exit.RunFailed);
+    const initPath = c.init ? ctx.paths.initBinary : undefined;
+    writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: net.netnsPath, mounts, terminal: mode.attached?.terminal, initPath }));
     const rt = ctx.runtime(c.runtime);
     undo.push('runtime container', () => runtime.remove(rt, c.id));
     checkpoint();
     await ctx.containers.locked(c.id, async () => ctx.containers.save(c));
     writeFileSync(join(dir, GO_FILE), '');
+    if (mode.attached) return c;
     // The monitor marks the container running (or exited, with the runtime's error) once runc answers.
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -114,7 +135,7 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
     }
   } catch (err) {
     // A monitor still waiting for GO_FILE is not needed any more (one already running records the exit).
-    if (monitorPid && !existsSync(join(dir, GO_FILE))) {
+    if (monitorPid && !mode.attached && !existsSync(join(dir, GO_FILE))) {
       try {
         process.kill(monitorPid, 'SIGKILL');
       } catch {

@@ -1,30 +1,19 @@
 // The per-container monitor (`tscni __monitor <id>`, detached): runs `runc run` in the foreground, writes the
 // container's output as JSON lines with timestamps, records running/exit status, and releases the network on exit.
+// An attached run (-i or -t in the foreground) does the same work in the `tscni run` process itself (`supervise`),
+// with runc on our stdin and terminal: runc makes a pty only where it finds a controlling terminal.
 
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { makeCtx, type Ctx } from '../context.ts';
 import { restartDelayMs, shouldRestart } from './restart.ts';
 import { destroyContainer, GO_FILE, releaseContainer } from './lifecycle.ts';
 import * as runtime from './runtime.ts';
 import { alive } from './pid.ts';
 import { trace } from '../trace.ts';
+import { pipeLines, pipeTerminal, type Echo } from './output.ts';
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13 };
-
-function pipeLog(stream: Readable, name: 'stdout' | 'stderr', file: string): Promise<void> {
-  return new Promise((resolve) => {
-    // Under Bun the pipes of a runtime that could not be started are already closed when we get them (Node
-    // ends them later): nothing will come, and readline would never say 'close'.
-    if (stream.destroyed) return resolve();
-    const rl = createInterface({ input: stream, crlfDelay: Infinity });
-    rl.on('line', (line) => appendFileSync(file, JSON.stringify({ log: line + '\n', stream: name, time: new Date().toISOString() }) + '\n'));
-    rl.on('close', () => resolve());
-    stream.once('close', () => resolve());
-  });
-}
 
 function readPid(file: string): number | undefined {
   try {
@@ -75,11 +64,38 @@ async function waitForGo(dir: string, setupPid: number | undefined): Promise<boo
   }
 }
 
+/**
+ * runc sizes the pty from our terminal when it starts forwarding signals, which can come before it has received
+ * the pty (then it skips the resize until the next SIGWINCH): a SIGWINCH once the process exists, and once more a
+ * little later, makes it size the pty it has by then.
+ */
+export function resizeSoon(pid: number | undefined): void {
+  const winch = () => {
+    try {
+      if (pid) process.kill(pid, 'SIGWINCH');
+    } catch {
+      // runc is gone already
+    }
+  };
+  winch();
+  setTimeout(winch, 100).unref();
+}
+
+/** How runc's stdio is wired: stdin, whether the bundle asks for a pty, and where an attached run shows output. */
+export interface RunIo {
+  stdin: 'ignore' | 'inherit' | 'pipe';
+  terminal: boolean;
+  echo: Echo;
+}
+
 /** One run of the process: `runc run`, output to the log, "running" once runc wrote the pid file. */
-async function runOnce(ctx: Ctx, id: string, rt: runtime.RuntimeRef, dir: string, runtimeLog: string, pidFile: string, logFile: string, runtimeName: string): Promise<{ exitCode: number; startError?: string }> {
+async function runOnce(ctx: Ctx, id: string, rt: runtime.RuntimeRef, dir: string, runtimeLog: string, pidFile: string, logFile: string, runtimeName: string, io: RunIo): Promise<{ exitCode: number; startError?: string }> {
   rmSync(pidFile, { force: true });
-  const child = await runtime.spawnRun(rt, id, dir, runtimeLog, pidFile);
-  const logs = Promise.all([pipeLog(child.stdout!, 'stdout', logFile), pipeLog(child.stderr!, 'stderr', logFile)]);
+  const child = await runtime.spawnRun(rt, id, dir, runtimeLog, pidFile, io.stdin);
+  const out = io.terminal ? pipeTerminal(child.stdout!, logFile, io.echo) : pipeLines(child.stdout!, 'stdout', logFile, io.echo);
+  // With a pty the container writes only to it: runc's stderr is runc's own (its start error, which the caller
+  // reports once), kept in the log but not shown.
+  const logs = Promise.all([out, pipeLines(child.stderr!, 'stderr', logFile, io.terminal ? undefined : io.echo)]);
   let done = false;
   const exited = child.ended.then((r) => {
     done = true;
@@ -101,6 +117,7 @@ async function runOnce(ctx: Ctx, id: string, rt: runtime.RuntimeRef, dir: string
         }
       });
       trace('runc wrote the pid file');
+      if (io.terminal) resizeSoon(child.pid);
       break;
     }
     await new Promise((r) => setTimeout(r, 5));
@@ -116,8 +133,21 @@ async function monitor(args: string[]): Promise<number> {
   const ctx = makeCtx();
   const dir = ctx.containers.dir(id);
   if (!(await waitForGo(dir, Number(args[1]) || undefined))) return 0;
+  // -d -i: stdin stays open (a pipe no one writes), as docker's OpenStdin; nothing is shown.
   const c = ctx.containers.load(id);
   if (!c) return 1;
+  await supervise(ctx, id, { stdin: c.openStdin ? 'pipe' : 'ignore', terminal: false, echo: undefined });
+  return 0;
+}
+
+/**
+ * Runs the container (again, by its restart policy) until it stays down, records the exit and releases what it
+ * held; then removes it when it was run with --rm -d. The caller reads the outcome from the state.
+ */
+export async function supervise(ctx: Ctx, id: string, io: RunIo): Promise<void> {
+  const dir = ctx.containers.dir(id);
+  const c = ctx.containers.load(id);
+  if (!c) return;
   const rt = ctx.runtime(c.runtime);
   const runtimeLog = join(dir, 'runtime.log');
   const logFile = join(dir, 'container.log');
@@ -126,7 +156,7 @@ async function monitor(args: string[]): Promise<number> {
   let exitCode: number;
   let startError: string | undefined;
   for (let restarts = c.restartCount ?? 0; ; restarts++) {
-    ({ exitCode, startError } = await runOnce(ctx, id, rt, dir, runtimeLog, pidFile, logFile, c.runtime));
+    ({ exitCode, startError } = await runOnce(ctx, id, rt, dir, runtimeLog, pidFile, logFile, c.runtime, io));
     const cur = ctx.containers.load(id);
     if (!cur || startError || !shouldRestart(cur.restartPolicy, exitCode, restarts, cur.stopRequested === true)) break;
     await ctx.containers.locked(id, async () => {
@@ -160,5 +190,4 @@ async function monitor(args: string[]): Promise<number> {
     autoRemove = cur.autoRemove === true && !cur.error;
   });
   if (autoRemove) await destroyContainer(ctx, ctx.containers.load(id)!);
-  return 0;
 }

@@ -44,12 +44,15 @@ export function runtimeProblem(binary: string, path = process.env.PATH ?? ''): s
 }
 
 /**
- * Starts `runc run` in the foreground for `id` with the bundle at `bundle`. Its stdout/stderr are the container's
- * (terminal false: runc passes its own stdio to the process). The caller awaits the child: its exit is the container's.
+ * Starts `runc run` in the foreground for `id` with the bundle at `bundle`. Its stdout/stderr (pipes) are the
+ * container's: with terminal false runc passes its own stdio to the process; with terminal true (the bundle's
+ * process.terminal) runc makes the pty, copies our stdin into it and its output to stdout, and needs a controlling
+ * terminal (/dev/tty). `stdin`: 'ignore' (/dev/null), 'inherit' (ours: -i attached) or 'pipe' (kept open: -d -i).
+ * The caller awaits the child: its exit is the container's.
  */
-export function spawnRun(rt: RuntimeRef, id: string, bundle: string, logFile: string, pidFile: string): Promise<Child> {
+export function spawnRun(rt: RuntimeRef, id: string, bundle: string, logFile: string, pidFile: string, stdin: 'ignore' | 'inherit' | 'pipe' = 'ignore'): Promise<Child> {
   return start(rt.binary, ['--root', rt.root, '--log', logFile, '--log-format', 'json', 'run', '--pid-file', pidFile, '--bundle', bundle, id], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin, 'pipe', 'pipe'],
   });
 }
 
@@ -74,12 +77,15 @@ export async function remove(rt: RuntimeRef, id: string): Promise<void> {
   await runcCapture(rt, ['delete', '--force', id]);
 }
 
-/** runc exec with the caller's terminal: -t allocates a pty that runc proxies itself (foreground). */
-export function spawnExec(rt: RuntimeRef, id: string, argv: string[], opts: { tty: boolean; env?: string[]; cwd?: string }): Promise<Child> {
+/**
+ * runc exec with the caller's stdio: -t allocates a pty that runc proxies itself (foreground, needs a controlling
+ * terminal); stdin is ours only with -i (else /dev/null, as docker exec without -i).
+ */
+export function spawnExec(rt: RuntimeRef, id: string, argv: string[], opts: { tty: boolean; interactive: boolean; env?: string[]; cwd?: string }): Promise<Child> {
   const args = ['--root', rt.root, 'exec'];
   if (opts.tty) args.push('--tty');
   for (const e of opts.env ?? []) args.push('--env', e);
   if (opts.cwd) args.push('--cwd', opts.cwd);
   args.push(id, ...argv);
-  return start(rt.binary, args, { stdio: 'inherit' });
+  return start(rt.binary, args, { stdio: [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
 }

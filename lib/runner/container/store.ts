@@ -76,6 +76,12 @@ export interface ContainerState {
   extraHosts?: string[];
   /** --dns, --dns-search, --dns-option: replace the host's resolv.conf entries. */
   dns?: { servers: string[]; search: string[]; options: string[] };
+  /** -t: run with a pty (only attached: runc needs our terminal). */
+  tty?: boolean;
+  /** -i: stdin attached (a foreground run) or kept open (-d -i), docker's OpenStdin. */
+  openStdin?: boolean;
+  /** --init: tini (bind-mounted read-only at /sbin/docker-init) runs as PID 1 in front of the command. */
+  init?: boolean;
   /** icc=false networks: the host veth put in the no-icc port set (removed at release). */
   noiccPort?: string;
   /** --network-alias: more names on the first network (its resolver answers them). */

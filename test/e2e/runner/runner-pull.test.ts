@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireRoot } from '../../helpers/netns.ts';
 import { PAGE } from '../../helpers/busybox-tar.ts';
-import { pushBusybox, startFront, startRegistry } from '../../helpers/clients/registry.ts';
+import { pushBusybox, pushLayered, startFront, startRegistry } from '../../helpers/clients/registry.ts';
 import { makeRunnerEnv, testNetwork, TSCNI, writeConf, type RunnerEnv } from './harness.ts';
 
 /** What the image store holds on disk besides its index and lock: layer dirs and anything half-done. */
@@ -129,4 +129,29 @@ test.serial('a corrupted blob and a registry dying mid-layer store nothing; Bear
   t.deepEqual([pulled.code, pulled.stdout], [0, `${front.token}/busybox:multi\n`], pulled.stderr);
   t.deepEqual(stored(r).layers, [bb.diffId.replace(':', '-')]);
   t.is((await r.tscni(['logout', front.token])).stdout, `Removing login credentials for ${front.token}\n`);
+});
+
+test.serial('layers download three at once (a front counts them in flight); a registry dying mid-layer stops them all, storing nothing', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'pc');
+  const reg = await startRegistry(t, r.host, r.dir);
+  const img = pushLayered(reg, join(r.dir, 'push'), 'layered', 'v1', 5);
+  const front = await startFront(t, r.host, reg.host);
+
+  const dying = await r.tscni(['pull', `${front.dying}/layered:v1`]);
+  t.is(dying.code, 1, dying.stderr);
+  t.regex(dying.stderr, /^tscni: (downloading blob sha256:[0-9a-f]{64} from \S+ failed after \d+ of \d+ bytes: .*|blob sha256:[0-9a-f]{64} ended after \d+ of \d+ bytes: refused)\n$/);
+  t.deepEqual(stored(r), { layers: [], other: [] });
+
+  const ref = `${front.counting}/layered:v1`;
+  const pulled = await r.tscni(['pull', ref]);
+  t.deepEqual([pulled.code, pulled.stdout, pulled.stderr], [0, `Digest: ${img.manifest.digest}\nStatus: Downloaded newer image for ${ref}\n${ref}\n`, '']);
+  const stats = JSON.parse(r.host.try(['curl', '-sS', `http://${front.counting}/stats`]).stdout);
+  t.deepEqual(stats, { blobs: 6, maxInFlight: 3 }, 'six layers, never more than three and at some point three in flight');
+  t.deepEqual(stored(r), { layers: img.diffIds.map((d) => d.replace(':', '-')).sort(), other: [] });
+  const run = await r.tscni(['run', '--rm', '--network', 'none', ref]);
+  t.deepEqual([run.code, run.stdout], [0, '1\n2\n3\n4\n5\n'], run.stderr);
+  const again = await r.tscni(['pull', ref]);
+  t.deepEqual([again.code, again.stdout], [0, `Digest: ${img.manifest.digest}\nStatus: Image is up to date for ${ref}\n${ref}\n`]);
+  t.is(JSON.parse(r.host.try(['curl', '-sS', `http://${front.counting}/stats`]).stdout).blobs, 6, 'layers in the store are not fetched again');
 });

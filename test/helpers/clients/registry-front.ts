@@ -4,6 +4,9 @@
 //   PORT+2   requires `Authorization: Bearer tok-1` on /v2/, answering 401 with a Bearer challenge whose realm is
 //            its own /token; /token hands out tok-1 for Basic tester:s3cret only
 //   PORT+3   sends half of every blob larger than 4 kB, then stalls (until the client goes away)
+//   PORT+4   counts blob requests larger than 4 kB in flight (arrival to the end of the answer), holding each
+//            answer until 3 are in flight or 1 s has passed, so a client fetching in parallel overlaps for sure;
+//            GET /stats answers {"blobs": N, "maxInFlight": M} (a client fetching one at a time gets M = 1)
 // Usage: node registry-front.ts PORT UPSTREAM_HOST:PORT
 
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,7 +15,9 @@ const [basePort, upstream] = [Number(process.argv[2]), process.argv[3]];
 const BIG = 4096;
 const TOKEN = 'tok-1';
 
-type Mode = 'corrupt' | 'dying' | 'token' | 'stalling';
+type Mode = 'corrupt' | 'dying' | 'token' | 'stalling' | 'counting';
+
+const counts = { blobs: 0, inFlight: 0, maxInFlight: 0 };
 
 function forward(mode: Mode, req: IncomingMessage, res: ServerResponse): void {
   const [host, port] = upstream.split(':');
@@ -27,6 +32,19 @@ function forward(mode: Mode, req: IncomingMessage, res: ServerResponse): void {
       if (blob && mode === 'corrupt') {
         body = Buffer.from(body);
         body[Math.floor(body.length / 2)] ^= 0xff;
+      }
+      if (blob && mode === 'counting') {
+        counts.blobs++;
+        counts.inFlight++;
+        counts.maxInFlight = Math.max(counts.maxInFlight, counts.inFlight);
+        res.once('close', () => counts.inFlight--);
+        const since = Date.now();
+        const hold = () => {
+          if (counts.inFlight < 3 && Date.now() - since < 1000) return void setTimeout(hold, 10);
+          res.writeHead(ur.statusCode ?? 502, ur.headers);
+          res.end(body);
+        };
+        return hold();
       }
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       if (blob && mode === 'dying') {
@@ -47,6 +65,7 @@ function forward(mode: Mode, req: IncomingMessage, res: ServerResponse): void {
 function serve(mode: Mode, port: number): void {
   createServer((req, res) => {
     if (req.url === '/healthz') return void res.end('ok');
+    if (req.url === '/stats') return void res.end(JSON.stringify({ blobs: counts.blobs, maxInFlight: counts.maxInFlight }));
     if (mode === 'token') {
       if (req.url?.startsWith('/token')) {
         const ok = req.headers.authorization === `Basic ${Buffer.from('tester:s3cret').toString('base64')}`;
@@ -68,3 +87,4 @@ serve('corrupt', basePort);
 serve('dying', basePort + 1);
 serve('token', basePort + 2);
 serve('stalling', basePort + 3);
+serve('counting', basePort + 4);

@@ -2,8 +2,8 @@
 // netns with a temp storage dir, filled by a small push client (blob upload POST + PUT, manifest PUT, with curl
 // inside the netns), plus registry-front.ts, a fault-injecting front (corrupt blob, dying registry, token auth).
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomInt } from 'node:crypto';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -131,12 +131,32 @@ export function pushBusybox(reg: Registry, work: string, repo: string, schema2Ta
   return { layer, diffId, amd64, arm64, index, schema2 };
 }
 
-/** Starts registry-front.ts in `ns` before `upstream`: base (corrupt), base+1 (dies mid-blob), base+2 (token auth), base+3 (stalls mid-blob). */
-export async function startFront(t: ExecutionContext, ns: TestNetns, upstream: string): Promise<{ corrupt: string; dying: string; token: string; stalling: string }> {
+/** Starts registry-front.ts in `ns` before `upstream`: base (corrupt), base+1 (dies mid-blob), base+2 (token auth), base+3 (stalls mid-blob), base+4 (counts blobs in flight). */
+export async function startFront(t: ExecutionContext, ns: TestNetns, upstream: string): Promise<{ corrupt: string; dying: string; token: string; stalling: string; counting: string }> {
   const base = randomInt(40000, 60000);
   const script = join(import.meta.dirname, 'registry-front.ts');
   const child = spawn('nsenter', [`--net=${ns.path}`, process.execPath, script, String(base), upstream], { stdio: ['ignore', 'ignore', 'inherit'] });
   stopOnTeardown(t, child);
-  for (let i = 0; i < 4; i++) await waitFor(ns, `http://127.0.0.1:${base + i}/healthz`);
-  return { corrupt: `127.0.0.1:${base}`, dying: `127.0.0.1:${base + 1}`, token: `127.0.0.1:${base + 2}`, stalling: `127.0.0.1:${base + 3}` };
+  for (let i = 0; i < 5; i++) await waitFor(ns, `http://127.0.0.1:${base + i}/healthz`);
+  return { corrupt: `127.0.0.1:${base}`, dying: `127.0.0.1:${base + 1}`, token: `127.0.0.1:${base + 2}`, stalling: `127.0.0.1:${base + 3}`, counting: `127.0.0.1:${base + 4}` };
+}
+
+/** busybox plus `n` layers, each adding /data/<i> (16 KiB of random bytes, so every blob is over 4 kB), as `repo:tag`. */
+export function pushLayered(reg: Registry, work: string, repo: string, tag: string, n: number): { manifest: Descriptor; layers: Descriptor[]; diffIds: string[] } {
+  mkdirSync(work, { recursive: true });
+  const tars = [readFileSync(rootfsTar(work))];
+  for (let i = 1; i <= n; i++) {
+    const dir = join(work, `layer-${i}`);
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(join(dir, 'data', String(i)), randomBytes(16384));
+    const tar = join(work, `layer-${i}.tar`);
+    const r = spawnSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', dir, '-cf', tar, 'data']);
+    if (r.status !== 0) throw new Error(`tar: ${r.stderr}`);
+    tars.push(readFileSync(tar));
+  }
+  const diffIds = tars.map(sha);
+  const layers = tars.map((tar) => reg.blob(repo, gzipSync(tar, { level: 1 }), OCI.layer));
+  const config = reg.blob(repo, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['ls', '/data'], Env: ['PATH=/bin'] }, rootfs: { type: 'layers', diff_ids: diffIds } })), OCI.config);
+  const manifest = reg.manifest(repo, tag, { schemaVersion: 2, mediaType: OCI.manifest, config, layers }, OCI.manifest);
+  return { manifest, layers, diffIds };
 }

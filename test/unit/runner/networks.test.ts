@@ -33,7 +33,7 @@ function paths(t: { teardown(fn: () => void): void }, withDefault: boolean): Run
   const dir = mkdtempSync(join(tmpdir(), 'tscni-unit-networks-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const selfDir = withDefault ? resolve(import.meta.dirname, '../../../dist/bin') : join(dir, 'no', 'bin');
-  return { netconfDir: join(dir, 'net.d'), cacheDir: join(dir, 'cache'), stateRoot: join(dir, 'state'), netnsDir: '/var/run/netns', cniPath: [], selfDir, runtime: 'runc', runtimeRoot: join(dir, 'runc') };
+  return { netconfDir: join(dir, 'net.d'), cacheDir: join(dir, 'cache'), stateRoot: join(dir, 'state'), netnsDir: '/var/run/netns', cniPath: [], selfDir, runtime: 'runc', runtimeRoot: join(dir, 'runc'), initBinary: '/usr/bin/tini-static' };
 }
 
 test('network create writes bridge + host-local + portmap to 20-NAME.conflist, with tscni\'s resolver on', (t) => {

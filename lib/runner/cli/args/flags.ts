@@ -44,9 +44,9 @@ export function parseEnv(list: string[]): string[] {
 
 export const RUN_OPTION_VALUES = ['workdir', 'user', 'entrypoint'];
 export const RUN_OPTION_MULTI = ['cap-add', 'cap-drop', 'label', 'env-file', 'add-host', 'dns', 'dns-search', 'dns-option'];
-export const RUN_OPTION_BOOLS = ['read-only'];
+export const RUN_OPTION_BOOLS = ['read-only', 'init'];
 
-export type RunOptions = Pick<ContainerState, 'user' | 'readOnly' | 'capAdd' | 'capDrop' | 'labels' | 'extraHosts' | 'dns'> & { workdir?: string; entrypoint?: string[]; envFiles: string[] };
+export type RunOptions = Pick<ContainerState, 'user' | 'readOnly' | 'capAdd' | 'capDrop' | 'labels' | 'extraHosts' | 'dns' | 'init'> & { workdir?: string; entrypoint?: string[]; envFiles: string[] };
 
 function capName(c: string, flag: string): string {
   const n = c.toUpperCase().replace(/^CAP_/, '');
@@ -113,6 +113,7 @@ export function parseRunOptions(p: Parsed): RunOptions {
     entrypoint: ep === undefined ? undefined : ep === '' ? [] : [ep],
     user: str(p, 'user') === undefined ? undefined : parseUser(str(p, 'user')!),
     readOnly: bool(p, 'read-only') || undefined,
+    init: bool(p, 'init') || undefined,
     capAdd: list(p, 'cap-add').map((c) => capName(c, '--cap-add')),
     capDrop: list(p, 'cap-drop').map((c) => capName(c, '--cap-drop')),
     labels,

@@ -9,9 +9,11 @@ import type { Descriptor } from './manifest.ts';
 
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
-/** Streams blob `d` to `file`; `progress(bytesSoFar)` after each chunk. */
-export async function downloadBlob(client: RegistryClient, d: Descriptor, file: string, progress: (n: number) => void): Promise<void> {
+/** Streams blob `d` to `file`; `progress(bytesSoFar)` after each chunk; `stop` aborts it (another layer failed). */
+export async function downloadBlob(client: RegistryClient, d: Descriptor, file: string, progress: (n: number) => void, stop?: AbortSignal): Promise<void> {
   const abort = new AbortController();
+  if (stop?.aborted) throw new RunnerError(`downloading blob ${d.digest} stopped: another layer failed`);
+  stop?.addEventListener('abort', () => abort.abort(), { once: true });
   let idle = setTimeout(() => abort.abort(), IDLE_TIMEOUT_MS);
   const fd = openSync(file, 'wx', 0o600);
   let ok = false;

@@ -1,7 +1,8 @@
 // `tscni pull`: reference → manifest (an index resolved by platform) → config → layers. A layer already in the
-// store (by diff_id, as `load` keys them) is not fetched again; a new one is downloaded to images/.pull-PID-*,
-// verified (compressed digest and size while streaming, then the diff_id), unpacked and renamed into place,
-// so an interrupted pull leaves no layer a later run could use. The image is indexed last, under the lock.
+// store (by diff_id, as `load` keys them) is not fetched again; new ones (up to three at once: layers.ts) are
+// downloaded to images/.pull-PID-*, verified (compressed digest and size while streaming, then the diff_id),
+// unpacked and renamed into place, so an interrupted pull leaves no layer a later run could use. The image is
+// indexed last, under the lock.
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,8 +11,9 @@ import type { Ctx } from '../../context.ts';
 import { RunnerError } from '../../cli/errors.ts';
 import { withLock } from '../../lock.ts';
 import type { ImageConfig, ImageRecord } from '../image-store.ts';
-import { compressionOf, sweepStale, uncompressedDigest, unpackLayer } from '../layer-unpack.ts';
-import { downloadBlob, fetchConfig } from './blob.ts';
+import { sweepStale } from '../layer-unpack.ts';
+import { fetchConfig } from './blob.ts';
+import { fetchLayers, type LayerJob } from './layers.ts';
 import { RegistryClient } from './client.ts';
 import { credentialsFor } from './credentials.ts';
 import { resolveManifest } from './manifest.ts';
@@ -58,28 +60,19 @@ export async function pullImage(ctx: Ctx, refText: string, opts: PullOptions): P
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let size = 0;
-  try {
-    for (let i = 0; i < manifest.layers.length; i++) {
-      const d = manifest.layers[i];
-      const diffId = diffIds[i];
-      const dest = ctx.images.layerDir(diffId);
-      size += d.size;
-      if (existsSync(dest)) {
-        progress.end(d.digest, 'Already exists');
-        continue;
-      }
-      const compression = compressionOf(d.mediaType);
-      const file = join(staging, d.digest.slice(7));
+  // Every layer gets its line first, in the manifest's order; a layer listed twice is fetched once.
+  const jobs: LayerJob[] = [];
+  manifest.layers.forEach((d, i) => {
+    const dest = ctx.images.layerDir(diffIds[i]);
+    size += d.size;
+    if (existsSync(dest)) progress.end(d.digest, 'Already exists');
+    else if (!jobs.some((j) => j.dest === dest)) {
+      jobs.push({ descriptor: d, diffId: diffIds[i], dest });
       progress.layer(d.digest, 'Pulling fs layer');
-      await downloadBlob(client, d, file, (n) => progress.layer(d.digest, 'Downloading', n, d.size));
-      progress.layer(d.digest, 'Verifying Checksum');
-      const got = await uncompressedDigest(file, compression);
-      if (got !== diffId) throw new RunnerError(`layer ${d.digest} failed verification: its uncompressed content has digest ${got}, the config says ${diffId}`);
-      progress.layer(d.digest, 'Extracting');
-      await unpackLayer(file, dest, compression);
-      rmSync(file, { force: true });
-      progress.end(d.digest, 'Pull complete');
     }
+  });
+  try {
+    await fetchLayers(client, jobs, staging, progress);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

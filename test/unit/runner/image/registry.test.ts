@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { displayReference, isInsecure, parsePlatform, parseReference } from '../../../../lib/runner/image/registry/reference.ts';
 import { parseChallenge } from '../../../../lib/runner/image/registry/client.ts';
-import { bar } from '../../../../lib/runner/image/registry/progress.ts';
+import { bar, progressFor } from '../../../../lib/runner/image/registry/progress.ts';
 import { compressionOf, sweepStale } from '../../../../lib/runner/image/layer-unpack.ts';
 
 const D = `sha256:${'ab'.repeat(32)}`;
@@ -76,4 +76,33 @@ test('sweepStale removes what dead pulls left and keeps live ones', (t) => {
   t.deepEqual(sweepStale(root).map((p) => p.slice(root.length + 1)), [`.pull-${dead}-x`, `layers/sha256-${'a'.repeat(64)}.tmp-${dead}`]);
   t.deepEqual(readdirSync(root).sort(), [`.pull-${process.pid}-y`, 'layers']);
   t.deepEqual(readdirSync(join(root, 'layers')), [`sha256-${'b'.repeat(64)}`]);
+});
+
+test('progress: a line per layer in order, each redrawn in place while layers download side by side', (t) => {
+  let shown = '';
+  let clock = 0;
+  const p = progressFor(false, { isTTY: true, write: (s: string) => (shown += s) }, 100, () => clock);
+  const [a, b, c] = ['a', 'b', 'c'].map((x) => `sha256:${x.repeat(64)}`);
+  p.end(a, 'Already exists');
+  p.layer(b, 'Pulling fs layer');
+  p.layer(c, 'Pulling fs layer');
+  t.is(shown, `${'a'.repeat(12)}: Already exists\n${'b'.repeat(12)}: Pulling fs layer\n${'c'.repeat(12)}: Pulling fs layer\n`);
+  shown = '';
+  p.layer(b, 'Downloading', 5, 10);
+  p.layer(b, 'Downloading', 6, 10); // within 100 ms of the last redraw of b: skipped
+  p.layer(c, 'Downloading', 1, 10); // another layer: drawn
+  clock = 150;
+  p.layer(b, 'Verifying Checksum');
+  p.end(c, 'Pull complete');
+  const line = (up: number, text: string) => `\x1b[${up}A\r\x1b[K${text}\x1b[${up}B\r`;
+  t.is(shown, [
+    line(2, `${'b'.repeat(12)}: Downloading ${bar(5, 10)} 5B/10B`),
+    line(1, `${'c'.repeat(12)}: Downloading ${bar(1, 10)} 1B/10B`),
+    line(2, `${'b'.repeat(12)}: Verifying Checksum`),
+    line(1, `${'c'.repeat(12)}: Pull complete`),
+  ].join(''));
+  let quiet = '';
+  progressFor(true, { isTTY: true, write: (s: string) => (quiet += s) }).end(a, 'Pull complete');
+  progressFor(false, { isTTY: false, write: (s: string) => (quiet += s) }).end(a, 'Pull complete');
+  t.is(quiet, '');
 });

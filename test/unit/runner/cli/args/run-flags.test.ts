@@ -8,9 +8,9 @@ import { capabilities } from '../../../../../lib/runner/container/bundle.ts';
 const parse = (argv: string[]) => parseRunOptions(parseArgs(argv, { bools: RUN_OPTION_BOOLS, values: RUN_OPTION_VALUES, multi: RUN_OPTION_MULTI }, 'run'));
 
 test('options become container fields', (t) => {
-  const o = parse(['--workdir', '/w', '--user', '1000', '--entrypoint', '', '--read-only', '--cap-add', 'sys_time', '--cap-drop', 'CAP_NET_RAW', '--label', 'a=b=c', '--label', 'flag', '--add-host', 'h.example:fd00::1', '--dns-search', 'x.test']);
+  const o = parse(['--workdir', '/w', '--user', '1000', '--entrypoint', '', '--read-only', '--init', '--cap-add', 'sys_time', '--cap-drop', 'CAP_NET_RAW', '--label', 'a=b=c', '--label', 'flag', '--add-host', 'h.example:fd00::1', '--dns-search', 'x.test']);
   t.deepEqual(o, {
-    workdir: '/w', entrypoint: [], user: { uid: 1000, gid: 1000 }, readOnly: true, capAdd: ['CAP_SYS_TIME'], capDrop: ['CAP_NET_RAW'],
+    workdir: '/w', entrypoint: [], user: { uid: 1000, gid: 1000 }, readOnly: true, init: true, capAdd: ['CAP_SYS_TIME'], capDrop: ['CAP_NET_RAW'],
     labels: { a: 'b=c', flag: '' }, extraHosts: ['fd00::1\th.example'], dns: { servers: [], search: ['x.test'], options: [] }, envFiles: [],
   });
   t.deepEqual(parseUser('0:5'), { uid: 0, gid: 5 });

@@ -1,0 +1,85 @@
+// A foreground `run` with -i or -t: this process is the container's monitor (monitor.ts's `supervise`), with runc
+// on our stdin and, for -t, on our controlling terminal. runc makes the pty, puts our terminal in raw mode, passes
+// the window size on (and on SIGWINCH) and restores the terminal at the end; the output still goes to the log.
+//
+// Why not the detached monitor: runc makes a pty in the foreground only from a controlling terminal (it opens
+// /dev/tty), and a detached monitor has none; `runc run -d --console-socket` would hand the pty over a unix socket
+// as SCM_RIGHTS, which neither Node nor Bun can receive. So -t exists only attached: -d -t is refused.
+
+import { closeSync, openSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import type { Ctx } from '../context.ts';
+import type { ContainerState } from './store.ts';
+import { Exit, RunnerError, UsageError } from '../cli/errors.ts';
+import { destroyContainer } from './lifecycle.ts';
+import { supervise } from './monitor.ts';
+import { onlcr } from './output.ts';
+import * as runtime from './runtime.ts';
+
+/** Whether this process has a controlling terminal (what runc's -t needs), as opening /dev/tty tells. */
+export function hasControllingTerminal(): boolean {
+  try {
+    closeSync(openSync('/dev/tty', 'r+'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface AttachFlags {
+  tty: boolean;
+  interactive: boolean;
+  detach: boolean;
+  /** A restart policy other than "no". */
+  restarts: boolean;
+}
+
+/** Refuses what cannot work before anything exists. `verb`: run or exec. */
+export function checkAttachFlags(verb: 'run' | 'exec', f: AttachFlags, stdinIsTty = isatty(0), ctty = hasControllingTerminal): void {
+  if (!f.tty) return;
+  if (f.detach) throw new UsageError(`${verb}: -t cannot be used with -d: a pty is made only for a run attached to tscni's terminal (use -d without -t, or -it without -d)`);
+  if (f.restarts) throw new UsageError('conflicting options: -t and --restart (the pty exists only for the attached first run)');
+  // docker's words and exit code for -it without a terminal on stdin.
+  if (f.interactive && !stdinIsTty) throw new RunnerError('the input device is not a TTY', Exit.Failure);
+  if (!ctty()) throw new RunnerError(`${verb} -t needs a terminal: tscni has no controlling terminal (/dev/tty cannot be opened)`, Exit.Failure);
+}
+
+/**
+ * Runs a started (attached) container to its end with our stdio and returns its exit code; --rm removes it after.
+ * A signal sent to tscni alone (SIGTERM from `kill`) is passed to the container, as docker's sig-proxy does; the
+ * terminal's own SIGINT/SIGHUP reach runc directly (same process group), which hands them to the container.
+ */
+export async function runAttached(ctx: Ctx, c: ContainerState, rm: boolean): Promise<number> {
+  const rt = ctx.runtime(c.runtime);
+  const ignore = () => undefined;
+  const forward = () => void runtime.kill(rt, c.id, 'TERM');
+  process.on('SIGINT', ignore);
+  process.on('SIGHUP', ignore);
+  process.on('SIGTERM', forward);
+  try {
+    await supervise(ctx, c.id, {
+      stdin: c.openStdin ? 'inherit' : 'ignore',
+      terminal: c.tty === true,
+      echo: (chunk, stream) => {
+        if (stream === 'stderr') process.stderr.write(chunk);
+        else process.stdout.write(c.tty && !isatty(1) ? onlcr(chunk) : chunk);
+      },
+    });
+  } catch (err) {
+    // rm -f from elsewhere removed it under us: nothing is left to record or remove.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  } finally {
+    process.off('SIGINT', ignore);
+    process.off('SIGHUP', ignore);
+    process.off('SIGTERM', forward);
+  }
+  const s = ctx.containers.load(c.id);
+  if (!s) return 255;
+  // The runtime's own failure (runc logs errors only for those): the run failed and leaves nothing, as a detached one.
+  if (s.error) {
+    await destroyContainer(ctx, s);
+    throw new RunnerError(`${c.runtime} could not start the container: ${s.error}`, Exit.RunFailed);
+  }
+  if (rm) await destroyContainer(ctx, s);
+  return s.exitCode ?? 255;
+}

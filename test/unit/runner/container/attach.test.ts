@@ -1,0 +1,42 @@
+// The pure parts of attached runs and --init: which -i/-t/-d combinations are refused (and with what), the ONLCR
+// that tty logs get back, and the OCI process a --init or -t container runs.
+
+import test from 'ava';
+import { checkAttachFlags } from '../../../../lib/runner/container/attached.ts';
+import { onlcr } from '../../../../lib/runner/container/output.ts';
+import { INIT_TARGET, ociSpec } from '../../../../lib/runner/container/bundle.ts';
+import type { ContainerState } from '../../../../lib/runner/container/store.ts';
+
+const flags = { tty: false, interactive: false, detach: false, restarts: false };
+const never = () => {
+  throw new Error('the controlling terminal is not asked about');
+};
+
+test('attach flags: what docker refuses, and what a pty made by runc cannot do', (t) => {
+  t.notThrows(() => checkAttachFlags('run', { ...flags, interactive: true, detach: true }, false, never), '-d -i keeps stdin open');
+  t.notThrows(() => checkAttachFlags('run', { ...flags, interactive: true }, false, never), '-i alone pipes stdin');
+  t.notThrows(() => checkAttachFlags('run', { ...flags, tty: true, interactive: true }, true, () => true));
+  t.notThrows(() => checkAttachFlags('run', { ...flags, tty: true }, false, () => true), '-t alone needs no TTY on stdin');
+  t.throws(() => checkAttachFlags('run', { ...flags, tty: true, interactive: true }, false, () => true), { message: 'the input device is not a TTY' });
+  t.throws(() => checkAttachFlags('exec', { ...flags, tty: true }, true, () => false), { message: 'exec -t needs a terminal: tscni has no controlling terminal (/dev/tty cannot be opened)' });
+  const dt = t.throws(() => checkAttachFlags('run', { ...flags, tty: true, detach: true }, true, () => true));
+  t.is((dt as { exitCode?: number }).exitCode, 2);
+  const restart = t.throws(() => checkAttachFlags('run', { ...flags, tty: true, restarts: true }, true, () => true));
+  t.deepEqual([restart?.message, (restart as { exitCode?: number }).exitCode], ['conflicting options: -t and --restart (the pty exists only for the attached first run)', 2]);
+});
+
+test('onlcr: every LF gets its CR back, other bytes untouched', (t) => {
+  t.is(onlcr(Buffer.from('a\nb\r\n\n')).toString(), 'a\r\nb\r\r\n\r\n');
+  const same = Buffer.from('no newline ✓');
+  t.is(onlcr(same), same);
+});
+
+test('the OCI process: --init runs tini (bind-mounted read-only) in front of the command; -t asks runc for a terminal', (t) => {
+  const c = { id: 'x'.repeat(64), cmd: ['sh', '-c', 'true'], env: ['PATH=/bin'], workdir: '/', hostname: 'h', limits: {} } as unknown as ContainerState;
+  const plain = ociSpec(c, { rootfs: '/r', containerDir: '/c' }) as any;
+  t.deepEqual([plain.process.terminal, plain.process.args], [false, ['sh', '-c', 'true']]);
+  t.false(plain.mounts.some((m: any) => m.destination === INIT_TARGET));
+  const spec = ociSpec(c, { rootfs: '/r', containerDir: '/c', terminal: true, initPath: '/usr/bin/tini-static' }) as any;
+  t.deepEqual([spec.process.terminal, spec.process.args], [true, ['/sbin/docker-init', '--', 'sh', '-c', 'true']]);
+  t.deepEqual(spec.mounts.at(-1), { destination: '/sbin/docker-init', type: 'bind', source: '/usr/bin/tini-static', options: ['rbind', 'ro'] });
+});
