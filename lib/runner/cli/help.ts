@@ -9,6 +9,7 @@ Network (cnitool-compatible, libcni semantics):
 
 Containers (runc + tscni's CNI plugins):
   run [-d] [-p PORTS]... IMAGE [CMD...]   create and start a container
+  create [-p PORTS]... IMAGE [CMD...]      create a container (run's flags) without starting it
   ps [-a] [--json]                         list containers
   inspect NAME                             low-level details (NetworkSettings like docker inspect)
   logs [-f] [-t] NAME                      the container's output
@@ -100,11 +101,12 @@ Flags:
   --id ID       container id (overrides CNI_CONTAINERID)
 gc DELs cached attachments of <network> whose netns is gone, then sends GC with the rest as
 cni.dev/valid-attachments. status asks every plugin (spec 1.1.0).`,
+  create: 'Usage: tscni create [OPTIONS] IMAGE [COMMAND [ARG...]]\n\nCreates a container with run\'s options (see tscni run --help; not -d, -i, -t, --dry-run) and prints its id: the\nname and host ports are reserved, nothing runs (ps -a: Created). tscni start NAME starts it in the network mode it was\ncreated with; rm removes it.',
   ps: 'Usage: tscni ps [-a|--all] [--json] [-q]\n\nLists running containers (-a: all, with exit codes).',
   inspect: 'Usage: tscni inspect NAME|ID...\n\nPrints JSON details: State, Config, HostConfig.PortBindings and NetworkSettings (IPAddress, Gateway, MacAddress, Ports).',
   logs: 'Usage: tscni logs [-f|--follow] [-t|--timestamps] [--tail N] NAME\n\nPrints the container\'s stdout/stderr (kept as JSON lines with timestamps).',
   stop: 'Usage: tscni stop [-t|--time SECS] NAME...\n\nSends SIGTERM, then SIGKILL after SECS (default 10); records the exit code and releases the network.',
-  start: 'Usage: tscni start NAME...\n\nStarts stopped containers again (new netns, the network chain ADDed again).',
+  start: 'Usage: tscni start NAME...\n\nStarts created or stopped containers (a new netns, the network chain ADDed, in the mode they were created with).',
   rm: 'Usage: tscni rm [-f|--force] [-v|--volumes] NAME...\n\nRemoves containers (-f: stop running ones first). Releases network, mounts and state.\n-v also removes the container\'s anonymous volumes; named volumes always stay (tscni volume rm).',
   boot: 'Usage: tscni boot\n\nAfter a reboot (run it from a boot unit): records containers whose monitor is gone as exited, releases what they\nheld, and starts those with --restart always (or unless-stopped, unless stopped by a user) with their name, ports and address.',
   volume: 'Usage: tscni volume create [NAME] | ls [-q] [--json] | inspect NAME... | rm NAME...\n\nNamed volumes live in $TSCNI_STATE_DIR/volumes/NAME/_data and outlive containers; rm refuses one a container uses.',

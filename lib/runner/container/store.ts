@@ -113,6 +113,11 @@ export function checkAlias(alias: string): void {
   }
 }
 
+/** Whether `c` was made by `create` and never started: it holds its name and ports only (no process sets it up). */
+export function createdOnly(c: Pick<ContainerState, 'status' | 'monitorPid' | 'setupPid'>): boolean {
+  return c.status === 'created' && !c.monitorPid && !c.setupPid;
+}
+
 interface IndexData {
   containers: { id: string; name: string; created: string }[];
 }

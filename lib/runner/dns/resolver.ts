@@ -10,6 +10,7 @@ import { loadAllConfLists } from '../../libcni/conflist.ts';
 import { makeCtx, type Ctx } from '../context.ts';
 import { withLock } from '../lock.ts';
 import { alive } from '../container/pid.ts';
+import { createdOnly } from '../container/store.ts';
 import { dnsEnabled } from '../networks.ts';
 import { buildAnswer, buildError, parseQuery, RCODE, TYPE, type Question } from './codec.ts';
 import { attachmentsOf, inSubnet, lookup, type Attachment } from './records.ts';
@@ -30,7 +31,7 @@ function scan(ctx: Ctx, net: string): View {
   const all = ctx.containers.all();
   const live = all.filter((c) => c.status === 'running' && alive(c.monitorPid));
   const dns = new Set(loadAllConfLists(ctx.paths.netconfDir).lists.filter(dnsEnabled).map((l) => l.name));
-  const users = all.filter((c) => c.status !== 'exited' && (c.network === net || (c.extraNetworks ?? []).some((e) => e.network === net))).length;
+  const users = all.filter((c) => c.status !== 'exited' && !createdOnly(c) && (c.network === net || (c.extraNetworks ?? []).some((e) => e.network === net))).length;
   return { at: Date.now(), atts: live.flatMap(attachmentsOf), dns, users };
 }
 
