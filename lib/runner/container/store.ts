@@ -87,6 +87,8 @@ export interface ContainerState {
 export interface ExtraNetwork {
   network: string;
   ifName: string;
+  /** `network connect --alias`: more names on this network only (gone with the attachment). */
+  aliases?: string[];
   settings?: NetworkSettings;
   noiccPort?: string;
 }
@@ -107,9 +109,9 @@ export function checkContainerName(name: string): void {
 }
 
 /** A --network-alias: a DNS name (letters, digits, - and . between labels), at most 63 characters a label. */
-export function checkAlias(alias: string): void {
+export function checkAlias(alias: string, flag = '--network-alias'): void {
   if (!/^[A-Za-z0-9]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9_-]{0,62}))*$/.test(alias) || alias.length > 253) {
-    throw new UsageError(`invalid --network-alias ${JSON.stringify(alias)}: DNS labels of letters, digits, _ and -, separated by dots`);
+    throw new UsageError(`invalid ${flag} ${JSON.stringify(alias)}: DNS labels of letters, digits, _ and -, separated by dots`);
   }
 }
 

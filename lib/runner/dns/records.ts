@@ -1,6 +1,6 @@
 // What a network's resolver answers, from the container store (pure): every live container's attachments (its
 // first network and the connected ones; IPv4 and, dual stack, IPv6) with the names they answer to — the container name, its --network-alias
-// aliases (first network only), the 12-digit id and the full id. A query is answered from the networks the asking
+// aliases (on the first network; `connect --alias` ones on theirs), the 12-digit id and the full id. A query is answered from the networks the asking
 // container shares with the named one, so two containers resolve each other only across a common network.
 
 import type { ContainerState, NetworkSettings } from '../container/store.ts';
@@ -21,7 +21,7 @@ export function attachmentsOf(c: ContainerState): Attachment[] {
   if (!c.network.includes(':') && c.networkSettings?.IPAddress) {
     out.push({ network: c.network, ips: addrs(c.networkSettings), names: [...base, ...(c.aliases ?? []).map((a) => a.toLowerCase())], container: c.id });
   }
-  for (const e of c.extraNetworks ?? []) if (e.settings?.IPAddress) out.push({ network: e.network, ips: addrs(e.settings), names: base, container: c.id });
+  for (const e of c.extraNetworks ?? []) if (e.settings?.IPAddress) out.push({ network: e.network, ips: addrs(e.settings), names: [...base, ...(e.aliases ?? []).map((a) => a.toLowerCase())], container: c.id });
   return out;
 }
 

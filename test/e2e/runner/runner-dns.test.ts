@@ -108,3 +108,42 @@ function running(pid: number): boolean {
     return false;
   }
 }
+
+test.serial('network connect --alias: the alias answers on that network only, clashes are refused, gone on disconnect', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'da');
+  writeConf(r, '20-anet.conflist', { ...testNetwork(r, 'anet', 'tscnitda', '10.99.85.0/24'), tscni: { dns: true } });
+  writeConf(r, '21-bnet.conflist', { ...testNetwork(r, 'bnet', 'tscnitdb', '10.99.86.0/24'), tscni: { dns: true } });
+  await ok(t, r, ['run', '-d', '--network', 'anet', '--name', 'x', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www']);
+  await ok(t, r, ['run', '-d', '--network', 'bnet', '--name', 'y', 'busybox', 'sleep', '60']);
+  await ok(t, r, ['run', '-d', '--network', 'anet', '--name', 'z', 'busybox', 'sleep', '60']);
+  const bad = await r.tscni(['network', 'connect', '--alias', 'no/slash', 'bnet', 'x']);
+  t.deepEqual([bad.code, bad.stderr], [2, 'tscni: invalid --alias "no/slash": DNS labels of letters, digits, _ and -, separated by dots\n']);
+  t.is((await ok(t, r, ['network', 'connect', '--alias', 'web2', '--alias', 'www', 'bnet', 'x'])).stdout, 'x\n');
+  const xb = JSON.parse((await ok(t, r, ['inspect', 'x'])).stdout)[0].NetworkSettings.Networks.bnet;
+  t.deepEqual([xb.InterfaceName, xb.Aliases], ['eth1', ['web2', 'www']]);
+  t.regex(xb.IPAddress, /^10\.99\.86\.\d+$/);
+  t.deepEqual(await resolve(r, 'y', 'web2'), [xb.IPAddress]);
+  t.deepEqual(await resolve(r, 'y', 'WWW'), [xb.IPAddress]);
+  t.true((await ok(t, r, ['exec', 'y', 'wget', '-qO-', 'http://web2/'])).stdout.includes('Hello from busybox httpd'));
+  // z shares only anet with x: the bnet alias is not its to see (x's own name is).
+  t.deepEqual(await resolve(r, 'z', 'web2'), []);
+  t.deepEqual(await resolve(r, 'z', 'x'), [await ipOf(t, r, 'x')]);
+  // Taken on bnet: refused for another container there, nothing changed.
+  const clash = await r.tscni(['network', 'connect', '--alias', 'web2', 'bnet', 'z']);
+  t.deepEqual([clash.code, clash.stderr], [4, 'tscni: network alias "web2" is already in use on network bnet by container x\n']);
+  t.deepEqual(Object.keys(JSON.parse((await ok(t, r, ['inspect', 'z'])).stdout)[0].NetworkSettings.Networks), ['anet']);
+  const again = await r.tscni(['network', 'connect', '--alias', 'other', 'bnet', 'x']);
+  t.deepEqual([again.code, again.stderr], [4, 'tscni: container x is already connected to network bnet\n']);
+  const notOn = await r.tscni(['network', 'connect', '--alias', 'web3', 'nonet', 'x']);
+  t.is(notOn.code, 3);
+  // Disconnected: the alias goes within 1 s.
+  await ok(t, r, ['network', 'disconnect', 'bnet', 'x']);
+  const t0 = Date.now();
+  let gone = false;
+  while (!gone && Date.now() - t0 < 1000) gone = (await resolve(r, 'y', 'web2')).length === 0;
+  t.true(gone, 'web2 still resolves 1 s after disconnect');
+  await ok(t, r, ['rm', '-f', 'x', 'y', 'z']);
+  for (let i = 0; i < 60 && existsSync(join(r.state, 'dns')) && readdirSync(join(r.state, 'dns')).length; i++) await new Promise((res) => setTimeout(res, 100));
+  t.deepEqual(readdirSync(join(r.state, 'dns')), []);
+});
