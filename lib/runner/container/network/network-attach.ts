@@ -12,7 +12,7 @@ import { conflict } from '../../cli/errors.ts';
 import type { Ctx } from '../../context.ts';
 import { dnsEnabled, findNetwork } from '../../networks.ts';
 import { ensureResolver } from '../../dns/manager.ts';
-import { subnetOf } from '../../dns/records.ts';
+import { resolverEndpoints } from '../../dns/records.ts';
 import { applyPolicy, hostVethOf, isolatePort, policyOf, releasePort, type NetPolicy } from '../../isolation.ts';
 import { trace } from '../../trace.ts';
 import { copyEtcFiles, writeEtcFiles, writeHostModeEtcFiles } from '../etc-files.ts';
@@ -106,8 +106,10 @@ export async function attachNetwork(ctx: Ctx, c: ContainerState, dir: string, un
   const settings = m.kind === 'none' ? { ...EMPTY } : networkSettingsFrom(result, rt.netns);
   let nameservers: string[] | undefined;
   // The embedded resolver, on networks `network create` made (the default network stays like docker's bridge).
-  if (m.kind === 'network' && dnsEnabled(list) && settings.Gateway && !settings.Gateway.includes(':')) {
-    if (await ensureResolver(ctx, list.name, settings.Gateway, subnetOf(settings.IPAddress, settings.IPPrefixLen))) nameservers = [settings.Gateway];
+  // It listens on the IPv4 gateway and, dual stack, the IPv6 one: resolv.conf lists both, as aardvark-dns's do.
+  const at = resolverEndpoints(result);
+  if (m.kind === 'network' && dnsEnabled(list) && at.gateways.length) {
+    if (await ensureResolver(ctx, list.name, at.gateways, at.cidrs)) nameservers = at.gateways;
     else process.stderr.write(`tscni: warning: the resolver of network ${list.name} could not start (see ${ctx.paths.stateRoot}/dns/${list.name}.log): container names will not resolve\n`);
   }
   writeEtcFiles(dir, c, settings.IPAddress || undefined, nameservers);
