@@ -73,6 +73,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import('../../install/uninstall.ts')).runUninstall(rest);
     case '__resolver':
       return (await import('../dns/resolver.ts')).resolverMain(rest);
+    case '__proxy':
+      return (await import('../container/network/loopback-proxy.ts')).proxyMain(rest);
     case '__monitor':
       return (await import('../container/monitor.ts')).monitorMain(rest);
     default:

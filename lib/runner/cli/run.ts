@@ -13,6 +13,7 @@ import { addNetworkList } from '../../libcni/chain.ts';
 import { printLogs } from '../container/logs.ts';
 import { trace } from '../trace.ts';
 import { prepareContainer, reserveContainer } from './create.ts';
+import { kernelPorts } from '../container/network/loopback-proxy.ts';
 
 export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => void): Promise<number> {
   const prep = await prepareContainer(ctx, argv, 'run', out);
@@ -29,7 +30,7 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     // The ports a run would pick now (without the lock: a plan, not a reservation).
     c.ports = await pickHostPorts(ctx, portReqs);
     out(`# dry run: container ${name} on network ${network} (${netList.file}); nothing is changed\n`);
-    await addNetworkList(netList, { containerId: id, netns: `${ctx.paths.netnsDir}/${id}`, ifName: 'eth0', capabilityArgs: capabilityArgsFor(c) }, ctx.chain({ dryRun: true, onPlan: (e) => out(JSON.stringify(e, null, 2) + '\n') }));
+    await addNetworkList(netList, { containerId: id, netns: `${ctx.paths.netnsDir}/${id}`, ifName: 'eth0', capabilityArgs: capabilityArgsFor({ ...c, ports: kernelPorts(c.ports) }) }, ctx.chain({ dryRun: true, onPlan: (e) => out(JSON.stringify(e, null, 2) + '\n') }));
     out(`# then: ${c.runtime} run ${id} (rootfs ${rootfsDir ?? `overlay of ${image?.layers.length} layer(s) of ${c.image}`}, cmd ${JSON.stringify(cmd)})\n`);
     return Exit.Ok;
   }
