@@ -2,7 +2,7 @@
 
 import test from 'ava';
 import { attachmentsOf, inSubnet, lookup, resolverEndpoints, subnetOf } from '../../../../lib/runner/dns/records.ts';
-import { checkNamesFree } from '../../../../lib/runner/dns/names.ts';
+import { checkAliasesFree, checkNamesFree } from '../../../../lib/runner/dns/names.ts';
 import { upstreamServers } from '../../../../lib/runner/dns/manager.ts';
 import { resolvConfWith } from '../../../../lib/runner/container/etc-files.ts';
 import type { ContainerState } from '../../../../lib/runner/container/store.ts';
@@ -91,4 +91,16 @@ test('upstreams: TSCNI_DNS_UPSTREAM or resolv.conf, never the gateway; resolv.co
   t.deepEqual(upstreamServers({}, rc, ['10.1.0.1']), ['127.0.0.53']);
   t.deepEqual(upstreamServers({ TSCNI_DNS_UPSTREAM: '10.9.0.2, 10.9.0.3' }, rc, ['10.1.0.1', 'fd00::1']), ['10.9.0.2', '10.9.0.3']);
   t.is(resolvConfWith(rc, ['10.1.0.1']), 'nameserver 10.1.0.1\nsearch corp.example\noptions edns0 trust-ad\n');
+});
+
+test('connect --alias: the alias is a name on that network only; a clash there is refused, elsewhere not', (t) => {
+  const X = ctr('e', 'x', 'dnet', '10.1.0.5', { extraNetworks: [{ network: 'enet', ifName: 'eth1', aliases: ['Web2'], settings: settings('10.2.0.5') }] });
+  t.deepEqual(attachmentsOf(X).map((a) => [a.network, a.names.slice(3)]), [['dnet', []], ['enet', ['web2']]]);
+  const all = [A, C, X].flatMap(attachmentsOf);
+  t.deepEqual(lookup(all, 'enet', '10.2.0.4', 'web2', DNS), ['10.2.0.5']);
+  t.is(lookup(all, 'dnet', '10.1.0.2', 'web2', DNS), undefined);
+  t.throws(() => checkAliasesFree([A, C, X], C, 'enet', ['WEB2']), { message: 'network alias "WEB2" is already in use on network enet by container x' });
+  t.throws(() => checkAliasesFree([A, C, X], C, 'enet', ['x']), { message: 'network alias "x" is already in use on network enet by container x' });
+  t.notThrows(() => checkAliasesFree([A, C, X], A, 'dnet', ['web2']));
+  t.notThrows(() => checkAliasesFree([A, C, { ...X, status: 'exited' }], C, 'enet', ['web2']));
 });

@@ -4,6 +4,7 @@
 import test from 'ava';
 import { checkPortsFree, exposedRequests, parsePublish, publishedAt, samePort } from '../../../../../lib/runner/container/network/ports.ts';
 import { assignPorts, EPHEMERAL_RANGE } from '../../../../../lib/runner/container/network/port-pick.ts';
+import { kernelPorts, proxiedPorts } from '../../../../../lib/runner/container/network/loopback-proxy.ts';
 
 test('-p specs', (t) => {
   t.deepEqual(parsePublish('8080:80'), [{ hostIP: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }]);
@@ -118,4 +119,10 @@ test('assignPorts: fixed kept, picks skip held, earlier picks and what the probe
     message: 'no free host port in 9000-9001 for 0.0.0.0:?->80/tcp: every one is allocated or in use',
   });
   t.is(EPHEMERAL_RANGE.join('-'), '32768-60999');
+});
+
+test('[::1] ports go to the userland proxy, never to portmap; [::] to both (the proxy takes its ::1 side); sctp never proxied', (t) => {
+  const ports = [...parsePublish('[::1]:8080:80'), ...parsePublish('[::]:8081:80/udp'), ...parsePublish('8082:80'), ...parsePublish('127.0.0.1:8083:80'), ...parsePublish('[::]:8084:80/sctp')];
+  t.deepEqual(proxiedPorts(ports).map((p) => `${p.hostIP} ${p.hostPort}/${p.protocol}`), ['::1 8080/tcp', ':: 8081/udp']);
+  t.deepEqual(kernelPorts(ports).map((p) => p.hostPort), [8081, 8082, 8083, 8084]);
 });
