@@ -48,7 +48,8 @@ Options:
       --name NAME           container name (default: a generated one)
   -p, --publish SPEC        [hostIP:]hostPort[-end]:containerPort[-end][/tcp|udp|sctp] (repeatable); a missing host
                             port (-p 80, -p 127.0.0.1::80) or a host range for one port (-p 8000-8010:80) is picked
-                            from 32768-60999 (or that range): free in both port ledgers and bindable
+                            from 32768-60999 (or that range): free in both port ledgers and bindable; IPv6 host
+                            IPs in brackets ([::]:8080:80, [::1]:8080:80: [::1] through a userland proxy)
   -P, --publish-all         publish every port the image EXPOSEs on a picked host port
       --network MODE        a network from NETCONFPATH (default: ${DEFAULT_NETWORK}), host (the host's netns: no
                             veth, no NAT, no -p), none (own netns, lo only) or container:NAME|ID (join its netns)
