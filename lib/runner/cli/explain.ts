@@ -61,7 +61,7 @@ export async function explainCommand(ctx: Ctx, argv: string[], out: (s: string) 
   if (c.status !== 'running') throw conflict(`container ${c.name} is ${c.status}: nothing is published while it is not running`);
   const ns = c.networkSettings;
   const lines: string[] = [];
-  lines.push(`A ${proto} packet to ${mapping.hostIP.includes(":") ? `[${mapping.hostIP}]` : mapping.hostIP || "any local address"}:${port} (published by ${c.name}, ${c.id.slice(0, 12)}):`);
+  lines.push(`A ${proto} packet to ${mapping.hostIP.includes(':') ? `[${mapping.hostIP}]` : mapping.hostIP || 'any local address'}:${port} (published by ${c.name}, ${c.id.slice(0, 12)}):`);
   if (mapping.hostIP === '::1') {
     const target = ns?.GlobalIPv6Address || ns?.IPAddress || '?';
     lines.push(`1. nftables: nothing (portmap's output chain returns for ::1: the kernel drops DNATed answers to ::1)`);

@@ -96,6 +96,7 @@ test.serial('-p [::1]:8080:80 and [::]: reachable from the host over ::1 (userla
   for (const port of [8080, 8081, 32768]) t.is(await curlUntil(r, `http://[::1]:${port}/`), PAGE, `[::1]:${port}`);
   // The proxy listens on ::1 only; nft has no ::1 element (portmap never gets ::1), only the [::] wildcard.
   t.deepEqual(r.host.run(['ss', '-Hltn']).split('\n').filter(Boolean).map((l) => l.split(/\s+/)[3]).sort(), ['[::1]:32768', '[::1]:8080', '[::1]:8081']);
+  t.deepEqual((await ok(t, r, ['explain', 'web', '8080'])).stdout.split('\n').slice(0, 2), [`A tcp packet to [::1]:8080 (published by web, ${id.slice(0, 12)}):`, "1. nftables: nothing (portmap's output chain returns for ::1: the kernel drops DNATed answers to ::1)"]);
   const ruleset = r.host.run(['/usr/sbin/nft', 'list', 'ruleset']);
   t.false(ruleset.includes('8080'));
   t.true(ruleset.includes('8081'));
