@@ -34,9 +34,13 @@ export async function listenDns(address: string, handle: Handler, waitMs = 5000)
 function bindUdp(address: string, v6: boolean, handle: Handler): Promise<Socket> {
   const sock = createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: false, ipv6Only: v6 });
   return new Promise<Socket>((resolve, reject) => {
-    sock.once('error', reject);
+    sock.once('error', (err) => {
+      sock.close();
+      reject(err);
+    });
     sock.bind({ address, port: 53, exclusive: true }, () => {
-      sock.off('error', reject);
+      sock.removeAllListeners('error');
+      sock.on('error', () => undefined);
       sock.on('message', (msg, from) => {
         void handle(msg, from.address, false).then((reply) => {
           if (reply) sock.send(reply, from.port, from.address);

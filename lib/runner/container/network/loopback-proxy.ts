@@ -75,10 +75,17 @@ export async function startProxy(ctx: Ctx, id: string, ports: readonly PortMappi
 export async function stopProxy(ctx: Ctx, id: string): Promise<void> {
   const dir = ctx.containers.dir(id);
   const pid = proxyPid(dir, id);
+  const signal = (pid: number, sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone in between
+    }
+  };
   if (pid) {
-    process.kill(pid, 'SIGTERM');
+    signal(pid, 'SIGTERM');
     for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    if (alive(pid)) signal(pid, 'SIGKILL');
   }
   rmSync(files(dir).pid, { force: true });
   rmSync(files(dir).log, { force: true });
@@ -94,14 +101,18 @@ function serveTcp(port: number, target: string, targetPort: number): Promise<voi
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: LOOPBACK6, port, exclusive: true, ipv6Only: true }, () => resolve());
+    server.listen({ host: LOOPBACK6, port, exclusive: true, ipv6Only: true }, () => {
+      server.removeAllListeners('error');
+      server.on('error', () => undefined);
+      resolve();
+    });
   });
 }
 
 /** UDP: one upstream socket per client address, dropped after UDP_IDLE_MS without traffic. */
 function serveUdp(port: number, target: string, targetPort: number): Promise<void> {
   const sock = createSocket({ type: 'udp6', ipv6Only: true });
-  const flows = new Map<string, { up: Socket; timer: NodeJS.Timeout }>();
+  const flows = new Map<string, { up: Socket; timer?: NodeJS.Timeout }>();
   sock.on('message', (msg, from) => {
     const key = `${from.address}/${from.port}`;
     let flow = flows.get(key);
@@ -109,11 +120,11 @@ function serveUdp(port: number, target: string, targetPort: number): Promise<voi
       const up = createSocket(target.includes(':') ? 'udp6' : 'udp4');
       up.on('message', (reply) => sock.send(reply, from.port, from.address));
       up.on('error', () => undefined);
-      flow = { up, timer: setTimeout(() => undefined, 0) };
+      flow = { up };
       flows.set(key, flow);
     }
-    clearTimeout(flow.timer);
     const f = flow;
+    clearTimeout(f.timer);
     f.timer = setTimeout(() => {
       f.up.close();
       flows.delete(key);
@@ -122,7 +133,11 @@ function serveUdp(port: number, target: string, targetPort: number): Promise<voi
   });
   return new Promise((resolve, reject) => {
     sock.once('error', reject);
-    sock.bind({ address: LOOPBACK6, port, exclusive: true }, () => resolve());
+    sock.bind({ address: LOOPBACK6, port, exclusive: true }, () => {
+      sock.removeAllListeners('error');
+      sock.on('error', () => undefined);
+      resolve();
+    });
   });
 }
 
