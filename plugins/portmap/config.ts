@@ -81,6 +81,11 @@ function parseMapping(raw: unknown, index: number): PortMapping {
     }
     // 0.0.0.0 and :: keep their family: they mean "every address of that family", and the other family is skipped.
     hostIP = ipaddr.parse(m.hostIP).toString();
+    // A DNAT of ::1 sends the SYN, but the kernel drops the answer addressed to ::1 arriving on the bridge (IPv6 has
+    // no route_localnet; RFC 4291): refused rather than published unreachable.
+    if (hostIP === '::1') {
+      throw unsupportedField(`portMappings[${index}].hostIP`, m.hostIP, 'the kernel cannot DNAT IPv6 loopback (no route_localnet for IPv6): publish on 127.0.0.1, or use a userland proxy on [::1] (tscni run -p [::1]:PORT:PORT does)');
+    }
   }
   return Object.freeze({ index, hostPort, containerPort, protocol: proto.toLowerCase() as Protocol, hostIP });
 }

@@ -115,6 +115,9 @@ export function skeleton(): NftCommand[] {
     ...CHAINS.map((name) => ({ flush: { chain: { ...T, name } } })),
     // Only traffic addressed to this host is published; routed traffic to other hosts is left alone.
     rule('prerouting', [local, { jump: { target: 'hostports' } }]),
+    // ::1 is never DNATed: the kernel drops the answers (no route_localnet for IPv6), so it is left to whatever
+    // listens there (the runner's [::1] proxy for -p [::]:... and -p [::1]:...).
+    rule('output', [match(payload('ip6', 'daddr'), '::1'), { return: null }]),
     rule('output', [local, { jump: { target: 'hostports' } }]),
     // Networks with conditions first: their chains DNAT only what matches; everything else falls through.
     rule('hostports', [{ jump: { target: 'conditions' } }]),

@@ -61,7 +61,15 @@ export async function explainCommand(ctx: Ctx, argv: string[], out: (s: string) 
   if (c.status !== 'running') throw conflict(`container ${c.name} is ${c.status}: nothing is published while it is not running`);
   const ns = c.networkSettings;
   const lines: string[] = [];
-  lines.push(`A ${proto} packet to ${mapping.hostIP || 'any local address'}:${port} (published by ${c.name}, ${c.id.slice(0, 12)}):`);
+  lines.push(`A ${proto} packet to ${mapping.hostIP.includes(':') ? `[${mapping.hostIP}]` : mapping.hostIP || 'any local address'}:${port} (published by ${c.name}, ${c.id.slice(0, 12)}):`);
+  if (mapping.hostIP === '::1') {
+    const target = ns?.GlobalIPv6Address || ns?.IPAddress || '?';
+    lines.push(`1. nftables: nothing (portmap's output chain returns for ::1: the kernel drops DNATed answers to ::1)`);
+    lines.push(`2. the userland proxy (tscni __proxy ${c.id.slice(0, 12)}, ${ctx.containers.dir(c.id)}/proxy.pid) accepts it on [::1]:${port}`);
+    lines.push(`3. and opens its own connection (or UDP flow) to ${target.includes(':') ? `[${target}]` : target}:${mapping.containerPort}; the container sees the host's bridge address as the source`);
+    out(lines.join('\n') + '\n');
+    return Exit.Ok;
+  }
   const ruleset = (await listNft(['ruleset'])) ?? [];
   const elems = elementsFor(ruleset, c.id, port, proto);
   lines.push('1. nftables: the DNAT lookup (prerouting for traffic from outside, output for traffic from this host)');

@@ -9,6 +9,7 @@ Network (cnitool-compatible, libcni semantics):
 
 Containers (runc + tscni's CNI plugins):
   run [-d] [-p PORTS]... IMAGE [CMD...]   create and start a container
+  create [-p PORTS]... IMAGE [CMD...]      create a container (run's flags) without starting it
   ps [-a] [--json]                         list containers
   inspect NAME                             low-level details (NetworkSettings like docker inspect)
   logs [-f] [-t] NAME                      the container's output
@@ -50,7 +51,8 @@ Options:
       --name NAME           container name (default: a generated one)
   -p, --publish SPEC        [hostIP:]hostPort[-end]:containerPort[-end][/tcp|udp|sctp] (repeatable); a missing host
                             port (-p 80, -p 127.0.0.1::80) or a host range for one port (-p 8000-8010:80) is picked
-                            from 32768-60999 (or that range): free in both port ledgers and bindable
+                            from 32768-60999 (or that range): free in both port ledgers and bindable; IPv6 host
+                            IPs in brackets ([::]:8080:80, [::1]:8080:80: [::1] through a userland proxy)
   -P, --publish-all         publish every port the image EXPOSEs on a picked host port
       --network MODE        a network from NETCONFPATH (default: ${DEFAULT_NETWORK}), host (the host's netns: no
                             veth, no NAT, no -p), none (own netns, lo only) or container:NAME|ID (join its netns)
@@ -103,11 +105,12 @@ Flags:
   --id ID       container id (overrides CNI_CONTAINERID)
 gc DELs cached attachments of <network> whose netns is gone, then sends GC with the rest as
 cni.dev/valid-attachments. status asks every plugin (spec 1.1.0).`,
+  create: 'Usage: tscni create [OPTIONS] IMAGE [COMMAND [ARG...]]\n\nCreates a container with run\'s options (see tscni run --help; not -d, -i, -t, --dry-run) and prints its id: the\nname and host ports are reserved, nothing runs (ps -a: Created). tscni start NAME starts it in the network mode it was\ncreated with; rm removes it.',
   ps: 'Usage: tscni ps [-a|--all] [--json] [-q]\n\nLists running containers (-a: all, with exit codes).',
   inspect: 'Usage: tscni inspect NAME|ID...\n\nPrints JSON details: State, Config, HostConfig.PortBindings and NetworkSettings (IPAddress, Gateway, MacAddress, Ports).',
   logs: 'Usage: tscni logs [-f|--follow] [-t|--timestamps] [--tail N] NAME\n\nPrints the container\'s stdout/stderr (kept as JSON lines with timestamps).',
   stop: 'Usage: tscni stop [-t|--time SECS] NAME...\n\nSends SIGTERM, then SIGKILL after SECS (default 10); records the exit code and releases the network.',
-  start: 'Usage: tscni start NAME...\n\nStarts stopped containers again (new netns, the network chain ADDed again).',
+  start: 'Usage: tscni start NAME...\n\nStarts created or stopped containers (a new netns, the network chain ADDed, in the mode they were created with).',
   rm: 'Usage: tscni rm [-f|--force] [-v|--volumes] NAME...\n\nRemoves containers (-f: stop running ones first). Releases network, mounts and state.\n-v also removes the container\'s anonymous volumes; named volumes always stay (tscni volume rm).',
   boot: 'Usage: tscni boot\n\nAfter a reboot (run it from a boot unit): records containers whose monitor is gone as exited, releases what they\nheld, and starts those with --restart always (or unless-stopped, unless stopped by a user) with their name, ports and address.',
   volume: 'Usage: tscni volume create [NAME] | ls [-q] [--json] | inspect NAME... | rm NAME...\n\nNamed volumes live in $TSCNI_STATE_DIR/volumes/NAME/_data and outlive containers; rm refuses one a container uses.',
@@ -127,7 +130,7 @@ Checks the credentials against REGISTRY (default docker.io) and stores them, mod
 $TSCNI_STATE_DIR/auth.json (docker's config.json "auths" shape). Used as Basic auth, or to get Bearer tokens.`,
   logout: 'Usage: tscni logout [REGISTRY]\n\nForgets the stored credentials for REGISTRY (default docker.io).',
   load: 'Usage: tscni load [-i|--input] FILE\n\nLoads an OCI image archive or a `docker save`/`podman save` archive.',
-  network: 'Usage: tscni network ls [--json] | inspect NAME | create NAME --subnet CIDR [--gateway IP] [--bridge NAME] [--no-masquerade] [--internal] [-o icc=false] | rm NAME\n       tscni network connect|disconnect NETWORK CONTAINER\n\nNetworks are CNI conflists in NETCONFPATH; create writes bridge + host-local + portmap and refuses overlapping subnets.\nTheir containers resolve each other by name (a resolver on the gateway); networks are isolated from each other;\n--internal: no route out, no masquerade; -o icc=false: no traffic between containers of the network.\nconnect adds an interface (eth1, ...) through that network\'s chain (now if the container runs, and at every start); disconnect DELs it.',
+  network: 'Usage: tscni network ls [--json] | inspect NAME | create NAME --subnet CIDR [--gateway IP] [--bridge NAME] [--no-masquerade] [--internal] [-o icc=false] | rm NAME\n       tscni network connect [--alias NAME]... NETWORK CONTAINER | disconnect NETWORK CONTAINER\n\nNetworks are CNI conflists in NETCONFPATH; create writes bridge + host-local + portmap and refuses overlapping subnets.\nTheir containers resolve each other by name (a resolver on the gateway); networks are isolated from each other;\n--internal: no route out, no masquerade; -o icc=false: no traffic between containers of the network.\nconnect adds an interface (eth1, ...) through that network\'s chain (now if the container runs, and at every start); --alias:\nmore names for the container on that network only; disconnect DELs the interface and its aliases go with it.',
   port: 'Usage: tscni port NAME [PRIVATE_PORT[/tcp|udp|sctp]]\n\nLists the published ports (80/tcp -> 0.0.0.0:32768), or the host side of one.',
   explain: 'Usage: tscni explain NAME PORT[/tcp|udp|sctp]\n\nShows the path a packet to a published port takes: the nft map entry, the address, the veth.',
 };

@@ -18,7 +18,7 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
   const sandbox = mode === 'host' ? '' : `/var/run/netns/${c.netnsName}`;
   const entry = (s: typeof ns) => ({ IPAddress: s?.IPAddress ?? '', IPPrefixLen: s?.IPPrefixLen ?? 0, Gateway: s?.Gateway ?? '', MacAddress: s?.MacAddress ?? '' });
   const nets: Record<string, unknown> = mode === 'container' ? {} : { [c.network]: entry(ns) };
-  for (const e of c.extraNetworks ?? []) nets[e.network] = { ...entry(c.status === 'running' ? e.settings : undefined), InterfaceName: e.ifName };
+  for (const e of c.extraNetworks ?? []) nets[e.network] = { ...entry(c.status === 'running' ? e.settings : undefined), InterfaceName: e.ifName, ...(e.aliases ? { Aliases: e.aliases } : {}) };
   return {
     Id: c.id,
     Name: `/${c.name}`,

@@ -15,6 +15,7 @@ const out: Out = (s) => process.stdout.write(s);
 // Loaded on use: a verb pays only for the modules it needs.
 const VERBS: Record<string, Verb> = {
   run: async (ctx, argv, o) => (await import('./run.ts')).runCommand(ctx, argv, o),
+  create: async (ctx, argv, o) => (await import('./create.ts')).createCommand(ctx, argv, o),
   ps: async (ctx, argv, o) => (await import('./ps.ts')).ps(ctx, argv, o),
   inspect: async (ctx, argv, o) => (await import('./inspect.ts')).inspect(ctx, argv, o),
   logs: async (ctx, argv, o) => (await import('./logs-exec.ts')).logs(ctx, argv, o),
@@ -37,7 +38,7 @@ const VERBS: Record<string, Verb> = {
 };
 
 /** Commands that create namespaces, mounts, cgroups or runc state. */
-const NEEDS_ROOT = new Set(['run', 'start', 'stop', 'rm', 'exec', 'load', 'image', 'rmi', 'pull', 'volume', 'boot']);
+const NEEDS_ROOT = new Set(['run', 'create', 'start', 'stop', 'rm', 'exec', 'load', 'image', 'rmi', 'pull', 'volume', 'boot']);
 
 async function containerCommand(cmd: string, argv: string[]): Promise<number> {
   const fn = VERBS[cmd];
@@ -72,6 +73,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import('../../install/uninstall.ts')).runUninstall(rest);
     case '__resolver':
       return (await import('../dns/resolver.ts')).resolverMain(rest);
+    case '__proxy':
+      return (await import('../container/network/loopback-proxy.ts')).proxyMain(rest);
     case '__monitor':
       return (await import('../container/monitor.ts')).monitorMain(rest);
     default:

@@ -5,7 +5,7 @@ import { destroyContainer, startContainer, interrupt } from '../container/lifecy
 import { checkPortsFreeOfOthers } from '../container/network/ports.ts';
 import { joinersOf } from '../container/network/net-mode.ts';
 import { refreshState, stopContainer } from '../container/stop.ts';
-import type { ContainerState } from '../container/store.ts';
+import { createdOnly, type ContainerState } from '../container/store.ts';
 import type { Ctx } from '../context.ts';
 import { withLock } from '../lock.ts';
 import { Exit, RunnerError, UsageError, conflict } from './errors.ts';
@@ -69,9 +69,19 @@ async function startStopped(ctx: Ctx, c: ContainerState): Promise<void> {
   const image = c.rootfsDir ? undefined : ctx.images.get(c.image);
   const onSignal = () => (interrupt.requested = true);
   process.on('SIGINT', onSignal);
+  const neverStarted = createdOnly(c);
   try {
     await withPortsCheck(ctx, c);
     await startContainer(ctx, c, image ? ctx.images.layerDirs(image) : undefined);
+  } catch (err) {
+    // A created container whose first start failed (its undo stack gave everything back) stays created, as docker's.
+    if (neverStarted) {
+      await ctx.containers.locked(c.id, async () => {
+        const cur = ctx.containers.load(c.id);
+        if (cur && cur.status === 'created') ctx.containers.save({ ...cur, setupPid: undefined, monitorPid: undefined, released: true });
+      });
+    }
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
   }
@@ -118,7 +128,7 @@ export async function rm(ctx: Ctx, argv: string[], out: Out): Promise<number> {
     if (joiners.length && !bool(p, 'force')) {
       throw conflict(`cannot remove container ${r}: ${joiners.join(', ')} share${joiners.length === 1 ? 's' : ''} its network namespace (--network container:${c.name}); remove ${joiners.length === 1 ? 'it' : 'them'} first or use rm -f`);
     }
-    if (c.status !== 'exited') {
+    if (c.status !== 'exited' && !createdOnly(c)) {
       if (!bool(p, 'force')) throw conflict(`cannot remove container ${r}: it is ${c.status}; stop it first or use rm -f`);
       c = await stopContainer(ctx, c, 0);
     }

@@ -1,21 +1,25 @@
-// `tscni network connect|disconnect NET NAME`: another user network on its own interface (eth1, ...) through that
-// network's chain, ADDed now when the container runs (and at every later start), DELed with the cached config.
+// `tscni network connect [--alias A]... NET NAME|disconnect NET NAME`: another user network on its own interface
+// (eth1, ...) through that network's chain, ADDed now when the container runs (and at every later start), DELed with
+// the cached config. --alias names the container on that network only; they go with the attachment.
 
-import { parseArgs } from './args/argv.ts';
+import { list, parseArgs } from './args/argv.ts';
 import type { Ctx } from '../context.ts';
 import { addExtra, delExtra, nextIfName } from '../container/network/network-attach.ts';
 import { modeOf } from '../container/network/net-mode.ts';
 import { refreshState } from '../container/stop.ts';
-import type { ContainerState } from '../container/store.ts';
+import { checkAlias, type ContainerState } from '../container/store.ts';
+import { checkAliasesFree } from '../dns/names.ts';
 import { findNetwork } from '../networks.ts';
 import { conflict, Exit, RunnerError, UsageError } from './errors.ts';
 
 type Out = (s: string) => void;
 
-function args(verb: string, argv: string[]): [string, string] {
-  const p = parseArgs(argv, {}, `network ${verb}`);
+function args(verb: string, argv: string[]): [string, string, string[]] {
+  const p = parseArgs(argv, verb === 'connect' ? { multi: ['alias'] } : {}, `network ${verb}`);
   if (p.positionals.length !== 2) throw new UsageError(`network ${verb}: expected NETWORK CONTAINER`);
-  return [p.positionals[0], p.positionals[1]];
+  const aliases = [...new Set(list(p, 'alias'))];
+  for (const a of aliases) checkAlias(a, '--alias');
+  return [p.positionals[0], p.positionals[1], aliases];
 }
 
 /** Runs fn on the container's current state under its lock and saves it. */
@@ -29,13 +33,14 @@ async function withContainer(ctx: Ctx, ref: string, fn: (c: ContainerState) => P
 }
 
 export async function connect(ctx: Ctx, argv: string[], out: Out): Promise<number> {
-  const [net, ref] = args('connect', argv);
+  const [net, ref, aliases] = args('connect', argv);
   findNetwork(ctx.paths, net);
   await withContainer(ctx, ref, async (c) => {
     const mode = modeOf(c);
     if (mode.kind !== 'network') throw conflict(`cannot connect container ${ref} to network ${net}: it is in the ${mode.kind} network mode (only containers on a user network can have more)`);
     if (c.network === net || (c.extraNetworks ?? []).some((e) => e.network === net)) throw conflict(`container ${ref} is already connected to network ${net}`);
-    const e = { network: net, ifName: nextIfName(c) };
+    checkAliasesFree(ctx.containers.all(), c, net, aliases);
+    const e = { network: net, ifName: nextIfName(c), ...(aliases.length ? { aliases } : {}) };
     if (c.status === 'running') {
       try {
         Object.assign(e, { settings: await addExtra(ctx, c, e) });

@@ -17,7 +17,7 @@ export function statusText(c: ContainerState, now = Date.now()): string {
 }
 
 export function portsText(c: Pick<ContainerState, 'ports'>): string {
-  return c.ports.map((p) => `${p.hostIP || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
+  return c.ports.map((p) => `${p.hostIP.includes(':') ? `[${p.hostIP}]` : p.hostIP || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
 }
 
 export async function ps(ctx: Ctx, argv: string[], out: Out): Promise<number> {

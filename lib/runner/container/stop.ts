@@ -1,7 +1,7 @@
 // Stopping and the truth about exits: SIGTERM then SIGKILL, waiting for the monitor's record, and recording
 // containers whose monitor vanished (a crash, a reboot) as exited with docker's 255.
 
-import type { ContainerState } from './store.ts';
+import { createdOnly, type ContainerState } from './store.ts';
 import type { Ctx } from '../context.ts';
 import { RunnerError } from '../cli/errors.ts';
 import { releaseContainer } from './lifecycle.ts';
@@ -18,14 +18,14 @@ async function sleep(ms: number): Promise<void> {
  * runs (a crash, a reboot) is recorded as exited with 255, docker's code for an unknown exit.
  */
 export async function refreshState(ctx: Ctx, c: ContainerState): Promise<ContainerState> {
-  if (c.status === 'exited' || alive(c.monitorPid)) return c;
+  if (c.status === 'exited' || alive(c.monitorPid) || createdOnly(c)) return c;
   // Still being set up by a live run/start: its own undo stack owns the outcome.
   if (c.status === 'created' && !c.monitorPid && alive(c.setupPid)) return c;
   const st = await runtime.state(ctx.runtime(c.runtime), c.id);
   if (st && st.status === 'running') return c;
   return ctx.containers.locked(c.id, async () => {
     const cur = ctx.containers.load(c.id) ?? c;
-    if (cur.status === 'exited' || alive(cur.monitorPid)) return cur;
+    if (cur.status === 'exited' || alive(cur.monitorPid) || createdOnly(cur)) return cur;
     if (cur.status === 'created' && !cur.monitorPid && alive(cur.setupPid)) return cur;
     cur.status = 'exited';
     cur.exitCode = cur.exitCode ?? 255;

@@ -93,6 +93,8 @@ export interface ContainerState {
 export interface ExtraNetwork {
   network: string;
   ifName: string;
+  /** `network connect --alias`: more names on this network only (gone with the attachment). */
+  aliases?: string[];
   settings?: NetworkSettings;
   noiccPort?: string;
 }
@@ -113,10 +115,15 @@ export function checkContainerName(name: string): void {
 }
 
 /** A --network-alias: a DNS name (letters, digits, - and . between labels), at most 63 characters a label. */
-export function checkAlias(alias: string): void {
+export function checkAlias(alias: string, flag = '--network-alias'): void {
   if (!/^[A-Za-z0-9]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9_-]{0,62}))*$/.test(alias) || alias.length > 253) {
-    throw new UsageError(`invalid --network-alias ${JSON.stringify(alias)}: DNS labels of letters, digits, _ and -, separated by dots`);
+    throw new UsageError(`invalid ${flag} ${JSON.stringify(alias)}: DNS labels of letters, digits, _ and -, separated by dots`);
   }
+}
+
+/** Whether `c` was made by `create` and never started: it holds its name and ports only (no process sets it up). */
+export function createdOnly(c: Pick<ContainerState, 'status' | 'monitorPid' | 'setupPid'>): boolean {
+  return c.status === 'created' && !c.monitorPid && !c.setupPid;
 }
 
 interface IndexData {

@@ -40,17 +40,20 @@ export function resolverPid(stateRoot: string, net: string): number | undefined 
   }
 }
 
-/** Upstream resolvers: TSCNI_DNS_UPSTREAM (comma-separated) or the host's resolv.conf; never the gateway itself. */
-export function upstreamServers(env: NodeJS.ProcessEnv, resolvConfText: string, gateway: string): string[] {
+/** Upstream resolvers: TSCNI_DNS_UPSTREAM (comma-separated) or the host's resolv.conf; never a gateway itself. */
+export function upstreamServers(env: NodeJS.ProcessEnv, resolvConfText: string, gateways: readonly string[]): string[] {
   const given = env.TSCNI_DNS_UPSTREAM?.split(',').map((s) => s.trim()).filter(Boolean);
   const fromFile = [...resolvConfText.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]);
-  return (given ?? fromFile).filter((s) => s !== gateway);
+  return (given ?? fromFile).filter((s) => !gateways.includes(s));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Makes sure `net`'s resolver runs on `gateway`; false when it could not be started (its log says why). */
-export async function ensureResolver(ctx: Ctx, net: string, gateway: string, cidr: string): Promise<boolean> {
+/**
+ * Makes sure `net`'s resolver runs on `gateways` (IPv4, then IPv6 on a dual-stack network) serving `cidrs`; false
+ * when it could not be started (its log says why).
+ */
+export async function ensureResolver(ctx: Ctx, net: string, gateways: readonly string[], cidrs: readonly string[]): Promise<boolean> {
   const files = resolverFiles(ctx.paths.stateRoot, net);
   mkdirSync(files.dir, { recursive: true, mode: 0o700 });
   return withLock(files.lock, async () => {
@@ -65,13 +68,13 @@ export async function ensureResolver(ctx: Ctx, net: string, gateway: string, cid
     const fd = openSync(files.log, 'w');
     let pid = 0;
     try {
-      const child = await start(process.execPath, [selfExecutable(), '__resolver', net, gateway, cidr, ...upstreamServers(process.env, resolvText, gateway)], { detached: true, stdio: ['ignore', fd, fd] });
+      const child = await start(process.execPath, [selfExecutable(), '__resolver', net, gateways.join(','), cidrs.join(','), ...upstreamServers(process.env, resolvText, gateways)], { detached: true, stdio: ['ignore', fd, fd] });
       child.unref();
       pid = child.pid ?? 0;
     } finally {
       closeSync(fd);
     }
-    for (let i = 0; i < 150; i++) {
+    for (let i = 0; i < 300; i++) {
       if (resolverPid(ctx.paths.stateRoot, net) === pid) {
         trace(`resolver of ${net} started`);
         return true;

@@ -1,8 +1,9 @@
 // What a network's resolver answers, from the container store (pure): every live container's attachments (its
 // first network and the connected ones; IPv4 and, dual stack, IPv6) with the names they answer to — the container name, its --network-alias
-// aliases (first network only), the 12-digit id and the full id. A query is answered from the networks the asking
+// aliases (on the first network; `connect --alias` ones on theirs), the 12-digit id and the full id. A query is answered from the networks the asking
 // container shares with the named one, so two containers resolve each other only across a common network.
 
+import ipaddr from 'ipaddr.js';
 import type { ContainerState, NetworkSettings } from '../container/store.ts';
 
 export interface Attachment {
@@ -21,26 +22,39 @@ export function attachmentsOf(c: ContainerState): Attachment[] {
   if (!c.network.includes(':') && c.networkSettings?.IPAddress) {
     out.push({ network: c.network, ips: addrs(c.networkSettings), names: [...base, ...(c.aliases ?? []).map((a) => a.toLowerCase())], container: c.id });
   }
-  for (const e of c.extraNetworks ?? []) if (e.settings?.IPAddress) out.push({ network: e.network, ips: addrs(e.settings), names: base, container: c.id });
+  for (const e of c.extraNetworks ?? []) if (e.settings?.IPAddress) out.push({ network: e.network, ips: addrs(e.settings), names: [...base, ...(e.aliases ?? []).map((a) => a.toLowerCase())], container: c.id });
   return out;
 }
 
-/** IPv4 only: whether `ip` is inside `cidr`. */
+/** Whether `ip` is inside `cidr` (same family only; an IPv4-mapped IPv6 address counts as its IPv4 one). */
 export function inSubnet(ip: string, cidr: string): boolean {
-  const [net, lenS] = cidr.split('/');
-  const n = (a: string) => a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip) || !/^\d+\.\d+\.\d+\.\d+$/.test(net)) return false;
-  const len = Number(lenS);
-  const size = 2 ** (32 - len);
-  return Math.floor(n(ip) / size) === Math.floor(n(net) / size);
+  try {
+    let a = ipaddr.parse(ip);
+    if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address();
+    const range = ipaddr.parseCIDR(cidr);
+    return a.kind() === range[0].kind() && a.match(range);
+  } catch {
+    return false;
+  }
 }
 
-/** The subnet (network address/len) of an IPv4 address with its prefix length. */
+/** The subnet (network address/len) of an address with its prefix length, either family. */
 export function subnetOf(ip: string, len: number): string {
-  const v = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const size = 2 ** (32 - len);
-  const base = Math.floor(v / size) * size;
-  return `${[24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join('.')}/${len}`;
+  const net = ipaddr.parse(ip).kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${ip}/${len}`) : ipaddr.IPv6.networkAddressFromCIDR(`${ip}/${len}`);
+  return `${net.toString()}/${len}`;
+}
+
+/**
+ * Where a network's resolver listens for a container with this CNI result: the IPv4 gateway, then (dual stack)
+ * the IPv6 one, each with its subnet (the clients it serves). Empty without an IPv4 gateway.
+ */
+export function resolverEndpoints(result: Record<string, unknown> | undefined): { gateways: string[]; cidrs: string[] } {
+  const ips = (result?.ips as { address: string; gateway?: string }[] | undefined) ?? [];
+  const v4 = ips.find((i) => i.gateway && !i.address.includes(':'));
+  if (!v4) return { gateways: [], cidrs: [] };
+  const v6 = ips.find((i) => i.gateway && i.address.includes(':'));
+  const cidr = (i: { address: string }) => subnetOf(i.address.split('/')[0], Number(i.address.split('/')[1]));
+  return { gateways: [v4.gateway!, ...(v6 ? [v6.gateway!] : [])], cidrs: [cidr(v4), ...(v6 ? [cidr(v6)] : [])] };
 }
 
 /**

@@ -1,19 +1,21 @@
-// `tscni __resolver NET GATEWAY CIDR [UPSTREAM...]`: a network's embedded DNS (aardvark-dns's idea), one process per
-// user network, bound on the gateway address, port 53/udp, in the host's netns. It answers the containers' names
+// `tscni __resolver NET GATEWAY[,GATEWAY6] CIDR[,CIDR6] [UPSTREAM...]`: a network's embedded DNS (aardvark-dns's
+// idea), one process per user network, on the gateway addresses (IPv4, and IPv6 on a dual-stack network), port 53
+// over UDP and TCP (transport.ts), in the host's netns. It answers the containers' names
 // from the container store itself (re-read at most every 200 ms: no feed to keep in step, nothing to replay after
 // a crash) and forwards every other name to the host's upstream resolvers. Only clients inside CIDR are served.
 // It exits, removing its pid file under the network's lock, once no container uses the network.
 
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { existsSync, rmSync } from 'node:fs';
 import { loadAllConfLists } from '../../libcni/conflist.ts';
 import { makeCtx, type Ctx } from '../context.ts';
 import { withLock } from '../lock.ts';
 import { alive } from '../container/pid.ts';
+import { createdOnly } from '../container/store.ts';
 import { dnsEnabled } from '../networks.ts';
 import { buildAnswer, buildError, parseQuery, RCODE, TYPE, type Question } from './codec.ts';
 import { attachmentsOf, inSubnet, lookup, type Attachment } from './records.ts';
 import { resolverFiles, writePidFile } from './manager.ts';
+import { forward, listenDns } from './transport.ts';
 
 const RESCAN_MS = 200;
 const IDLE_CHECK_MS = 1000;
@@ -30,39 +32,11 @@ function scan(ctx: Ctx, net: string): View {
   const all = ctx.containers.all();
   const live = all.filter((c) => c.status === 'running' && alive(c.monitorPid));
   const dns = new Set(loadAllConfLists(ctx.paths.netconfDir).lists.filter(dnsEnabled).map((l) => l.name));
-  const users = all.filter((c) => c.status !== 'exited' && (c.network === net || (c.extraNetworks ?? []).some((e) => e.network === net))).length;
+  const users = all.filter((c) => c.status !== 'exited' && !createdOnly(c) && (c.network === net || (c.extraNetworks ?? []).some((e) => e.network === net))).length;
   return { at: Date.now(), atts: live.flatMap(attachmentsOf), dns, users };
 }
 
-/** Sends the query to each upstream in turn; the first answer wins. */
-function forward(msg: Buffer, upstreams: readonly string[]): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    let i = 0;
-    const next = () => {
-      if (i >= upstreams.length) return resolve(undefined);
-      const up = upstreams[i++];
-      const sock = createSocket(up.includes(':') ? 'udp6' : 'udp4');
-      const timer = setTimeout(() => {
-        sock.close();
-        next();
-      }, UPSTREAM_TIMEOUT_MS);
-      sock.once('message', (reply) => {
-        clearTimeout(timer);
-        sock.close();
-        resolve(reply);
-      });
-      sock.once('error', () => {
-        clearTimeout(timer);
-        sock.close();
-        next();
-      });
-      sock.send(msg, 53, up);
-    };
-    next();
-  });
-}
-
-async function answer(msg: Buffer, from: RemoteInfo, o: { net: string; cidr: string; upstreams: string[]; view: () => View }): Promise<Buffer | undefined> {
+async function answer(msg: Buffer, from: string, tcp: boolean, o: { net: string; cidrs: string[]; upstreams: string[]; view: () => View }): Promise<Buffer | undefined> {
   let q: Question | undefined;
   try {
     q = parseQuery(msg);
@@ -70,34 +44,29 @@ async function answer(msg: Buffer, from: RemoteInfo, o: { net: string; cidr: str
     return buildError(msg, RCODE.FORMERR);
   }
   if (!q) return undefined;
-  if (!inSubnet(from.address, o.cidr)) return buildAnswer(q, RCODE.REFUSED, []);
+  if (!o.cidrs.some((c) => inSubnet(from, c))) return buildAnswer(q, RCODE.REFUSED, []);
   if (q.opcode === 0 && q.qclass === 1 && (q.type === TYPE.A || q.type === TYPE.AAAA)) {
     const v = o.view();
-    const addrs = lookup(v.atts, o.net, from.address, q.name, v.dns);
+    const addrs = lookup(v.atts, o.net, from, q.name, v.dns);
     if (addrs) return buildAnswer(q, RCODE.NOERROR, addrs);
   }
-  return (await forward(msg, o.upstreams)) ?? buildAnswer(q, RCODE.SERVFAIL, []);
+  return (await forward(msg, o.upstreams, tcp, UPSTREAM_TIMEOUT_MS)) ?? buildAnswer(q, RCODE.SERVFAIL, []);
 }
 
 export async function resolverMain(argv: string[]): Promise<number> {
-  const [net, gateway, cidr, ...upstreams] = argv;
+  const [net, gatewayList, cidrList, ...upstreams] = argv;
+  const gateways = gatewayList.split(',');
+  const cidrs = cidrList.split(',');
   const ctx = makeCtx();
   const files = resolverFiles(ctx.paths.stateRoot, net);
   let cached: View | undefined;
   const view = () => (cached && Date.now() - cached.at < RESCAN_MS ? cached : (cached = scan(ctx, net)));
-  const sock: Socket = createSocket({ type: 'udp4', reuseAddr: false });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind({ address: gateway, port: 53, exclusive: true }, () => resolve());
-  }).catch((err) => {
-    process.stderr.write(`tscni resolver ${net}: cannot bind ${gateway}:53: ${(err as Error).message}\n`);
-    process.exit(1);
-  });
-  sock.on('message', (msg, from) => {
-    void answer(msg, from, { net, cidr, upstreams, view }).then((reply) => {
-      if (reply) sock.send(reply, from.port, from.address);
+  for (const gw of gateways) {
+    await listenDns(gw, (msg, from, tcp) => answer(msg, from, tcp, { net, cidrs, upstreams, view })).catch((err) => {
+      process.stderr.write(`tscni resolver ${net}: cannot listen on ${gw.includes(':') ? `[${gw}]` : gw}:53: ${(err as Error).message}\n`);
+      process.exit(1);
     });
-  });
+  }
   writePidFile(files.pid, process.pid);
   // Two idle checks in a row, then a last one under the lock `ensureResolver` takes: a start that saw this
   // process alive has already registered its container, so it is counted here.

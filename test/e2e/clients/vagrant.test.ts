@@ -10,7 +10,8 @@ const validate = (extra: Record<string, string>) =>
   spawnSync('vagrant', ['validate', '--ignore-provider'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1', ...extra } });
 
 test('vagrant validate accepts the Vagrantfile, with the local box and with Vagrant Cloud\'s', (t) => {
-  for (const box of [{}, { TSCNI_VAGRANT_BOX: 'debian/bookworm64' }]) {
+  const boxes: Record<string, string>[] = [{}, { TSCNI_VAGRANT_BOX: 'debian/bookworm64' }];
+  for (const box of boxes) {
     const r = validate(box);
     t.is(r.status, 0, r.stdout + r.stderr);
     t.regex(r.stdout, /Vagrantfile validated successfully\./);

@@ -108,3 +108,90 @@ function running(pid: number): boolean {
     return false;
   }
 }
+
+test.serial('network connect --alias: the alias answers on that network only, clashes are refused, gone on disconnect', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'da');
+  writeConf(r, '20-anet.conflist', { ...testNetwork(r, 'anet', 'tscnitda', '10.99.85.0/24'), tscni: { dns: true } });
+  writeConf(r, '21-bnet.conflist', { ...testNetwork(r, 'bnet', 'tscnitdb', '10.99.86.0/24'), tscni: { dns: true } });
+  await ok(t, r, ['run', '-d', '--network', 'anet', '--name', 'x', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www']);
+  await ok(t, r, ['run', '-d', '--network', 'bnet', '--name', 'y', 'busybox', 'sleep', '60']);
+  await ok(t, r, ['run', '-d', '--network', 'anet', '--name', 'z', 'busybox', 'sleep', '60']);
+  const bad = await r.tscni(['network', 'connect', '--alias', 'no/slash', 'bnet', 'x']);
+  t.deepEqual([bad.code, bad.stderr], [2, 'tscni: invalid --alias "no/slash": DNS labels of letters, digits, _ and -, separated by dots\n']);
+  t.is((await ok(t, r, ['network', 'connect', '--alias', 'web2', '--alias', 'www', 'bnet', 'x'])).stdout, 'x\n');
+  const xb = JSON.parse((await ok(t, r, ['inspect', 'x'])).stdout)[0].NetworkSettings.Networks.bnet;
+  t.deepEqual([xb.InterfaceName, xb.Aliases], ['eth1', ['web2', 'www']]);
+  t.regex(xb.IPAddress, /^10\.99\.86\.\d+$/);
+  t.deepEqual(await resolve(r, 'y', 'web2'), [xb.IPAddress]);
+  t.deepEqual(await resolve(r, 'y', 'WWW'), [xb.IPAddress]);
+  t.true((await ok(t, r, ['exec', 'y', 'wget', '-qO-', 'http://web2/'])).stdout.includes('Hello from busybox httpd'));
+  // z shares only anet with x: the bnet alias is not its to see (x's own name is).
+  t.deepEqual(await resolve(r, 'z', 'web2'), []);
+  t.deepEqual(await resolve(r, 'z', 'x'), [await ipOf(t, r, 'x')]);
+  // Taken on bnet: refused for another container there, nothing changed.
+  const clash = await r.tscni(['network', 'connect', '--alias', 'web2', 'bnet', 'z']);
+  t.deepEqual([clash.code, clash.stderr], [4, 'tscni: network alias "web2" is already in use on network bnet by container x\n']);
+  t.deepEqual(Object.keys(JSON.parse((await ok(t, r, ['inspect', 'z'])).stdout)[0].NetworkSettings.Networks), ['anet']);
+  const again = await r.tscni(['network', 'connect', '--alias', 'other', 'bnet', 'x']);
+  t.deepEqual([again.code, again.stderr], [4, 'tscni: container x is already connected to network bnet\n']);
+  const notOn = await r.tscni(['network', 'connect', '--alias', 'web3', 'nonet', 'x']);
+  t.is(notOn.code, 3);
+  // Disconnected: the alias goes within 1 s.
+  await ok(t, r, ['network', 'disconnect', 'bnet', 'x']);
+  const t0 = Date.now();
+  let gone = false;
+  while (!gone && Date.now() - t0 < 1000) gone = (await resolve(r, 'y', 'web2')).length === 0;
+  t.true(gone, 'web2 still resolves 1 s after disconnect');
+  await ok(t, r, ['rm', '-f', 'x', 'y', 'z']);
+  for (let i = 0; i < 60 && existsSync(join(r.state, 'dns')) && readdirSync(join(r.state, 'dns')).length; i++) await new Promise((res) => setTimeout(res, 100));
+  t.deepEqual(readdirSync(join(r.state, 'dns')), []);
+});
+
+/** One query from inside a container's netns (by its id) with test/helpers/dns-query.ts, over udp or tcp. */
+function query(r: RunnerEnv, netnsId: string, proto: 'udp' | 'tcp', server: string, name: string, type = 'A'): { rcode?: number; answers?: string[]; error?: string } {
+  const o = r.host.run(['ip', 'netns', 'exec', netnsId, process.execPath, join(import.meta.dirname, '../../helpers/dns-query.ts'), proto, server, name, type]);
+  return JSON.parse(o);
+}
+
+test.serial('the resolver answers over TCP too, and on the IPv6 gateway of a dual-stack network (listed in resolv.conf)', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'dt');
+  const dnet = testNetwork(r, 'dnet', 'tscnitdt6', '10.99.87.0/24') as any;
+  dnet.plugins[0].ipam.ranges.push([{ subnet: 'fd99:87::/64' }]);
+  writeConf(r, '20-dnet.conflist', { ...dnet, tscni: { dns: true } });
+  writeConf(r, '21-v4net.conflist', { ...testNetwork(r, 'v4net', 'tscnitdt4', '10.99.88.0/24'), tscni: { dns: true } });
+  const up = makeNetns(t, 'dtup');
+  wireVeth(r.host, 'tscnitdtu', '10.99.89.1/24', up, 'eth0', '10.99.89.2/24');
+  const server = spawn('ip', ['netns', 'exec', up.name, process.execPath, join(import.meta.dirname, '../../helpers/dns-upstream.ts'), 'outside.example=192.0.2.45'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => server.kill('SIGKILL'));
+  await new Promise((res) => server.stdout!.once('data', res));
+  r.env.TSCNI_DNS_UPSTREAM = '10.99.89.2';
+  const aId = (await ok(t, r, ['run', '-d', '--network', 'dnet', '--name', 'a6', '--network-alias', 'svc', 'busybox', 'sleep', '60'])).stdout.trim();
+  const bId = (await ok(t, r, ['run', '-d', '--network', 'dnet', '--name', 'b6', 'busybox', 'sleep', '60'])).stdout.trim();
+  const cId = (await ok(t, r, ['run', '-d', '--network', 'v4net', '--name', 'c4', 'busybox', 'sleep', '60'])).stdout.trim();
+  const a = JSON.parse((await ok(t, r, ['inspect', 'a6'])).stdout)[0].NetworkSettings;
+  t.regex(a.GlobalIPv6Address, /^fd99:87::[0-9a-f]+$/);
+  // Dual stack: both gateways, IPv4 first (aardvark-dns lists every gateway it listens on); IPv4 only: one.
+  t.deepEqual((await ok(t, r, ['exec', 'b6', 'cat', '/etc/resolv.conf'])).stdout.split('\n').filter((l) => l.startsWith('nameserver')), ['nameserver 10.99.87.1', 'nameserver fd99:87::1']);
+  t.deepEqual((await ok(t, r, ['exec', 'c4', 'cat', '/etc/resolv.conf'])).stdout.split('\n').filter((l) => l.startsWith('nameserver')), ['nameserver 10.99.88.1']);
+  for (const proto of ['udp', 'tcp'] as const) {
+    for (const gw of ['10.99.87.1', 'fd99:87::1']) {
+      t.deepEqual(query(r, bId, proto, gw, 'svc'), { rcode: 0, answers: [a.IPAddress] }, `${proto} ${gw} A`);
+      t.deepEqual(query(r, bId, proto, gw, 'a6', 'AAAA'), { rcode: 0, answers: [a.GlobalIPv6Address] }, `${proto} ${gw} AAAA`);
+      t.deepEqual(query(r, bId, proto, gw, 'outside.example'), { rcode: 0, answers: ['192.0.2.45'] }, `${proto} ${gw} upstream`);
+      t.deepEqual(query(r, bId, proto, gw, 'nowhere.example'), { rcode: 3, answers: [] }, `${proto} ${gw} NXDOMAIN`);
+    }
+    // Another network's container: its own resolver does not know them; dnet's refuses it (not in its subnets).
+    t.deepEqual(query(r, cId, proto, '10.99.88.1', 'svc'), { rcode: 3, answers: [] }, `${proto} other network`);
+    t.deepEqual(query(r, cId, proto, '10.99.87.1', 'svc'), { rcode: 5, answers: [] }, `${proto} foreign client`);
+    t.deepEqual(query(r, aId, proto, 'fd99:87::1', 'b6'), { rcode: 0, answers: [await ipOf(t, r, 'b6')] }, `${proto} from a6 over IPv6`);
+  }
+  // busybox nslookup inside the container, through resolv.conf's first server.
+  t.deepEqual(await resolve(r, 'b6', 'svc', 'aaaa'), [a.GlobalIPv6Address]);
+  await ok(t, r, ['rm', '-f', 'a6', 'b6', 'c4']);
+  for (let i = 0; i < 60 && existsSync(join(r.state, 'dns')) && readdirSync(join(r.state, 'dns')).length; i++) await new Promise((res) => setTimeout(res, 100));
+  t.deepEqual(readdirSync(join(r.state, 'dns')), []);
+  // Nothing listens on the gateways' port 53 any more (the bridge addresses stay; the sockets went with the process).
+  t.deepEqual(r.host.run(['ss', '-Hlntu', 'sport', '=', ':53']).trim(), '');
+});

@@ -1,12 +1,13 @@
 // Publishing like docker: -p 80 and -p 127.0.0.1::80 pick free host ports from 32768-60999, a host range for one
-// port picks inside it (skipping a port a host process listens on), `tscni port`, -P from the image's ExposedPorts.
+// port picks inside it (skipping a port a host process listens on), `tscni port`, -P from the image's ExposedPorts,
+// IPv6 host addresses ([::1] through the userland proxy, [::] through portmap) and portmap's answer to ::1.
 
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ociArchive, PAGE as OCI_PAGE } from '../../helpers/busybox-tar.ts';
-import { requireRoot } from '../../helpers/netns.ts';
+import { makeNetns, requireRoot, wireVeth } from '../../helpers/netns.ts';
 import { makeRunnerEnv, testNetwork, writeConf, type RunnerEnv, ok, curlUntil } from './harness.ts';
 
 const PAGE = '<!doctype html>\n<title>tscni</title>\n<h1>Hello from busybox httpd in a tscni container</h1>\n';
@@ -68,4 +69,85 @@ test.serial('-P publishes every port the image EXPOSEs (tscni load keeps Exposed
     { hostIP: '', hostPort: 32768, containerPort: 80, protocol: 'tcp' },
   ]);
   await ok(t, r, ['rm', '-f', 'exp']);
+});
+
+test.serial('-p [::1]:8080:80 and [::]: reachable from the host over ::1 (userland proxy), not from another host; stop/start; rm leaves nothing', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'p6');
+  const net = testNetwork(r, 'tnet6', 'tscnitp6', '10.99.74.0/24') as any;
+  net.plugins[0].ipam.ranges.push([{ subnet: 'fd99:74::/64' }]);
+  net.plugins[0].ipam.routes.push({ dst: '::/0' });
+  writeConf(r, '10-tnet6.conflist', net);
+  writeConf(r, '11-tnet4.conflist', testNetwork(r, 'tnet4', 'tscnitp4', '10.99.76.0/24'));
+  // Another host: a peer netns on a link with the test host (IPv6 and IPv4).
+  const peer = makeNetns(t, 'p6peer');
+  for (const ns of [r.host, peer]) ns.run(['sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+  wireVeth(r.host, 'tscnitp6p', 'fd99:75::1/64', peer, 'eth0', 'fd99:75::2/64');
+  r.host.run(['ip', 'addr', 'add', '10.99.75.1/24', 'dev', 'tscnitp6p']);
+  peer.run(['ip', 'addr', 'add', '10.99.75.2/24', 'dev', 'eth0']);
+
+  const id = (await ok(t, r, ['run', '-d', '--network', 'tnet6', '--name', 'web', '-p', '[::1]:8080:80', '-p', '[::]:8081:80', '-p', '[0::1]::80', ...HTTPD])).stdout.trim();
+  t.is((await ok(t, r, ['port', 'web'])).stdout, '80/tcp -> [::1]:8080\n80/tcp -> [::]:8081\n80/tcp -> [::1]:32768\n');
+  t.deepEqual(JSON.parse((await ok(t, r, ['ps', '--json'])).stdout)[0].Ports, [
+    { hostIP: '::1', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+    { hostIP: '::', hostPort: 8081, containerPort: 80, protocol: 'tcp' },
+    { hostIP: '::1', hostPort: 32768, containerPort: 80, protocol: 'tcp' },
+  ]);
+  for (const port of [8080, 8081, 32768]) t.is(await curlUntil(r, `http://[::1]:${port}/`), PAGE, `[::1]:${port}`);
+  // The proxy listens on ::1 only; nft has no ::1 element (portmap never gets ::1), only the [::] wildcard.
+  t.deepEqual(r.host.run(['ss', '-Hltn']).split('\n').filter(Boolean).map((l) => l.split(/\s+/)[3]).sort(), ['[::1]:32768', '[::1]:8080', '[::1]:8081']);
+  t.deepEqual((await ok(t, r, ['explain', 'web', '8080'])).stdout.split('\n').slice(0, 2), [`A tcp packet to [::1]:8080 (published by web, ${id.slice(0, 12)}):`, "1. nftables: nothing (portmap's output chain returns for ::1: the kernel drops DNATed answers to ::1)"]);
+  const ruleset = r.host.run(['/usr/sbin/nft', 'list', 'ruleset']);
+  t.false(ruleset.includes('8080'));
+  t.true(ruleset.includes('8081'));
+  // From another host: [::] is public (as docker's), the [::1] ports are not reachable on any address.
+  const peerCurl = (url: string) => peer.try(['curl', '-gfsS', '-m', '2', url]);
+  t.is(peerCurl('http://[fd99:75::1]:8081/').stdout, PAGE);
+  for (const url of ['http://[fd99:75::1]:8080/', 'http://[fd99:75::1]:32768/', 'http://10.99.75.1:8080/']) t.is(peerCurl(url).status, 7, url);
+
+  const proxyPid = Number(readFileSync(join(r.state, 'containers', id, 'proxy.pid'), 'utf8'));
+  await ok(t, r, ['stop', '-t', '0', 'web']);
+  t.false(existsSync(join(r.state, 'containers', id, 'proxy.pid')));
+  t.false(existsSync(`/proc/${proxyPid}/cmdline`) && readFileSync(`/proc/${proxyPid}/cmdline`, 'utf8').includes('__proxy'));
+  t.is(r.host.run(['ss', '-Hltn']), '');
+  await ok(t, r, ['start', 'web']);
+  t.is(await curlUntil(r, 'http://[::1]:8080/'), PAGE);
+  await ok(t, r, ['rm', '-f', 'web']);
+  t.is(r.host.run(['ss', '-Hltn']), '');
+  t.is(r.host.try(['curl', '-gfsS', '-m', '1', 'http://[::1]:8080/']).status, 7);
+  t.deepEqual(readdirSync(join(r.state, 'containers')).filter((n) => /^[0-9a-f]{64}$/.test(n)), []);
+
+  // [::1] on an IPv4-only network: proxied to the IPv4 address. Another IPv6 host IP there: refused, nothing left.
+  await ok(t, r, ['run', '-d', '--network', 'tnet4', '--name', 'v4', '-p', '[::1]:8080:80', ...HTTPD]);
+  t.is(await curlUntil(r, 'http://[::1]:8080/'), PAGE);
+  const noV6 = await r.tscni(['run', '-d', '--network', 'tnet4', '--name', 'nov6', '-p', '[fd99:75::1]:8090:80', ...HTTPD]);
+  t.deepEqual([noV6.code, noV6.stderr], [2, 'tscni: cannot publish [fd99:75::1]:8090->80/tcp: network tnet4 gave the container no IPv6 address (an IPv6 host IP needs a dual-stack network; [::1] works on any)\n']);
+  // A host process on [::1]:8091: the proxy cannot bind it; the run is undone.
+  const listener = spawn('ip', ['netns', 'exec', r.host.name, 'socat', 'TCP6-LISTEN:8091,bind=[::1],reuseaddr', '-'], { stdio: 'ignore' });
+  t.teardown(() => listener.kill('SIGKILL'));
+  for (let i = 0; i < 40 && !r.host.run(['ss', '-Htln']).includes('[::1]:8091 '); i++) await new Promise((res) => setTimeout(res, 50));
+  const held = await r.tscni(['run', '-d', '--network', 'tnet4', '--name', 'held', '-p', '[::1]:8091:80', ...HTTPD]);
+  t.deepEqual([held.code, held.stderr], [4, 'tscni: cannot publish on [::1]: Bind for [::1]:8091/tcp failed: port is already allocated (a host process listens on it)\n']);
+  const bad = await r.tscni(['run', '-d', '--network', 'tnet6', '-p', '[::1::]:8080:80', ...HTTPD]);
+  t.deepEqual([bad.code, bad.stderr], [2, 'tscni: invalid host IP "::1::" in -p [::1::]:8080:80\n']);
+  t.deepEqual(JSON.parse((await ok(t, r, ['ps', '-a', '--json'])).stdout).map((c: any) => c.Name), ['v4']);
+  await ok(t, r, ['rm', '-f', 'v4']);
+  t.deepEqual(readdirSync(join(r.state, 'containers')).filter((n) => /^[0-9a-f]{64}$/.test(n)), []);
+  t.deepEqual(readdirSync(join(r.cache, 'results')), []);
+  t.false(r.host.run(['ss', '-Hltn']).includes('bun'));
+});
+
+test.serial('the portmap plugin given hostIP ::1 directly: CNI error 2 naming the field and value, nothing published', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'pl');
+  const net = testNetwork(r, 'tnetl', 'tscnitpl', '10.99.77.0/24') as any;
+  net.plugins[0].ipam.ranges.push([{ subnet: 'fd99:77::/64' }]);
+  writeConf(r, '10-tnetl.conflist', net);
+  const ctr = makeNetns(t, 'plc');
+  const caps = { CAP_ARGS: JSON.stringify({ portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp', hostIP: '::1' }] }) };
+  const add = await r.tscni(['add', '--id', 'plc', 'tnetl', ctr.path], caps);
+  t.is(add.code, 1);
+  t.is(add.stderr, 'tscni: plugin type="portmap" name="tnetl" failed (add): unsupported portMappings[0].hostIP "::1": the kernel cannot DNAT IPv6 loopback (no route_localnet for IPv6): publish on 127.0.0.1, or use a userland proxy on [::1] (tscni run -p [::1]:PORT:PORT does)\n');
+  t.false(r.host.try(['/usr/sbin/nft', 'list', 'ruleset']).stdout.includes('8080'));
+  await ok(t, r, ['del', '--id', 'plc', 'tnetl', ctr.path]);
 });

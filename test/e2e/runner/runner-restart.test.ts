@@ -57,7 +57,7 @@ test.serial('--restart on-failure:3 runs a process exiting 1 exactly 4 times; st
 test.serial('tscni boot after a simulated reboot restarts always containers with name, address and port', async (t) => {
   if (!requireRoot(t)) return;
   const r = setup(t, 'bo');
-  const web = await r.tscni(['run', '-d', '--network', 'tnet', '--name', 'web', '--restart', 'always', '-p', '18093:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www']);
+  const web = await r.tscni(['run', '-d', '--network', 'tnet', '--name', 'web', '--restart', 'always', '-p', '18093:80', '-p', '[::1]:18094:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www']);
   t.is(web.code, 0, web.stderr);
   t.is((await r.tscni(['run', '-d', '--network', 'tnet', '--name', 'plain', 'busybox', 'sleep', '300'])).code, 0);
   t.is((await r.tscni(['run', '-d', '--network', 'tnet', '--name', 'held', '--restart', 'unless-stopped', 'busybox', 'sleep', '300'])).code, 0);
@@ -70,6 +70,8 @@ test.serial('tscni boot after a simulated reboot restarts always containers with
     const id = (await inspect(r, name)).Id;
     const st = JSON.parse(readFileSync(join(r.state, 'containers', id, 'state.json'), 'utf8'));
     process.kill(st.monitorPid, 'SIGKILL');
+    // web's [::1] proxy dies with the rest.
+    if (name === 'web') process.kill(Number(readFileSync(join(r.state, 'containers', id, 'proxy.pid'), 'utf8')), 'SIGKILL');
     spawnSync('runc', ['--root', join(r.state, 'runc'), 'kill', id, 'KILL']);
   }
   await until('runc to see every container stopped', async () => {
@@ -96,6 +98,8 @@ test.serial('tscni boot after a simulated reboot restarts always containers with
     if (!body) await sleep(100);
   }
   t.regex(body, /Hello from busybox httpd/);
+  // boot started a new [::1] proxy (the old pid file named a dead process).
+  t.regex(r.host.run(['curl', '-gfsS', '-m', '2', 'http://[::1]:18094/']), /Hello from busybox httpd/);
   t.is((await r.tscni(['rm', '-f', 'web', 'plain', 'held'])).code, 0);
-  t.deepEqual([mountsUnder(r.dir), ipJson(r.host, ['link', 'show', 'type', 'veth']).length], [[], 0]);
+  t.deepEqual([mountsUnder(r.dir), ipJson(r.host, ['link', 'show', 'type', 'veth']).length, r.host.run(['ss', '-Hltn'])], [[], 0, '']);
 });

@@ -59,7 +59,7 @@ test.serial('port ledger: a port a host process listens on is refused', async (t
   for (const [m, msg] of [
     [{ hostPort: 6060, containerPort: 80 }, 'port is already allocated: tcp 0.0.0.0:6060 held by a host process (bind: EADDRINUSE)'],
     [{ hostPort: 6060, containerPort: 80, protocol: 'udp', hostIP: HOST4 }, 'port is already allocated: udp 192.168.77.1:6060 held by a host process (bind: EADDRINUSE)'],
-    [{ hostPort: 6060, containerPort: 80, hostIP: '::1' }, 'port is already allocated: tcp [::1]:6060 held by a host process (bind: EADDRINUSE)'],
+    [{ hostPort: 6060, containerPort: 80, hostIP: HOST6 }, `port is already allocated: tcp [${HOST6}]:6060 held by a host process (bind: EADDRINUSE)`],
   ] as const) {
     const r = await call(fx, 'ADD', c1, conf(c1, [m]));
     t.deepEqual(r.json, { cniVersion: '1.1.0', code: 100, msg });

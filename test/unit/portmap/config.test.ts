@@ -72,6 +72,11 @@ test('iptables-only keys and backends are code 2 with an explanation; nftables c
   t.deepEqual(err(() => parseConfig({ ...base, externalSetMarkChain: 'X' }))[0], 2);
   t.deepEqual(err(() => parseConfig({ ...base, conditionsV6: ['!', '-s', '::1'] }))[0], 2);
   t.deepEqual(err(() => parseConfig({ ...base, conditionsV4: [] })), [0, '']);
+  // IPv6 loopback: the kernel drops the DNATed answers (no route_localnet for IPv6), so it is refused, any spelling.
+  const loop = 'the kernel cannot DNAT IPv6 loopback (no route_localnet for IPv6): publish on 127.0.0.1, or use a userland proxy on [::1] (tscni run -p [::1]:PORT:PORT does)';
+  t.deepEqual(err(() => parseConfig(withMappings([{ hostPort: 80, containerPort: 80 }, { hostPort: 8080, containerPort: 80, hostIP: '::1' }]))), [2, `unsupported portMappings[1].hostIP "::1": ${loop}`]);
+  t.deepEqual(err(() => parseConfig(withMappings([{ hostPort: 8080, containerPort: 80, hostIP: '0:0::1' }]))), [2, `unsupported portMappings[0].hostIP "0:0::1": ${loop}`]);
+  t.deepEqual(err(() => parseConfig(withMappings([{ hostPort: 8080, containerPort: 80, hostIP: '::' }]))), [0, '']);
   t.is(parseConfig({ ...base, conditionsV4: [] }).conditions, undefined);
   t.deepEqual(parseConfig({ ...base, conditionsV4: ['iifname', 'eth0'] }).conditions?.v4, [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'eth0' } }]);
   t.deepEqual(err(() => parseConfig({ ...base, conditionsV4: 'ip saddr 1.2.3.4' })), [7, 'invalid conditionsV4 "ip saddr 1.2.3.4": must be a list of nftables match tokens']);

@@ -15,7 +15,7 @@ test('host helpers: longest-prefix route interface from /proc/net/route, conntra
   t.is(routeInterface(table, '10.88.0.5'), 'br0');
   t.is(routeInterface(table, '10.1.0.5'), 'cni1');
   t.is(routeInterface(table, '8.8.8.8'), 'eth0');
-  const e = entriesOf(cfgOf([{ hostPort: 53, containerPort: 53, protocol: 'udp' }, { hostPort: 54, containerPort: 53, protocol: 'udp', hostIP: '::1' }, { hostPort: 80, containerPort: 80 }]), [v4, v6]);
+  const e = entriesOf(cfgOf([{ hostPort: 53, containerPort: 53, protocol: 'udp' }, { hostPort: 54, containerPort: 53, protocol: 'udp', hostIP: 'fd00::54' }, { hostPort: 80, containerPort: 80 }]), [v4, v6]);
   t.deepEqual(conntrackArgv(e), [
     ['-D', '-f', 'ipv4', '-p', 'udp', '--orig-port-dst', '53'],
     ['-D', '-f', 'ipv6', '-p', 'udp', '--orig-port-dst', '53'],

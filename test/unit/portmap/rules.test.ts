@@ -55,7 +55,7 @@ test('the skeleton: one table, 8 maps, 7 sets, 6 chains flushed and refilled; it
   t.deepEqual(kinds.filter((k) => k === 'add map').length, 8);
   t.deepEqual(kinds.filter((k) => k === 'add set').length, 7);
   t.deepEqual(kinds.filter((k) => k === 'flush chain').length, 6);
-  t.deepEqual(kinds.filter((k) => k === 'add rule').length, 14);
+  t.deepEqual(kinds.filter((k) => k === 'add rule').length, 15);
   t.deepEqual(sk[0], { add: { table: { family: 'inet', name: 'tscni_portmap' } } });
   const guard = sk.filter((c: any) => c.add?.rule?.chain === 'guard').map((c: any) => c.add.rule.expr);
   t.deepEqual(guard[0], [

@@ -29,7 +29,7 @@ test('CHECK read-back names the first problem; STATUS names what is missing', (t
 });
 
 test('expected rule counts come from the builders: skeleton() per chain, conditionSet() per conditions chain', (t) => {
-  t.deepEqual(Object.fromEntries(rulesPerChain(skeleton())), { prerouting: 1, output: 1, hostports: 5, postrouting: 5, guard: 2 });
+  t.deepEqual(Object.fromEntries(rulesPerChain(skeleton())), { prerouting: 1, output: 2, hostports: 5, postrouting: 5, guard: 2 });
   const cond = conditionsOf(['iifname', 'eth0'], [])!;
   t.deepEqual(Object.fromEntries(rulesPerChain(conditionSet(cond))), { [`cond_${cond.tag}`]: 4 });
   const whole = skeleton().filter((c: any) => c.add).map((c: any) => c.add);

@@ -36,15 +36,15 @@ export function checkModeFlags(mode: NetMode, f: { ports: number; ip?: string; m
   if (mode.kind === 'container' && f.hostname) throw new UsageError('conflicting options: --hostname and the container network mode (the joined container\'s host name is used)');
 }
 
-/** The container a `container:` mode joins: it must exist and run. */
-export function joinedContainer(ref: string, resolve: (r: string) => ContainerState): ContainerState {
+/** The container a `container:` mode joins: it must exist and (for run; create checks at start) run. */
+export function joinedContainer(ref: string, resolve: (r: string) => ContainerState, mustRun = true): ContainerState {
   let target: ContainerState;
   try {
     target = resolve(ref);
   } catch {
     throw notFound(`cannot join the network of container ${ref}: no such container`);
   }
-  if (target.status !== 'running') throw conflict(`cannot join the network of container ${ref}: it is ${target.status}, not running`);
+  if (mustRun && target.status !== 'running') throw conflict(`cannot join the network of container ${ref}: it is ${target.status}, not running`);
   if (modeOf(target).kind === 'container') {
     // docker resolves the chain to the netns owner; one level keeps it obvious who owns the netns.
     throw conflict(`cannot join the network of container ${ref}: it shares the netns of ${target.network.slice('container:'.length, 'container:'.length + 12)} itself; join that one`);

@@ -8,11 +8,12 @@ import { addNetworkList, cachedConfList, delNetworkList, type RuntimeConf } from
 import type { ConfList } from '../../../libcni/conflist.ts';
 import { cacheFile } from '../../../libcni/result-cache.ts';
 import { UndoStack } from '../../../util/undo.ts';
-import { conflict } from '../../cli/errors.ts';
+import { conflict, Exit, RunnerError } from '../../cli/errors.ts';
+import { kernelPorts, startProxy, stopProxy } from './loopback-proxy.ts';
 import type { Ctx } from '../../context.ts';
 import { dnsEnabled, findNetwork } from '../../networks.ts';
 import { ensureResolver } from '../../dns/manager.ts';
-import { subnetOf } from '../../dns/records.ts';
+import { resolverEndpoints } from '../../dns/records.ts';
 import { applyPolicy, hostVethOf, isolatePort, policyOf, releasePort, type NetPolicy } from '../../isolation.ts';
 import { trace } from '../../trace.ts';
 import { copyEtcFiles, writeEtcFiles, writeHostModeEtcFiles } from '../etc-files.ts';
@@ -24,7 +25,7 @@ import type { ContainerState, ExtraNetwork, NetworkSettings } from '../store.ts'
 export const IFNAME = 'eth0';
 
 export function runtimeConfFor(ctx: Ctx, c: ContainerState): RuntimeConf {
-  return { containerId: c.id, netns: netnsPath(ctx.paths.netnsDir, c.netnsName), ifName: chainIfName(c), capabilityArgs: capabilityArgsFor(c) };
+  return { containerId: c.id, netns: netnsPath(ctx.paths.netnsDir, c.netnsName), ifName: chainIfName(c), capabilityArgs: capabilityArgsFor({ ...c, ports: kernelPorts(c.ports) }) };
 }
 
 /** docker's NetworkSettings from a CNI result: the container-side interface, its address and gateway. */
@@ -104,19 +105,37 @@ export async function attachNetwork(ctx: Ctx, c: ContainerState, dir: string, un
     e.settings = await addExtra(ctx, c, e);
   }
   const settings = m.kind === 'none' ? { ...EMPTY } : networkSettingsFrom(result, rt.netns);
+  if (m.kind === 'network') await publishLoopback6(ctx, c, settings, undo);
   let nameservers: string[] | undefined;
   // The embedded resolver, on networks `network create` made (the default network stays like docker's bridge).
-  if (m.kind === 'network' && dnsEnabled(list) && settings.Gateway && !settings.Gateway.includes(':')) {
-    if (await ensureResolver(ctx, list.name, settings.Gateway, subnetOf(settings.IPAddress, settings.IPPrefixLen))) nameservers = [settings.Gateway];
+  // It listens on the IPv4 gateway and, dual stack, the IPv6 one: resolv.conf lists both, as aardvark-dns's do.
+  const at = resolverEndpoints(result);
+  if (m.kind === 'network' && dnsEnabled(list) && at.gateways.length) {
+    if (await ensureResolver(ctx, list.name, at.gateways, at.cidrs)) nameservers = at.gateways;
     else process.stderr.write(`tscni: warning: the resolver of network ${list.name} could not start (see ${ctx.paths.stateRoot}/dns/${list.name}.log): container names will not resolve\n`);
   }
   writeEtcFiles(dir, c, settings.IPAddress || undefined, nameservers);
   return { settings, netnsPath: rt.netns };
 }
 
+/**
+ * IPv6 host addresses: portmap DNATs them to the container's IPv6 address, so the network must have given one
+ * (else nothing would answer: refused); [::1] goes through the userland proxy (loopback-proxy.ts), to the IPv6
+ * address or else the IPv4 one.
+ */
+async function publishLoopback6(ctx: Ctx, c: ContainerState, s: NetworkSettings, undo: UndoStack): Promise<void> {
+  const v6 = c.ports.find((p) => p.hostIP.includes(':') && p.hostIP !== '::1');
+  if (v6 && !s.GlobalIPv6Address) {
+    throw new RunnerError(`cannot publish [${v6.hostIP}]:${v6.hostPort}->${v6.containerPort}/${v6.protocol}: network ${c.network} gave the container no IPv6 address (an IPv6 host IP needs a dual-stack network; [::1] works on any)`, Exit.Usage);
+  }
+  undo.push('[::1] proxy', () => stopProxy(ctx, c.id));
+  if (await startProxy(ctx, c.id, c.ports, s.GlobalIPv6Address || s.IPAddress)) trace('[::1] proxy started');
+}
+
 /** Network side of a release: DEL with the config cached at ADD time, then the netns. Only what `c` owns. */
 export async function detachNetwork(ctx: Ctx, c: ContainerState, problems: string[]): Promise<void> {
   if (!ownsNetns(c)) return;
+  await stopProxy(ctx, c.id).catch((e) => problems.push(`[::1] proxy: ${(e as Error).message}`));
   for (const e of [...(c.extraNetworks ?? [])].reverse()) await delExtra(ctx, c, e, problems);
   const rc = runtimeConfFor(ctx, c);
   let list = cachedConfList(ctx.paths.cacheDir, c.network, c.id, rc.ifName);

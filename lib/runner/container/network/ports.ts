@@ -3,6 +3,7 @@
 // `-p 127.0.0.1::80`) or a host range for one container port (`-p 8000-8010:80`) is picked by port-pick.ts.
 
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { UsageError, conflict } from '../../cli/errors.ts';
 import type { Ctx } from '../../context.ts';
 import { refreshState } from '../stop.ts';
@@ -43,10 +44,15 @@ export function parsePublish(spec: string): PortRequest[] {
       hostIP = parts[0];
       rest = `${parts[1]}:${parts[2]}`;
     } else if (parts.length > 3) {
-      throw new UsageError(`invalid -p ${spec}: expected [[hostIP:][hostPort]:]containerPort[/protocol]`);
+      const v6 = isIP(parts.slice(0, -2).join(':')) === 6;
+      throw new UsageError(`invalid -p ${spec}: expected [[hostIP:][hostPort]:]containerPort[/protocol]${v6 ? ` (an IPv6 host IP goes in brackets: -p [${parts.slice(0, -2).join(':')}]:${parts.slice(-2).join(':')})` : ''}`);
     }
   }
-  if (hostIP && !isIP(hostIP)) throw new UsageError(`invalid host IP ${JSON.stringify(hostIP)} in -p ${spec}`);
+  if (hostIP && (!isIP(hostIP) || hostIP.includes('%'))) throw new UsageError(`invalid host IP ${JSON.stringify(hostIP)} in -p ${spec}`);
+  if (v6 && isIP(hostIP) !== 6) throw new UsageError(`invalid host IP ${JSON.stringify(hostIP)} in -p ${spec}: brackets are for IPv6 addresses`);
+  // One spelling per address ([0::1] is [::1]), so the ledger, the proxy and portmap agree.
+  if (isIP(hostIP) === 6) hostIP = ipaddr.parse(hostIP).toString();
+  if (hostIP === '::1' && protocol === 'sctp') throw new UsageError(`invalid -p ${spec}: sctp cannot be published on [::1] (the kernel cannot DNAT ::1 and the userland proxy forwards tcp and udp only)`);
   const colon = rest.lastIndexOf(':');
   const h = colon < 0 ? '' : rest.slice(0, colon);
   const c = rest.slice(colon + 1);

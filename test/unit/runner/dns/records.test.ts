@@ -1,8 +1,8 @@
 // What a network's resolver answers, from container states; who may use which name; upstreams; resolv.conf.
 
 import test from 'ava';
-import { attachmentsOf, inSubnet, lookup, subnetOf } from '../../../../lib/runner/dns/records.ts';
-import { checkNamesFree } from '../../../../lib/runner/dns/names.ts';
+import { attachmentsOf, inSubnet, lookup, resolverEndpoints, subnetOf } from '../../../../lib/runner/dns/records.ts';
+import { checkAliasesFree, checkNamesFree } from '../../../../lib/runner/dns/names.ts';
 import { upstreamServers } from '../../../../lib/runner/dns/manager.ts';
 import { resolvConfWith } from '../../../../lib/runner/container/etc-files.ts';
 import type { ContainerState } from '../../../../lib/runner/container/store.ts';
@@ -58,6 +58,21 @@ test('subnets', (t) => {
   t.true(inSubnet('192.168.3.4', '192.168.0.0/16'));
   t.is(subnetOf('10.99.81.17', 24), '10.99.81.0/24');
   t.is(subnetOf('172.20.200.9', 12), '172.16.0.0/12');
+  t.true(inSubnet('fd00:1::9', 'fd00:1::/64'));
+  t.false(inSubnet('fd00:2::9', 'fd00:1::/64'));
+  t.false(inSubnet('10.1.0.2', 'fd00:1::/64'));
+  t.true(inSubnet('::ffff:10.1.0.2', '10.1.0.0/24'));
+  t.false(inSubnet('not-an-ip', '10.1.0.0/24'));
+  t.is(subnetOf('fd99:81::1c', 64), 'fd99:81::/64');
+});
+
+test('resolverEndpoints: the IPv4 gateway, then the IPv6 one of a dual-stack result, with their subnets', (t) => {
+  const dual = { ips: [{ address: '10.1.0.5/24', gateway: '10.1.0.1', interface: 1 }, { address: 'fd00:1::5/64', gateway: 'fd00:1::1', interface: 1 }] };
+  t.deepEqual(resolverEndpoints(dual), { gateways: ['10.1.0.1', 'fd00:1::1'], cidrs: ['10.1.0.0/24', 'fd00:1::/64'] });
+  t.deepEqual(resolverEndpoints({ ips: [dual.ips[0]] }), { gateways: ['10.1.0.1'], cidrs: ['10.1.0.0/24'] });
+  // IPv6 only: no IPv4 gateway, no resolver (names need an IPv4 range, as documented).
+  t.deepEqual(resolverEndpoints({ ips: [dual.ips[1]] }), { gateways: [], cidrs: [] });
+  t.deepEqual(resolverEndpoints(undefined), { gateways: [], cidrs: [] });
 });
 
 test('checkNamesFree: an alias another live container answers to on the same network is refused', (t) => {
@@ -73,7 +88,19 @@ test('checkNamesFree: an alias another live container answers to on the same net
 
 test('upstreams: TSCNI_DNS_UPSTREAM or resolv.conf, never the gateway; resolv.conf keeps search and options', (t) => {
   const rc = '# x\nnameserver 127.0.0.53\nnameserver 10.1.0.1\nsearch corp.example\noptions edns0 trust-ad\n';
-  t.deepEqual(upstreamServers({}, rc, '10.1.0.1'), ['127.0.0.53']);
-  t.deepEqual(upstreamServers({ TSCNI_DNS_UPSTREAM: '10.9.0.2, 10.9.0.3' }, rc, '10.1.0.1'), ['10.9.0.2', '10.9.0.3']);
+  t.deepEqual(upstreamServers({}, rc, ['10.1.0.1']), ['127.0.0.53']);
+  t.deepEqual(upstreamServers({ TSCNI_DNS_UPSTREAM: '10.9.0.2, 10.9.0.3' }, rc, ['10.1.0.1', 'fd00::1']), ['10.9.0.2', '10.9.0.3']);
   t.is(resolvConfWith(rc, ['10.1.0.1']), 'nameserver 10.1.0.1\nsearch corp.example\noptions edns0 trust-ad\n');
+});
+
+test('connect --alias: the alias is a name on that network only; a clash there is refused, elsewhere not', (t) => {
+  const X = ctr('e', 'x', 'dnet', '10.1.0.5', { extraNetworks: [{ network: 'enet', ifName: 'eth1', aliases: ['Web2'], settings: settings('10.2.0.5') }] });
+  t.deepEqual(attachmentsOf(X).map((a) => [a.network, a.names.slice(3)]), [['dnet', []], ['enet', ['web2']]]);
+  const all = [A, C, X].flatMap(attachmentsOf);
+  t.deepEqual(lookup(all, 'enet', '10.2.0.4', 'web2', DNS), ['10.2.0.5']);
+  t.is(lookup(all, 'dnet', '10.1.0.2', 'web2', DNS), undefined);
+  t.throws(() => checkAliasesFree([A, C, X], C, 'enet', ['WEB2']), { message: 'network alias "WEB2" is already in use on network enet by container x' });
+  t.throws(() => checkAliasesFree([A, C, X], C, 'enet', ['x']), { message: 'network alias "x" is already in use on network enet by container x' });
+  t.notThrows(() => checkAliasesFree([A, C, X], A, 'dnet', ['web2']));
+  t.notThrows(() => checkAliasesFree([A, C, { ...X, status: 'exited' }], C, 'enet', ['web2']));
 });

@@ -4,19 +4,32 @@
 import test from 'ava';
 import { checkPortsFree, exposedRequests, parsePublish, publishedAt, samePort } from '../../../../../lib/runner/container/network/ports.ts';
 import { assignPorts, EPHEMERAL_RANGE } from '../../../../../lib/runner/container/network/port-pick.ts';
+import { kernelPorts, proxiedPorts } from '../../../../../lib/runner/container/network/loopback-proxy.ts';
 
 test('-p specs', (t) => {
   t.deepEqual(parsePublish('8080:80'), [{ hostIP: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }]);
   t.deepEqual(parsePublish('127.0.0.1:53:5353/udp'), [{ hostIP: '127.0.0.1', hostPort: 53, containerPort: 5353, protocol: 'udp' }]);
-  t.deepEqual(parsePublish('[::1]:9000-9001:90-91/sctp'), [
-    { hostIP: '::1', hostPort: 9000, containerPort: 90, protocol: 'sctp' },
-    { hostIP: '::1', hostPort: 9001, containerPort: 91, protocol: 'sctp' },
+  t.deepEqual(parsePublish('[::1]:9000-9001:90-91/udp'), [
+    { hostIP: '::1', hostPort: 9000, containerPort: 90, protocol: 'udp' },
+    { hostIP: '::1', hostPort: 9001, containerPort: 91, protocol: 'udp' },
   ]);
   t.throws(() => parsePublish('70000:80'), { message: 'invalid host port 70000 in -p 70000:80: must be 1-65535' });
   t.throws(() => parsePublish('80:80/icmp'), { message: 'invalid protocol "icmp" in -p 80:80/icmp: must be tcp, udp or sctp' });
   t.throws(() => parsePublish('1-3:1-2'), { message: 'invalid -p 1-3:1-2: host and container port ranges differ in size' });
   t.throws(() => parsePublish('x.y:1:2'), { message: 'invalid host IP "x.y" in -p x.y:1:2' });
   t.deepEqual(parsePublish('80'), [{ hostIP: '', hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
+});
+
+test('-p with IPv6 host IPs: brackets, one spelling per address, sctp refused on [::1], bad addresses named', (t) => {
+  t.deepEqual(parsePublish('[0:0:0:0:0:0:0:1]:8080:80'), [{ hostIP: '::1', hostPort: 8080, containerPort: 80, protocol: 'tcp' }]);
+  t.deepEqual(parsePublish('[2001:DB8::1]:8080:80/udp'), [{ hostIP: '2001:db8::1', hostPort: 8080, containerPort: 80, protocol: 'udp' }]);
+  t.deepEqual(parsePublish('[::]::80'), [{ hostIP: '::', hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
+  t.deepEqual(parsePublish('[2001:db8::1]:8080:80/sctp'), [{ hostIP: '2001:db8::1', hostPort: 8080, containerPort: 80, protocol: 'sctp' }]);
+  t.throws(() => parsePublish('[::1]:8080:80/sctp'), { message: 'invalid -p [::1]:8080:80/sctp: sctp cannot be published on [::1] (the kernel cannot DNAT ::1 and the userland proxy forwards tcp and udp only)' });
+  t.throws(() => parsePublish('[::1::]:8080:80'), { message: 'invalid host IP "::1::" in -p [::1::]:8080:80' });
+  t.throws(() => parsePublish('[fe80::1%eth0]:8080:80'), { message: 'invalid host IP "fe80::1%eth0" in -p [fe80::1%eth0]:8080:80' });
+  t.throws(() => parsePublish('[127.0.0.1]:8080:80'), { message: 'invalid host IP "127.0.0.1" in -p [127.0.0.1]:8080:80: brackets are for IPv6 addresses' });
+  t.throws(() => parsePublish('::1:8080:80'), { message: 'invalid -p ::1:8080:80: expected [[hostIP:][hostPort]:]containerPort[/protocol] (an IPv6 host IP goes in brackets: -p [::1]:8080:80)' });
 });
 
 test('port conflicts: same protocol and port, any address overlapping', (t) => {
@@ -106,4 +119,10 @@ test('assignPorts: fixed kept, picks skip held, earlier picks and what the probe
     message: 'no free host port in 9000-9001 for 0.0.0.0:?->80/tcp: every one is allocated or in use',
   });
   t.is(EPHEMERAL_RANGE.join('-'), '32768-60999');
+});
+
+test('[::1] ports go to the userland proxy, never to portmap; [::] to both (the proxy takes its ::1 side); sctp never proxied', (t) => {
+  const ports = [...parsePublish('[::1]:8080:80'), ...parsePublish('[::]:8081:80/udp'), ...parsePublish('8082:80'), ...parsePublish('127.0.0.1:8083:80'), ...parsePublish('[::]:8084:80/sctp')];
+  t.deepEqual(proxiedPorts(ports).map((p) => `${p.hostIP} ${p.hostPort}/${p.protocol}`), ['::1 8080/tcp', ':: 8081/udp']);
+  t.deepEqual(kernelPorts(ports).map((p) => p.hostPort), [8081, 8082, 8083, 8084]);
 });
