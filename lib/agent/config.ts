@@ -41,7 +41,7 @@ function podCidr(v: unknown, field: string): string {
   return `${net}/${len}`;
 }
 
-function parsePeer(v: unknown, i: number): Peer {
+export function parsePeer(v: unknown, i: number): Peer {
   const f = `peers[${i}]`;
   if (!isObj(v)) throw new ConfigError(`${f} ${q(v)}: must be an object {name, address, podCIDRs}`);
   if (typeof v.name !== 'string' || !NAME_RE.test(v.name)) throw new ConfigError(`${f}.name ${q(v.name)}: must be 1-63 characters of A-Z a-z 0-9 _ . - starting with a letter or digit`);
@@ -98,6 +98,18 @@ function parseVxlan(v: unknown): VxlanOptions {
   return Object.freeze(out);
 }
 
+/** What the backend needs of one peer: the vxlan underlay's family, or (host-gw) an address per pod CIDR family. */
+export function checkPeerForBackend(backend: Backend, self: Peer, p: Peer, i: number): void {
+  if (backend === 'vxlan' && !p.addresses.some((a) => a.includes(':') === self.addresses[0].includes(':'))) {
+    throw new ConfigError(`peers[${i}].address ${q(p.addresses.join(','))}: the vxlan underlay is IPv${self.addresses[0].includes(':') ? 6 : 4} (this node's first address ${self.addresses[0]})`);
+  }
+  if (backend === 'host-gw' && p !== self) {
+    p.podCIDRs.forEach((c, j) => {
+      if (!p.addresses.some((a) => a.includes(':') === c.includes(':'))) throw new ConfigError(`peers[${i}].podCIDRs[${j}] ${q(c)}: host-gw needs an address of the same family in peers[${i}].address`);
+    });
+  }
+}
+
 /** Parses the peers file's JSON text; `nodeOverride` (--node) replaces its `node`. */
 export function parseAgentConfig(text: string, nodeOverride?: string): AgentConfig {
   let raw: unknown;
@@ -117,15 +129,6 @@ export function parseAgentConfig(text: string, nodeOverride?: string): AgentConf
   const self = peers.find((p) => p.name === node);
   if (!self) throw new ConfigError(`node ${q(node)}: not among peers[].name (${peers.map((p) => p.name).join(', ') || 'none'}); list this node too`);
   const vxlan = parseVxlan(raw.vxlan);
-  peers.forEach((p, i) => {
-    if (backend === 'vxlan' && !p.addresses.some((a) => a.includes(':') === self.addresses[0].includes(':'))) {
-      throw new ConfigError(`peers[${i}].address ${q(p.addresses.join(','))}: the vxlan underlay is IPv${self.addresses[0].includes(':') ? 6 : 4} (this node's first address ${self.addresses[0]})`);
-    }
-    if (backend === 'host-gw' && p !== self) {
-      p.podCIDRs.forEach((c, j) => {
-        if (!p.addresses.some((a) => a.includes(':') === c.includes(':'))) throw new ConfigError(`peers[${i}].podCIDRs[${j}] ${q(c)}: host-gw needs an address of the same family in peers[${i}].address`);
-      });
-    }
-  });
+  peers.forEach((p, i) => checkPeerForBackend(backend, self, p, i));
   return Object.freeze({ node, backend, vxlan, peers });
 }

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { table } from '../runner/cli/args/table.ts';
 import type { AgentConfig } from './config.ts';
-import type { Plan } from './plan.ts';
+import type { PeerPlan } from './plan.ts';
 
 export const DEFAULT_STATE_DIR = '/run/tscni/agent';
 
@@ -15,7 +15,8 @@ export interface AgentStatus {
   pid: number;
   config: string;
   /** When the last pass ended, and what it changed. */
-  lastSync?: { at: string; changes: string[]; error?: string };
+  /** `pass`: a full one (reads the kernel) or a delta (only the changed peers); `ms`: how long it took. */
+  lastSync?: { at: string; changes: string[]; error?: string; pass?: 'full' | 'delta'; ms?: number };
   /** When the last pass that changed something ended. */
   lastChange?: string;
   configError?: string;
@@ -23,9 +24,10 @@ export interface AgentStatus {
 }
 
 /** Peer rows: `self`, `synced` (with the number of kernel entries the agent keeps for it), or `error: why`. */
-export function peerRows(cfg: AgentConfig, p: Plan | undefined, error?: string, failures?: ReadonlyMap<string, string>): PeerStatus[] {
+export function peerRows(cfg: AgentConfig, plans: ReadonlyMap<string, PeerPlan> | undefined, error?: string, failures?: ReadonlyMap<string, string>): PeerStatus[] {
   return cfg.peers.map((peer) => {
-    const entries = p ? [...p.routes, ...p.neigh, ...p.fdb].filter((e) => e.peer === peer.name).length : 0;
+    const p = plans?.get(peer.name);
+    const entries = p ? p.routes.length + p.neigh.length + p.fdb.length : 0;
     const failed = failures?.get(peer.name);
     const state = peer.name === cfg.node ? 'self' : error ? 'error' : failed ? `error: ${failed}` : 'synced';
     return { name: peer.name, addresses: [...peer.addresses], podCIDRs: [...peer.podCIDRs], state, entries };
