@@ -13,6 +13,15 @@ export interface PeerDelta { readonly changes: readonly PeerChange[]; readonly c
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Equality of two JSON values (a peer's entry in two versions of the document), without serialising either. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((x, i) => same(x, (b as unknown[])[i]));
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => k in b && same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
 function rangeOf(cidr: string, name: string): { v6: boolean; r: Range } {
   const [addr, len] = ipaddr.parseCIDR(cidr);
   const bits = addr.kind() === 'ipv6' ? 128 : 32;
@@ -39,7 +48,7 @@ export function settingsKey(doc: Record<string, unknown>, node?: string): string
 }
 
 export class PeerTable {
-  private readonly peers = new Map<string, { raw: string; peer: Peer }>();
+  private readonly peers = new Map<string, { raw: unknown; peer: Peer }>();
   private readonly addrs = new Map<string, string>();
   private readonly ranges: { v4: Range[]; v6: Range[] } = { v4: [], v6: [] };
   private readonly key: string;
@@ -51,7 +60,7 @@ export class PeerTable {
     this.key = settingsKey(doc, node);
     const raws = doc.peers as unknown[];
     cfg.peers.forEach((p, i) => {
-      this.peers.set(p.name, { raw: JSON.stringify(raws[i]), peer: p });
+      this.peers.set(p.name, { raw: raws[i], peer: p });
       this.index(p);
     });
   }
@@ -88,19 +97,19 @@ export class PeerTable {
 
   /**
    * Applies the document's peers as a delta and returns it; undefined when only a full parse can decide (the table is
-   * then unchanged). Work is per changed peer, apart from comparing each peer's JSON text with the last one's.
+   * then unchanged). Work is per changed peer, apart from comparing each peer's entry with the last one's.
    */
   update(doc: Record<string, unknown>, node?: string): PeerDelta | undefined {
     if (settingsKey(doc, node) !== this.key || !Array.isArray(doc.peers)) return undefined;
     const raws = doc.peers as unknown[];
     const where = new Map<string, number>();
-    const changed: { i: number; name: string; raw: string }[] = [];
+    const changed: { i: number; name: string; raw: unknown }[] = [];
     for (let i = 0; i < raws.length; i++) {
       const v = raws[i];
       if (!isObj(v) || typeof v.name !== 'string' || where.has(v.name)) return undefined;
       where.set(v.name, i);
-      const raw = JSON.stringify(v);
-      if (this.peers.get(v.name)?.raw !== raw) changed.push({ i, name: v.name, raw });
+      const had = this.peers.get(v.name);
+      if (!had || !same(had.raw, v)) changed.push({ i, name: v.name, raw: v });
     }
     const removed = where.size - changed.filter((c) => !this.peers.has(c.name)).length === this.peers.size ? [] : [...this.peers.keys()].filter((n) => !where.has(n));
     if (!changed.length && !removed.length) return { changes: [], cfg: this.cfg, validated: 0 };

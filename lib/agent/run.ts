@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RunnerError } from '../runner/cli/errors.ts';
 import { ConfigError, parseAgentConfig, type AgentConfig } from './config.ts';
 import { DEFAULT_SA_DIR, NodeWatch } from './kube-nodes.ts';
-import { peerRows, writeStatus, type AgentStatus } from './status.ts';
+import { StatusRows, writeStatus, type StatusHead } from './status.ts';
 import { syncDelta, syncOnce } from './sync.ts';
 import { planDelta } from './delta.ts';
 import { PeerTable } from './peer-table.ts';
@@ -62,8 +62,9 @@ export async function runAgent(o: RunOptions): Promise<number> {
   } catch (err) {
     throw new RunnerError(`invalid peers file ${o.config}: ${(err as Error).message}`);
   }
-  const status = (cfg: AgentConfig): AgentStatus => ({ node: cfg.node, backend: cfg.backend, pid: process.pid, config: o.config, peers: peerRows(cfg, undefined) });
-  let st: AgentStatus | undefined;
+  const head = (cfg: AgentConfig): StatusHead => ({ node: cfg.node, backend: cfg.backend, pid: process.pid, config: o.config });
+  const rows = new StatusRows();
+  let st: StatusHead | undefined;
   let current: { text: string; cfg: AgentConfig } | undefined;
   let synced: Synced | undefined;
   let lastFailures = '';
@@ -71,11 +72,9 @@ export async function runAgent(o: RunOptions): Promise<number> {
   const record = (cfg: AgentConfig, changes: readonly string[], pass: 'full' | 'delta', started: number, error?: string) => {
     const at = new Date().toISOString();
     for (const c of changes) log(c);
-    st = {
-      ...status(cfg), lastSync: { at, changes: [...changes], ...(error ? { error } : {}), pass, ms: Math.round((performance.now() - started) * 10) / 10 },
-      lastChange: changes.length ? at : st?.lastChange, peers: peerRows(cfg, synced?.plans, undefined, synced?.failures),
-    };
-    writeStatus(o.stateDir, st);
+    const list = rows.list(cfg);
+    st = { ...head(cfg), lastSync: { at, changes: [...changes], ...(error ? { error } : {}), pass, ms: Math.round((performance.now() - started) * 10) / 10 }, lastChange: changes.length ? at : st?.lastChange };
+    writeStatus(o.stateDir, st, list);
   };
 
   /** A full pass (reads the kernel); a ConfigError (thrown before any change) propagates and leaves the status file alone. */
@@ -87,13 +86,15 @@ export async function runAgent(o: RunOptions): Promise<number> {
       const error = r.failures.size ? [...r.failures].map(([peer, why]) => `${peer || 'cleanup'}: ${why}`).join('; ') : undefined;
       if (error && error !== lastFailures) log(`not synced: ${error}`);
       lastFailures = error ?? '';
+      rows.reset(cfg, r.peers, undefined, r.failures);
       record(cfg, r.changes, 'full', started, error);
     } catch (err) {
       if (err instanceof ConfigError) throw err;
       const msg = (err as Error).message;
       log(`sync failed: ${msg}`);
-      st = { ...status(cfg), lastSync: { at: new Date().toISOString(), changes: [], error: msg, pass: 'full' }, lastChange: st?.lastChange, peers: peerRows(cfg, undefined, msg) };
-      writeStatus(o.stateDir, st);
+      rows.reset(cfg, undefined, msg);
+      st = { ...head(cfg), lastSync: { at: new Date().toISOString(), changes: [], error: msg, pass: 'full' }, lastChange: st?.lastChange };
+      writeStatus(o.stateDir, st, rows.list(cfg));
     }
   };
 
@@ -110,6 +111,10 @@ export async function runAgent(o: RunOptions): Promise<number> {
         else s.plans.delete(name);
         s.failures.delete(name);
       }
+      for (const c of d.changes) {
+        if (c.after) rows.set(d.cfg, c.after, s.plans);
+        else rows.delete(c.name);
+      }
       record(d.cfg, changes, 'delta', started, s.failures.size ? st?.lastSync?.error : undefined);
     } catch (err) {
       log(`${(err as Error).message}; a full pass follows`);
@@ -119,8 +124,7 @@ export async function runAgent(o: RunOptions): Promise<number> {
   };
 
   /** Applies the document `text`: as a delta when the last full pass allows it, else validated whole and fully synced. */
-  const apply = async (text: string, full: boolean): Promise<AgentConfig> => {
-    const started = performance.now();
+  const apply = async (text: string, full: boolean, started = performance.now()): Promise<AgentConfig> => {
     let doc: unknown;
     try {
       doc = JSON.parse(text);
@@ -165,6 +169,7 @@ export async function runAgent(o: RunOptions): Promise<number> {
   let lastText = current?.text;
   while (!stop) {
     await sleep(POLL_MS);
+    const readAt = performance.now();
     let text: string;
     try {
       text = source.read();
@@ -181,14 +186,14 @@ export async function runAgent(o: RunOptions): Promise<number> {
     lastText = text;
     if (due) lastSync = Date.now();
     try {
-      current = { text, cfg: await apply(text, due) };
+      current = { text, cfg: await apply(text, due, readAt) };
       lastError = '';
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       const msg = `invalid peers file ${o.config}: ${err.message}; keeping the last good config`;
       if (msg !== lastError) log(msg);
       lastError = msg;
-      if (st) writeStatus(o.stateDir, (st = { ...st, configError: err.message }));
+      if (st && current) writeStatus(o.stateDir, (st = { ...st, configError: err.message }), rows.list(current.cfg));
     }
   }
   source.kube?.stop();
