@@ -45,9 +45,14 @@ async function openSource(o: RunOptions): Promise<{ read: Source; kube?: NodeWat
   const saDir = typeof raw.serviceAccountDir === 'string' ? raw.serviceAccountDir : DEFAULT_SA_DIR;
   const kube = new NodeWatch(saDir, log);
   await kube.start();
+  // Rebuilt only when the file or a Node object changed (the watch bumps the generation), not on every poll.
+  let last = { file: '', generation: -1, text: '' };
   const read = () => {
-    const { peersFrom: _p, serviceAccountDir: _s, ...settings } = JSON.parse(fileSource());
-    return JSON.stringify({ ...settings, peers: kube.peers() });
+    const file = fileSource();
+    if (file === last.file && kube.generation === last.generation) return last.text;
+    const { peersFrom: _p, serviceAccountDir: _s, ...settings } = JSON.parse(file);
+    last = { file, generation: kube.generation, text: JSON.stringify({ ...settings, peers: kube.peers() }) };
+    return last.text;
   };
   return { read, kube };
 }
