@@ -1,5 +1,5 @@
-// The agent's loop: validate the config, sync, then re-read it every 200 ms (a change is applied within a second)
-// and re-sync every 10 s to repair drift. The config is the peers file, or with `"peersFrom": "kubernetes"` that
+// The agent's loop: validate the config, sync, then re-read it every 200 ms (a change is applied within a second,
+// as a delta pass that costs the changed peers only) and re-sync in full every 10 s to repair drift. The config is the peers file, or with `"peersFrom": "kubernetes"` that
 // file's settings plus the peers a list+watch of Node objects keeps (kube-nodes.ts). A config that stops
 // validating changes nothing: the last good one stays in force and the error is logged and shown by the status.
 

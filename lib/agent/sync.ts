@@ -1,6 +1,7 @@
 // One reconcile pass in the agent's netns: resolve the underlay (errors before any change), bring the VXLAN device in
 // line, read what the agent owns (routes with RTPROT_TSCNI; permanent FDB/neighbour entries on tscni.vxlan, a
 // device no one else writes to), apply the diff, then the masquerade exemption set. Returns the changes made.
+// applyDelta writes a delta (delta.ts) without reading the kernel back: any failure there means a full pass.
 
 import { AF, NTF, NUD, RT_TABLE_MAIN, RTN_UNICAST } from '../kernel/netlink-codec.ts';
 import { Rtnl } from '../kernel/netlink.ts';
