@@ -164,7 +164,7 @@ test.serial('the installer fails with the API\'s answer when the node is unknown
   t.deepEqual(snapshotTree(node), before);
 });
 
-test.serial('the installer image holds everything the install needs: staged per the Containerfile, it installs plugins that run', async (t) => {
+test.serial('the installer image holds everything the install needs: staged per the Containerfile, it installs plugins that run, and the agent\'s entry starts', async (t) => {
   if (!requireRoot(t)) return;
   const d = tempDir(t);
   const stage = join(d, 'image', SRC);
@@ -188,4 +188,8 @@ test.serial('the installer image holds everything the install needs: staged per 
     t.is(JSON.parse(v.stdout).cniVersion, '1.0.0');
   }
   t.is(readFileSync(join(prefix, 'lib/portmap'), 'utf8').split('\n')[0], `#!${prefix}/bun`);
+  // The agent container's entry is in the image too, and runs from it alone (the checkout hidden).
+  const agent = runHidden([...AGENT_COMMAND.slice(0, 3).map((a) => a.replace(SRC, stage)), '--help']);
+  t.is(agent.status, 0, agent.stderr);
+  t.regex(agent.stdout, /^Usage: tscni agent --config FILE/);
 });
