@@ -3,8 +3,7 @@
 // (binary search). `update` validates only the peers whose text changed; anything it cannot decide alone (the
 // settings or this node changed, a malformed document, a clash) it leaves to the full parse, which also words the error.
 
-import ipaddr from 'ipaddr.js';
-import { checkPeerForBackend, ConfigError, parsePeer, type AgentConfig, type Peer } from './config.ts';
+import { checkPeerForBackend, cidrRange, ConfigError, parsePeer, type AgentConfig, type Peer } from './config.ts';
 
 interface Range { readonly first: bigint; readonly last: bigint; readonly name: string }
 export interface PeerChange { readonly name: string; readonly before?: Peer; readonly after?: Peer }
@@ -23,10 +22,8 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 function rangeOf(cidr: string, name: string): { v6: boolean; r: Range } {
-  const [addr, len] = ipaddr.parseCIDR(cidr);
-  const bits = addr.kind() === 'ipv6' ? 128 : 32;
-  const first = addr.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n);
-  return { v6: bits === 128, r: { first, last: first + (1n << BigInt(bits - len)) - 1n, name } };
+  const { v6, first, last } = cidrRange(cidr);
+  return { v6, r: { first, last, name } };
 }
 
 /** Index of the first range starting at or after `first`. */
