@@ -15,10 +15,22 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 /** Equality of two JSON values (a peer's entry in two versions of the document), without serialising either. */
 function same(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((x, i) => same(x, (b as unknown[])[i]));
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => k in b && same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let keys = 0;
+  for (const k in x) {
+    if (!(k in y) || !same(x[k], y[k])) return false;
+    keys++;
+  }
+  for (const _ in y) keys--;
+  return keys === 0;
 }
 
 function rangeOf(cidr: string, name: string): { v6: boolean; r: Range } {
@@ -45,7 +57,9 @@ export function settingsKey(doc: Record<string, unknown>, node?: string): string
 }
 
 export class PeerTable {
-  private readonly peers = new Map<string, { raw: unknown; peer: Peer }>();
+  /** Each peer's entry as last applied, and the number of the last update() that saw it (duplicates, removals). */
+  private readonly peers = new Map<string, { raw: unknown; peer: Peer; seen: number }>();
+  private updates = 0;
   private readonly addrs = new Map<string, string>();
   private readonly ranges: { v4: Range[]; v6: Range[] } = { v4: [], v6: [] };
   private readonly key: string;
@@ -57,7 +71,7 @@ export class PeerTable {
     this.key = settingsKey(doc, node);
     const raws = doc.peers as unknown[];
     cfg.peers.forEach((p, i) => {
-      this.peers.set(p.name, { raw: raws[i], peer: p });
+      this.peers.set(p.name, { raw: raws[i], peer: p, seen: 0 });
       this.index(p);
     });
   }
@@ -99,18 +113,30 @@ export class PeerTable {
   update(doc: Record<string, unknown>, node?: string): PeerDelta | undefined {
     if (settingsKey(doc, node) !== this.key || !Array.isArray(doc.peers)) return undefined;
     const raws = doc.peers as unknown[];
-    const where = new Map<string, number>();
+    const pass = ++this.updates;
+    const fresh = new Set<string>();
     const changed: { i: number; name: string; raw: unknown }[] = [];
+    let kept = 0;
+    let inPlace = raws.length === this.cfg.peers.length;
     for (let i = 0; i < raws.length; i++) {
       const v = raws[i];
-      if (!isObj(v) || typeof v.name !== 'string' || where.has(v.name)) return undefined;
-      where.set(v.name, i);
+      if (!isObj(v) || typeof v.name !== 'string') return undefined;
       const had = this.peers.get(v.name);
-      if (!had || !same(had.raw, v)) changed.push({ i, name: v.name, raw: v });
+      if (had) {
+        if (had.seen === pass) return undefined; // a name twice
+        had.seen = pass;
+        kept++;
+        if (!same(had.raw, v)) changed.push({ i, name: v.name, raw: v });
+        if (inPlace && this.cfg.peers[i].name !== v.name) inPlace = false;
+      } else {
+        if (fresh.has(v.name)) return undefined;
+        fresh.add(v.name);
+        changed.push({ i, name: v.name, raw: v });
+      }
     }
-    const removed = where.size - changed.filter((c) => !this.peers.has(c.name)).length === this.peers.size ? [] : [...this.peers.keys()].filter((n) => !where.has(n));
+    const removed = kept === this.peers.size ? [] : [...this.peers].filter(([, e]) => e.seen !== pass).map(([n]) => n);
     if (!changed.length && !removed.length) return { changes: [], cfg: this.cfg, validated: 0 };
-    if (where.get(this.cfg.node) === undefined || changed.some((c) => c.name === this.cfg.node)) return undefined;
+    if (this.peers.get(this.cfg.node)?.seen !== pass || changed.some((c) => c.name === this.cfg.node)) return undefined;
     const self = this.peers.get(this.cfg.node)!.peer;
     let after: { c: (typeof changed)[number]; peer: Peer }[];
     try {
@@ -139,9 +165,17 @@ export class PeerTable {
       ...after.map((a) => ({ name: a.c.name, before: this.peers.get(a.c.name)?.peer, after: a.peer })),
       ...removed.map((name) => ({ name, before: this.peers.get(name)!.peer })),
     ];
-    for (const a of after) this.peers.set(a.c.name, { raw: a.c.raw, peer: a.peer });
+    for (const a of after) this.peers.set(a.c.name, { raw: a.c.raw, peer: a.peer, seen: pass });
     for (const n of removed) this.peers.delete(n);
-    const peers = Object.freeze(raws.map((v) => this.peers.get((v as { name: string }).name)!.peer));
+    // Same names in the same places: patch a copy of the old list; else rebuild it in the document's order.
+    let list: Peer[];
+    if (inPlace) {
+      list = this.cfg.peers.slice();
+      for (const a of after) list[a.c.i] = a.peer;
+    } else {
+      list = raws.map((v) => this.peers.get((v as { name: string }).name)!.peer);
+    }
+    const peers = Object.freeze(list);
     this.cfg = Object.freeze({ ...this.cfg, peers });
     return { changes, cfg: this.cfg, validated: after.length };
   }

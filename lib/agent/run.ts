@@ -103,7 +103,7 @@ export async function runAgent(o: RunOptions): Promise<number> {
     }
   };
 
-  /** The peers that changed since the last pass, alone; false when only a full pass can apply the document. */
+  /** The peers that changed since the last pass, alone; undefined when only a full pass can apply the document. */
   const deltaPass = async (s: Synced, doc: Record<string, unknown>, started: number): Promise<AgentConfig | undefined> => {
     const d = s.table.update(doc, o.node);
     if (!d) return undefined;
