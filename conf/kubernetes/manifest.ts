@@ -1,6 +1,7 @@
-// The Kubernetes manifest for tscni as data (RBAC + a DaemonSet whose init container installs the plugins on each
-// node and writes the conflist with that node's pod CIDR), and its YAML. `node conf/kubernetes/manifest.ts`
-// prints tscni.yaml; the e2e test runs the init container's command exactly as written here.
+// The Kubernetes manifest for tscni as data (RBAC + the agent's ConfigMap + a DaemonSet whose init container installs
+// the plugins on each node and writes the conflist with that node's pod CIDR, and whose container runs `tscni agent`
+// to route the pod CIDRs between nodes), and its YAML. `node conf/kubernetes/manifest.ts` prints tscni.yaml; the e2e
+// tests run the init container's and the agent container's commands exactly as written here.
 
 export const IMAGE = 'localhost/tscni-installer:0.1.0';
 export const SRC = '/opt/tscni-src';
@@ -24,6 +25,20 @@ export const INSTALL_COMMAND = [
   '--replace',
 ];
 
+/** The agent container: its config (a ConfigMap), its status file (a hostPath, so `tscni agent status` works on the node). */
+export const AGENT_CONFIG_DIR = '/etc/tscni-agent';
+export const AGENT_STATE_DIR = '/run/tscni/agent';
+/** Peers from the API (Node objects, watched); VXLAN works whether or not the nodes share an L2 segment. */
+export const AGENT_CONFIG = { backend: 'vxlan', vxlan: { vni: 1, port: 8472 }, peersFrom: 'kubernetes' };
+export const AGENT_COMMAND = [
+  `${SRC}/node_modules/bun/bin/bun.exe`, `${SRC}/dist/bin/tscni`, 'agent',
+  '--config', `${AGENT_CONFIG_DIR}/agent.json`, '--node', '$(NODE_NAME)', '--state-dir', AGENT_STATE_DIR,
+];
+/** Routes, links, neighbour/FDB entries and nftables need CAP_NET_ADMIN in the host's netns (hostNetwork), nothing else. */
+export const AGENT_SECURITY = { runAsUser: 0, capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } };
+
+const nodeNameEnv = [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }];
+
 const meta = (name: string, namespaced = true) => ({ name, ...(namespaced ? { namespace: 'kube-system' } : {}), labels: { app: 'tscni' } });
 
 export function manifest(): object[] {
@@ -31,13 +46,15 @@ export function manifest(): object[] {
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('tscni') },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta('tscni', false),
-      rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }],
+      // get: the installer reads its node's pod CIDR; list + watch: the agent follows every node's.
+      rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: meta('tscni', false),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'tscni' },
       subjects: [{ kind: 'ServiceAccount', name: 'tscni', namespace: 'kube-system' }],
     },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('tscni-agent'), data: { 'agent.json': JSON.stringify(AGENT_CONFIG) } },
     {
       apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: meta('tscni-node'),
       spec: {
@@ -55,16 +72,27 @@ export function manifest(): object[] {
               name: 'install-cni',
               image: IMAGE,
               command: INSTALL_COMMAND,
-              env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+              env: nodeNameEnv,
               securityContext: { runAsUser: 0 },
               volumeMounts: Object.entries(HOST_DIRS).map(([name, path]) => ({ name, mountPath: `${HOST}${path}` })),
             }],
             containers: [{
-              name: 'idle',
-              image: 'registry.k8s.io/pause:3.9',
-              resources: { requests: { cpu: '1m', memory: '8Mi' } },
+              name: 'agent',
+              image: IMAGE,
+              command: AGENT_COMMAND,
+              env: nodeNameEnv,
+              securityContext: AGENT_SECURITY,
+              resources: { requests: { cpu: '10m', memory: '64Mi' } },
+              volumeMounts: [
+                { name: 'agent-config', mountPath: AGENT_CONFIG_DIR, readOnly: true },
+                { name: 'agent-state', mountPath: AGENT_STATE_DIR },
+              ],
             }],
-            volumes: Object.entries(HOST_DIRS).map(([name, path]) => ({ name, hostPath: { path, type: 'DirectoryOrCreate' } })),
+            volumes: [
+              ...Object.entries(HOST_DIRS).map(([name, path]) => ({ name, hostPath: { path, type: 'DirectoryOrCreate' } })),
+              { name: 'agent-config', configMap: { name: 'tscni-agent' } },
+              { name: 'agent-state', hostPath: { path: AGENT_STATE_DIR, type: 'DirectoryOrCreate' } },
+            ],
           },
         },
       },

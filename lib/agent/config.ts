@@ -41,7 +41,7 @@ function podCidr(v: unknown, field: string): string {
   return `${net}/${len}`;
 }
 
-function parsePeer(v: unknown, i: number): Peer {
+export function parsePeer(v: unknown, i: number): Peer {
   const f = `peers[${i}]`;
   if (!isObj(v)) throw new ConfigError(`${f} ${q(v)}: must be an object {name, address, podCIDRs}`);
   if (typeof v.name !== 'string' || !NAME_RE.test(v.name)) throw new ConfigError(`${f}.name ${q(v.name)}: must be 1-63 characters of A-Z a-z 0-9 _ . - starting with a letter or digit`);
@@ -58,8 +58,27 @@ function parsePeer(v: unknown, i: number): Peer {
   return Object.freeze({ name: v.name, addresses: Object.freeze(addresses), podCIDRs: Object.freeze(podCIDRs), ...(v.vxlanMAC ? { vxlanMAC: v.vxlanMAC as string } : {}) });
 }
 
-/** Rejects two pod CIDRs that share an address, or two nodes with one address. */
+/** A CIDR as its first and last address, as numbers (for sorting and overlap tests). */
+export function cidrRange(cidr: string): { v6: boolean; first: bigint; last: bigint } {
+  const [addr, len] = ipaddr.parseCIDR(cidr);
+  const bits = addr.kind() === 'ipv6' ? 128 : 32;
+  const first = addr.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+  return { v6: bits === 128, first, last: first + (1n << BigInt(bits - len)) - 1n };
+}
+
+/** Whether any two pod CIDRs share an address: sorted by first address, each compared with the furthest reach before it. */
+function anyOverlap(peers: readonly Peer[]): boolean {
+  const ranges = peers.flatMap((p) => p.podCIDRs.map(cidrRange)).sort((a, b) => (a.v6 !== b.v6 ? (a.v6 ? 1 : -1) : a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  for (let i = 1; i < ranges.length; i++) if (ranges[i].v6 === ranges[i - 1].v6 && ranges[i].first <= ranges[i - 1].last) return true;
+  return false;
+}
+
+/**
+ * Rejects two pod CIDRs that share an address, or two nodes with one address. The pairwise walk that words the
+ * error (the first peer in file order that overlaps an earlier one) runs only when the sorted check found an overlap.
+ */
 function checkDisjoint(peers: readonly Peer[]): void {
+  const overlap = anyOverlap(peers);
   const seen: { field: string; cidr: string; parsed: [ipaddr.IPv4 | ipaddr.IPv6, number] }[] = [];
   const addrs = new Map<string, string>();
   const names = new Map<string, number>();
@@ -70,6 +89,7 @@ function checkDisjoint(peers: readonly Peer[]): void {
       if (addrs.has(a)) throw new ConfigError(`peers[${i}].address ${q(a)}: also the address of ${addrs.get(a)}`);
       addrs.set(a, `peers[${i}] (${p.name})`);
     });
+    if (!overlap) return;
     p.podCIDRs.forEach((c, j) => {
       const parsed = ipaddr.parseCIDR(c);
       for (const s of seen) {
@@ -98,6 +118,18 @@ function parseVxlan(v: unknown): VxlanOptions {
   return Object.freeze(out);
 }
 
+/** What the backend needs of one peer: the vxlan underlay's family, or (host-gw) an address per pod CIDR family. */
+export function checkPeerForBackend(backend: Backend, self: Peer, p: Peer, i: number): void {
+  if (backend === 'vxlan' && !p.addresses.some((a) => a.includes(':') === self.addresses[0].includes(':'))) {
+    throw new ConfigError(`peers[${i}].address ${q(p.addresses.join(','))}: the vxlan underlay is IPv${self.addresses[0].includes(':') ? 6 : 4} (this node's first address ${self.addresses[0]})`);
+  }
+  if (backend === 'host-gw' && p !== self) {
+    p.podCIDRs.forEach((c, j) => {
+      if (!p.addresses.some((a) => a.includes(':') === c.includes(':'))) throw new ConfigError(`peers[${i}].podCIDRs[${j}] ${q(c)}: host-gw needs an address of the same family in peers[${i}].address`);
+    });
+  }
+}
+
 /** Parses the peers file's JSON text; `nodeOverride` (--node) replaces its `node`. */
 export function parseAgentConfig(text: string, nodeOverride?: string): AgentConfig {
   let raw: unknown;
@@ -117,15 +149,6 @@ export function parseAgentConfig(text: string, nodeOverride?: string): AgentConf
   const self = peers.find((p) => p.name === node);
   if (!self) throw new ConfigError(`node ${q(node)}: not among peers[].name (${peers.map((p) => p.name).join(', ') || 'none'}); list this node too`);
   const vxlan = parseVxlan(raw.vxlan);
-  peers.forEach((p, i) => {
-    if (backend === 'vxlan' && !p.addresses.some((a) => a.includes(':') === self.addresses[0].includes(':'))) {
-      throw new ConfigError(`peers[${i}].address ${q(p.addresses.join(','))}: the vxlan underlay is IPv${self.addresses[0].includes(':') ? 6 : 4} (this node's first address ${self.addresses[0]})`);
-    }
-    if (backend === 'host-gw' && p !== self) {
-      p.podCIDRs.forEach((c, j) => {
-        if (!p.addresses.some((a) => a.includes(':') === c.includes(':'))) throw new ConfigError(`peers[${i}].podCIDRs[${j}] ${q(c)}: host-gw needs an address of the same family in peers[${i}].address`);
-      });
-    }
-  });
+  peers.forEach((p, i) => checkPeerForBackend(backend, self, p, i));
   return Object.freeze({ node, backend, vxlan, peers });
 }

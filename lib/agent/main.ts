@@ -1,7 +1,8 @@
 // `tscni agent`: the node agent. This folder (lib/agent/) owns multi-node pod networking: the peers file and its
 // validation (config.ts), the wanted kernel state as data (plan.ts: host-gw routes, or flannel-style VXLAN device,
 // FDB, neighbours and onlink routes), the pure diff against the kernel (diff.ts), one reconcile pass (sync.ts, through
-// lib/kernel/overlay.ts and lib/nft/cluster-cidrs.ts), the watch loop (run.ts) and the status file (status.ts).
+// lib/kernel/overlay.ts and lib/nft/cluster-cidrs.ts), the per-change path (peer-table.ts validates only the peers
+// that changed, delta.ts plans only them), the watch loop (run.ts) and the status file (status.ts).
 // Ownership: routes with rtm_protocol 126; every permanent FDB/neighbour entry on tscni.vxlan; nft elements in
 // inet tscni_bridge nomasq4/nomasq6 commented `tscni-agent`. Nothing else on the host is touched.
 

@@ -42,16 +42,41 @@ export function underlayAddress(peer: Peer, self: Peer): string {
   return peer.addresses.find((a) => v6(a) === v6(self.addresses[0])) as string;
 }
 
+export interface PeerPlan { readonly routes: readonly WantedRoute[]; readonly neigh: readonly WantedNeigh[]; readonly fdb: readonly WantedFdb[] }
+
+/** The entries one remote peer needs on this node (host-gw: a route per pod CIDR; vxlan: FDB, neighbours, onlink routes). */
+export function planPeer(cfg: AgentConfig, self: Peer, p: Peer): PeerPlan {
+  if (cfg.backend === 'host-gw') {
+    const routes = p.podCIDRs.map((c) => ({ dst: split(c).ip, dstLen: split(c).len, gw: p.addresses.find((a) => v6(a) === v6(c)) as string, onlink: false, peer: p.name }));
+    return { routes, neigh: [], fdb: [] };
+  }
+  const mac = vxlanMac(p);
+  const routes: WantedRoute[] = [];
+  const neigh: WantedNeigh[] = [];
+  for (const c of p.podCIDRs) {
+    const { ip, len } = split(c);
+    routes.push({ dst: ip, dstLen: len, gw: ip, onlink: true, peer: p.name });
+    neigh.push({ ip, mac, peer: p.name });
+  }
+  return { routes, neigh, fdb: [{ mac, dst: underlayAddress(p, self), peer: p.name }] };
+}
+
+/** The plan's entries grouped by peer (every remote peer has a group, possibly of nothing). */
+export function byPeer(cfg: AgentConfig, p: Plan): Map<string, PeerPlan> {
+  const out = new Map<string, { routes: WantedRoute[]; neigh: WantedNeigh[]; fdb: WantedFdb[] }>();
+  for (const peer of cfg.peers) if (peer.name !== cfg.node) out.set(peer.name, { routes: [], neigh: [], fdb: [] });
+  for (const r of p.routes) out.get(r.peer)?.routes.push(r);
+  for (const n of p.neigh) out.get(n.peer)?.neigh.push(n);
+  for (const f of p.fdb) out.get(f.peer)?.fdb.push(f);
+  return out;
+}
+
 export function plan(cfg: AgentConfig, underlay?: Underlay): Plan {
   const self = cfg.peers.find((p) => p.name === cfg.node) as Peer;
-  const remote = cfg.peers.filter((p) => p !== self);
+  const remote = cfg.peers.filter((p) => p !== self).map((p) => planPeer(cfg, self, p));
   const clusterCidrs = cfg.peers.flatMap((p) => p.podCIDRs).sort();
-  if (cfg.backend === 'host-gw') {
-    const routes = remote.flatMap((p) => p.podCIDRs.map((c) => ({
-      dst: split(c).ip, dstLen: split(c).len, gw: p.addresses.find((a) => v6(a) === v6(c)) as string, onlink: false, peer: p.name,
-    })));
-    return { routes, neigh: [], fdb: [], clusterCidrs };
-  }
+  const entries = { routes: remote.flatMap((r) => r.routes), neigh: remote.flatMap((r) => r.neigh), fdb: remote.flatMap((r) => r.fdb) };
+  if (cfg.backend === 'host-gw') return { ...entries, clusterCidrs };
   if (!underlay) throw new Error('vxlan plan needs the underlay link');
   const local = underlayAddress(self, self);
   const overhead = v6(local) ? 70 : 50;
@@ -59,19 +84,7 @@ export function plan(cfg: AgentConfig, underlay?: Underlay): Plan {
     vni: cfg.vxlan.vni, port: cfg.vxlan.port, local, mtu: cfg.vxlan.mtu ?? underlay.mtu - overhead, mac: vxlanMac(self),
     addrs: self.podCIDRs.map((c) => ({ ip: split(c).ip, prefixLen: v6(c) ? 128 : 32 })),
   };
-  const routes: WantedRoute[] = [];
-  const neigh: WantedNeigh[] = [];
-  const fdb: WantedFdb[] = [];
-  for (const p of remote) {
-    const mac = vxlanMac(p);
-    fdb.push({ mac, dst: underlayAddress(p, self), peer: p.name });
-    for (const c of p.podCIDRs) {
-      const { ip, len } = split(c);
-      routes.push({ dst: ip, dstLen: len, gw: ip, onlink: true, peer: p.name });
-      neigh.push({ ip, mac, peer: p.name });
-    }
-  }
-  return { routes, vxlan, neigh, fdb, clusterCidrs };
+  return { routes: entries.routes, vxlan, neigh: entries.neigh, fdb: entries.fdb, clusterCidrs };
 }
 
 /** The underlay link to use: `vxlan.device` if set, else the link holding this node's underlay address. */

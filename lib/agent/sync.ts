@@ -1,6 +1,7 @@
 // One reconcile pass in the agent's netns: resolve the underlay (errors before any change), bring the VXLAN device in
 // line, read what the agent owns (routes with RTPROT_TSCNI; permanent FDB/neighbour entries on tscni.vxlan, a
 // device no one else writes to), apply the diff, then the masquerade exemption set. Returns the changes made.
+// applyDelta writes a delta (delta.ts) without reading the kernel back: any failure there means a full pass.
 
 import { AF, NTF, NUD, RT_TABLE_MAIN, RTN_UNICAST } from '../kernel/netlink-codec.ts';
 import { Rtnl } from '../kernel/netlink.ts';
@@ -11,10 +12,18 @@ import { applyNft, listNft } from '../nft/apply.ts';
 import { BRIDGE_TABLE, clusterCidrBatch, listedAgentCidrs } from '../nft/cluster-cidrs.ts';
 import { ConfigError, type AgentConfig } from './config.ts';
 import { describe, diff, type Have, type Op } from './diff.ts';
-import { plan, underlayWanted, RTPROT_TSCNI, VXLAN_DEVICE, type Plan, type Underlay } from './plan.ts';
+import type { DeltaPlan } from './delta.ts';
+import { byPeer, plan, underlayWanted, RTPROT_TSCNI, VXLAN_DEVICE, type PeerPlan, type Plan, type Underlay } from './plan.ts';
 
 /** `failures` maps a peer name ('' for steps of no one peer) to why one of its entries could not be written. */
-export interface SyncResult { readonly changes: readonly string[]; readonly plan: Plan; readonly failures: ReadonlyMap<string, string> }
+export interface SyncResult {
+  readonly changes: readonly string[];
+  readonly plan: Plan;
+  readonly failures: ReadonlyMap<string, string>;
+  /** The plan per remote peer and the VXLAN link's index: what a later delta pass starts from. */
+  readonly peers: Map<string, PeerPlan>;
+  readonly vxlanIndex?: number;
+}
 
 const peerOf = (o: Op) => (o.op === 'replace-route' || o.op === 'conflict' ? o.route.peer : o.op === 'replace-neigh' ? o.neigh.peer : o.op === 'replace-fdb' ? o.fdb.peer : '');
 
@@ -84,9 +93,9 @@ async function readHave(rtnl: Rtnl, p: Plan, vxlanIndex: number | undefined): Pr
   return { routes, neigh, fdb: fdb.map((n) => ({ mac: n.mac, dst: n.ip })), foreign };
 }
 
-async function applyOp(rtnl: Rtnl, o: Op, vxlanIndex: number | undefined): Promise<void> {
+async function applyOp(rtnl: Rtnl, o: Op, vxlanIndex: number | undefined, exclusive = false): Promise<void> {
   switch (o.op) {
-    case 'replace-route': return replaceRoute(rtnl, { ...o.route, oif: o.route.onlink ? vxlanIndex : undefined }, RTPROT_TSCNI);
+    case 'replace-route': return replaceRoute(rtnl, { ...o.route, oif: o.route.onlink ? vxlanIndex : undefined }, RTPROT_TSCNI, exclusive);
     case 'delete-route': return deleteRoute(rtnl, o.dst, o.dstLen, RTPROT_TSCNI);
     case 'replace-neigh': return replaceNeigh(rtnl, vxlanIndex!, o.neigh.ip, o.neigh.mac);
     case 'delete-neigh': return deleteNeigh(rtnl, vxlanIndex!, o.ip);
@@ -102,10 +111,10 @@ export async function syncOnce(cfg: AgentConfig): Promise<SyncResult> {
   const failures = new Map<string, string>();
   const rtnl = Rtnl.open();
   let p: Plan;
+  let vxlanIndex: number | undefined;
   try {
     const underlay = cfg.backend === 'vxlan' ? await resolveUnderlay(rtnl, cfg) : undefined;
     p = plan(cfg, underlay);
-    let vxlanIndex: number | undefined;
     if (underlay) {
       vxlanIndex = await ensureVxlan(rtnl, p, underlay, changes);
     } else {
@@ -134,5 +143,32 @@ export async function syncOnce(cfg: AgentConfig): Promise<SyncResult> {
     await applyNft(batch);
     changes.push(`masquerade exemption: ${p.clusterCidrs.join(' ')}`);
   }
-  return { changes, plan: p, failures };
+  return { changes, plan: p, failures, peers: byPeer(cfg, p), vxlanIndex };
+}
+
+/**
+ * Applies a delta (lib/agent/delta.ts) on `rtnl` (opened by the caller) and returns the changes; throws on the first
+ * failure, after which the caller runs a full pass (which re-reads the kernel and words per-peer failures).
+ */
+export async function syncDelta(d: DeltaPlan, vxlanIndex: number | undefined): Promise<string[]> {
+  const rtnl = Rtnl.open();
+  try {
+    return await applyDelta(rtnl, d, vxlanIndex);
+  } finally {
+    rtnl.close();
+  }
+}
+
+export async function applyDelta(rtnl: Rtnl, d: DeltaPlan, vxlanIndex: number | undefined): Promise<string[]> {
+  const changes: string[] = [];
+  for (const o of d.ops) {
+    const exclusive = o.op === 'replace-route' && d.newRoutes.has(`${o.route.dst}/${o.route.dstLen}`);
+    await applyOp(rtnl, o, vxlanIndex, exclusive);
+    changes.push(describe(o));
+  }
+  if (d.nft.length) {
+    await applyNft([...d.nft]);
+    changes.push(`masquerade exemption: ${[...d.cidrs.add.map((c) => `+${c}`), ...d.cidrs.del.map((c) => `-${c}`)].join(' ')}`);
+  }
+  return changes;
 }

@@ -46,9 +46,12 @@ export async function createVxlan(rtnl: Rtnl, s: VxlanSpec): Promise<void> {
   await rtnl.createLink(s.name, 'vxlan', { mtu: s.mtu, mac: s.mac, infoData: vxlanInfoData(s) });
 }
 
-/** Adds or replaces the route to r.dst/r.dstLen (NLM_F_REPLACE: one route per prefix, never a second one). */
-export async function replaceRoute(rtnl: Rtnl, r: OwnedRoute, protocol: number): Promise<void> {
-  await rtnl.request(`replace route ${r.dst}/${r.dstLen} via ${r.gw}`, RTM.NEWROUTE, routeVia(r, protocol), NLM_F.CREATE | NLM_F.REPLACE);
+/**
+ * Adds or replaces the route to r.dst/r.dstLen (NLM_F_REPLACE: one route per prefix, never a second one); with
+ * `exclusive`, only adds it (NLM_F_EXCL: EEXIST when any route to that prefix is there, whoever owns it).
+ */
+export async function replaceRoute(rtnl: Rtnl, r: OwnedRoute, protocol: number, exclusive = false): Promise<void> {
+  await rtnl.request(`${exclusive ? 'add' : 'replace'} route ${r.dst}/${r.dstLen} via ${r.gw}`, RTM.NEWROUTE, routeVia(r, protocol), NLM_F.CREATE | (exclusive ? NLM_F.EXCL : NLM_F.REPLACE));
 }
 
 /** Deletes our route to dst/dstLen; one already gone is fine. */

@@ -10,7 +10,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { HOST, HOST_DIRS, INSTALL_COMMAND, manifest, SRC, toYaml } from '../../../conf/kubernetes/manifest.ts';
+import { AGENT_COMMAND, HOST, HOST_DIRS, INSTALL_COMMAND, manifest, SRC, toYaml } from '../../../conf/kubernetes/manifest.ts';
 import { snapshotTree } from '../../helpers/fs-tree.ts';
 import { runHidden } from '../../helpers/hidden-checkout.ts';
 import { makeNode } from '../../helpers/clients/k8s-node.ts';
@@ -77,7 +77,15 @@ test('conf/kubernetes/tscni.yaml is exactly the manifest (regenerate with node c
   const init = ds.spec.template.spec.initContainers[0];
   t.deepEqual(init.command, INSTALL_COMMAND);
   t.deepEqual(init.volumeMounts.map((m: { mountPath: string }) => m.mountPath), ['/host/opt/cni/bin', '/host/etc/cni/net.d', '/host/opt/tscni']);
-  t.deepEqual(ds.spec.template.spec.volumes.map((v: { hostPath: { path: string } }) => v.hostPath.path), ['/opt/cni/bin', '/etc/cni/net.d', '/opt/tscni']);
+  t.deepEqual(ds.spec.template.spec.volumes.map((v: { name: string; hostPath?: { path: string }; configMap?: { name: string } }) => [v.name, v.hostPath?.path ?? `configMap ${v.configMap?.name}`]), [
+    ['cni-bin', '/opt/cni/bin'], ['cni-conf', '/etc/cni/net.d'], ['tscni-prefix', '/opt/tscni'], ['agent-config', 'configMap tscni-agent'], ['agent-state', '/run/tscni/agent'],
+  ]);
+  const agent = ds.spec.template.spec.containers[0];
+  t.is(agent.name, 'agent');
+  t.deepEqual(agent.command, AGENT_COMMAND);
+  t.deepEqual(agent.volumeMounts.map((m: { mountPath: string }) => m.mountPath), ['/etc/tscni-agent', '/run/tscni/agent']);
+  const configMap = manifest().find((d) => (d as { kind: string }).kind === 'ConfigMap') as { data: Record<string, string> };
+  t.deepEqual(JSON.parse(configMap.data['agent.json']), { backend: 'vxlan', vxlan: { vni: 1, port: 8472 }, peersFrom: 'kubernetes' });
 });
 
 test.serial('the DaemonSet installer on node-3 (podCIDR 10.244.3.0/24) writes a conflist the plugins run as a chain; uninstall restores the node', async (t) => {
@@ -156,7 +164,7 @@ test.serial('the installer fails with the API\'s answer when the node is unknown
   t.deepEqual(snapshotTree(node), before);
 });
 
-test.serial('the installer image holds everything the install needs: staged per the Containerfile, it installs plugins that run', async (t) => {
+test.serial('the installer image holds everything the install needs: staged per the Containerfile, it installs plugins that run, and the agent\'s entry starts', async (t) => {
   if (!requireRoot(t)) return;
   const d = tempDir(t);
   const stage = join(d, 'image', SRC);
@@ -180,4 +188,8 @@ test.serial('the installer image holds everything the install needs: staged per 
     t.is(JSON.parse(v.stdout).cniVersion, '1.0.0');
   }
   t.is(readFileSync(join(prefix, 'lib/portmap'), 'utf8').split('\n')[0], `#!${prefix}/bun`);
+  // The agent container's entry is in the image too, and runs from it alone (the checkout hidden).
+  const agent = runHidden([...AGENT_COMMAND.slice(0, 3).map((a) => a.replace(SRC, stage)), '--help']);
+  t.is(agent.status, 0, agent.stderr);
+  t.regex(agent.stdout, /^Usage: tscni agent --config FILE/);
 });
