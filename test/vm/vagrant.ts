@@ -47,8 +47,36 @@ const pidAlive = (file: string) => {
   } catch { return false; }
 };
 
-const nftTables = () => (spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout ?? '')
+// Absolute: node_modules/.bin has ava's @vercel/nft under the same name.
+const NFT = '/usr/sbin/nft';
+const nftTables = () => (spawnSync(NFT, ['list', 'tables'], { encoding: 'utf8' }).stdout ?? '')
   .split('\n').filter((l) => l.startsWith('table ')).map((l) => l.slice(6));
+
+/**
+ * libvirt's network rules go with its network, but the LIBVIRT_* chains it made (and the base chains' jumps to them)
+ * stay behind in the iptables-nft tables. Drop them, then the tables that appeared during the run and are now empty.
+ */
+function dropLibvirtFirewall(tablesBefore: string[]): void {
+  const ruleset = JSON.parse(spawnSync(NFT, ['-j', 'list', 'ruleset'], { encoding: 'utf8' }).stdout || '{"nftables":[]}');
+  const items: any[] = ruleset.nftables;
+  const isLibvirt = (chain: string) => chain.startsWith('LIBVIRT_');
+  const cmds: any[] = [];
+  for (const { rule } of items.filter((x) => x.rule)) {
+    if (rule.expr.some((e: any) => isLibvirt(e.jump?.target ?? e.goto?.target ?? ''))) {
+      cmds.push({ delete: { rule: { family: rule.family, table: rule.table, chain: rule.chain, handle: rule.handle } } });
+    }
+  }
+  for (const { chain } of items.filter((x) => x.chain && isLibvirt(x.chain.name))) {
+    cmds.push({ delete: { chain: { family: chain.family, table: chain.table, name: chain.name } } });
+  }
+  if (cmds.length) spawnSync(NFT, ['-j', '-f', '-'], { input: JSON.stringify({ nftables: cmds }) });
+  for (const table of nftTables().filter((x) => !tablesBefore.includes(x))) {
+    const [family, name] = table.split(' ');
+    const t = JSON.parse(spawnSync(NFT, ['-j', 'list', 'table', family, name], { encoding: 'utf8' }).stdout || '{"nftables":[]}');
+    const busy = t.nftables.some((x: any) => x.rule || x.set || x.map || (x.chain && !x.chain.hook));
+    if (!busy) spawnSync(NFT, ['delete', 'table', family, name]);
+  }
+}
 
 const DAEMONS = [['virtlogd', '/run/virtlogd.pid'], ['libvirtd', '/run/libvirtd.pid']] as const;
 
@@ -78,14 +106,7 @@ export const hostLibvirt = {
           process.kill(Number(readFileSync(pidfile, 'utf8').trim()), 'SIGTERM');
           for (let i = 0; i < 100 && pidAlive(pidfile); i++) await new Promise((r) => setTimeout(r, 100));
         }
-        // libvirt's firewall rules go with its network; the iptables-nft tables that held them stay, empty: drop
-        // those that appeared during the run and hold no rule.
-        for (const table of nftTables().filter((x) => !tables.includes(x))) {
-          const rules = spawnSync('nft', ['-a', 'list', 'table', ...table.split(' ')], { encoding: 'utf8' }).stdout ?? '';
-          if (!/# handle \d+\s*$/m.test(rules.replace(/^\s*(chain|table) .*$/gm, ''))) {
-            spawnSync('nft', ['delete', 'table', ...table.split(' ')]);
-          }
-        }
+        if (started.includes('libvirtd')) dropLibvirtFirewall(tables);
       },
     };
   },
