@@ -69,8 +69,9 @@ export function reword(msg: string, f: OverlayFlags): string {
   return msg
     .replace(/peers\[(\d+)\]((?:\.\w+(?:\[\d+\])?)?)/g, (_all, i: string, rest: string) => {
       const n = Number(i);
-      if (n === 0) return rest.startsWith('.podCIDRs') ? `--subnet${rest.slice('.podCIDRs'.length).replace(/^\[\d+\]/, '')}` : rest.startsWith('.address') ? '--opt address' : '--opt node';
-      return `--peer ${q(f.peers[n - 1])}${rest ? ` (${rest.slice(1).replace(/\[\d+\]$/, '')})` : ''}`;
+      if (n === 0) return rest.startsWith('.podCIDRs') ? '--subnet' : rest.startsWith('.address') ? '--opt address' : rest.startsWith('.name') ? '--opt node' : 'this host';
+      const field = rest.slice(1).replace(/\[\d+\]$/, '').replace('podCIDRs', 'CIDR');
+      return `--peer ${q(f.peers[n - 1])}${field ? ` (${field})` : ''}`;
     })
     .replace(/\bvxlan\.(vni|port|device|mtu)\b/g, '--opt $1')
     .replace(/^node "/, '--opt node "');
