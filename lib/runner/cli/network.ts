@@ -3,7 +3,7 @@
 import { parseArgs, bool, list, str } from './args/argv.ts';
 import { forgetBridge, policyOf } from '../isolation.ts';
 import type { Ctx } from '../context.ts';
-import { Exit, UsageError } from './errors.ts';
+import { Exit, RunnerError, UsageError } from './errors.ts';
 import { createNetwork, findNetwork, listNetworks, removeNetwork } from '../networks.ts';
 import { HELP } from './help.ts';
 import { table } from './args/table.ts';
@@ -71,6 +71,7 @@ export async function network(ctx: Ctx, argv: string[], out: Out): Promise<numbe
             return undefined;
           }
         })();
+        if (overlay && process.getuid?.() !== 0) throw new RunnerError(`network rm ${n}: an overlay network needs root (its agent's routes and VXLAN device are removed with it)`);
         removeNetwork(ctx.paths, n, users);
         if (overlay) await removeOverlay(ctx, n);
         if (bridge && process.getuid?.() === 0) await forgetBridge(bridge).catch(() => undefined);

@@ -92,13 +92,18 @@ export async function removeOverlay(ctx: Ctx, name: string): Promise<string[]> {
   return removed;
 }
 
-/** `tscni boot`: starts the agent of every overlay network whose agent is not running. */
+/** `tscni boot`: starts the agent of every overlay network whose agent is not running (a failure is reported, not fatal). */
 export async function bootOverlays(ctx: Ctx, out: Out): Promise<void> {
   for (const l of overlayNetworks(ctx)) {
     const f = agentFiles(ctx.paths.stateRoot, l.name);
     if (agentPid(f)) continue;
-    await ensureAgent(f);
-    out(`network ${l.name}: overlay agent started\n`);
+    try {
+      await ensureAgent(f);
+      out(`network ${l.name}: overlay agent started\n`);
+    } catch (err) {
+      // The containers still start: their own host's traffic does not need the agent.
+      process.stderr.write(`tscni: network ${l.name}: ${(err as Error).message}\n`);
+    }
   }
 }
 
