@@ -95,17 +95,24 @@ export interface CreateOptions {
   internal?: boolean;
   /** --opt icc=false: no IP traffic between two containers of this bridge. */
   icc?: boolean;
+  /** --driver overlay: read by the runner only (lib/runner/overlay/), kept under the list's `tscni` key. */
+  overlay?: Record<string, unknown>;
+}
+
+/** Refuses a name that is taken or reserved, and subnets that overlap another network's (before anything is written). */
+export function checkNewNetwork(p: RunnerPaths, name: string, subnets: readonly string[]): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new UsageError(`invalid network name ${JSON.stringify(name)}: letters, digits, _ . - only`);
+  if (RESERVED_NETWORK_NAMES.includes(name)) throw new UsageError(`invalid network name ${JSON.stringify(name)}: it is a network mode (run --network ${name})`);
+  for (const s of subnets) parseCidr(s);
+  for (const n of listNetworks(p)) {
+    if (n.name === name) throw conflict(`network ${name} already exists (${n.file})`);
+    for (const s of n.subnets) for (const mine of subnets) if (subnetsOverlap(s, mine)) throw conflict(`subnet ${mine} overlaps ${s} of network ${n.name}`);
+  }
 }
 
 /** Writes <NETCONFPATH>/20-<name>.conflist: tscni bridge (gateway, masquerade) + host-local + portmap. */
 export function createNetwork(p: RunnerPaths, o: CreateOptions): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(o.name)) throw new UsageError(`invalid network name ${JSON.stringify(o.name)}: letters, digits, _ . - only`);
-  if (RESERVED_NETWORK_NAMES.includes(o.name)) throw new UsageError(`invalid network name ${JSON.stringify(o.name)}: it is a network mode (run --network ${o.name})`);
-  parseCidr(o.subnet);
-  for (const n of listNetworks(p)) {
-    if (n.name === o.name) throw conflict(`network ${o.name} already exists (${n.file})`);
-    for (const s of n.subnets) if (subnetsOverlap(s, o.subnet)) throw conflict(`subnet ${o.subnet} overlaps ${s} of network ${n.name}`);
-  }
+  checkNewNetwork(p, o.name, [o.subnet]);
   const bridge = o.bridge ?? `tscni-${o.name}`.slice(0, 15);
   if (Buffer.byteLength(bridge) > 15) throw new UsageError(`invalid bridge name ${JSON.stringify(bridge)}: at most 15 bytes`);
   const range: Record<string, unknown> = { subnet: o.subnet };
@@ -114,7 +121,7 @@ export function createNetwork(p: RunnerPaths, o: CreateOptions): string {
     cniVersion: '1.1.0',
     name: o.name,
     // Read by the runner only (libcni passes no top-level key to plugins): this network gets tscni's resolver.
-    tscni: { dns: true, ...(o.internal ? { internal: true } : {}), ...(o.icc === false ? { icc: false } : {}) },
+    tscni: { dns: true, ...(o.internal ? { internal: true } : {}), ...(o.icc === false ? { icc: false } : {}), ...(o.overlay ? { overlay: o.overlay } : {}) },
     plugins: [
       { type: 'bridge', bridge, isGateway: true, ipMasq: o.ipMasq && !o.internal, hairpinMode: true, capabilities: { ips: true, mac: true }, ipam: { type: 'host-local', ranges: [[range]], routes: o.internal ? [] : [{ dst: '0.0.0.0/0' }] } },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },

@@ -97,6 +97,7 @@ export async function boot(ctx: Ctx, argv: string[], out: Out): Promise<number> 
   const p = parseArgs(argv, {}, 'boot');
   if (printHelpIfAsked('boot', p, out)) return Exit.Ok;
   if (p.positionals.length) throw new UsageError('boot: takes no arguments');
+  await (await import('../overlay/network.ts')).bootOverlays(ctx, out);
   const all = await Promise.all(ctx.containers.all().map((c) => refreshState(ctx, c)));
   const due = all.filter((c) => c.status === 'exited' && startsAtBoot(c));
   return forEachRef(due.map((c) => c.name), 'boot', async (name) => {

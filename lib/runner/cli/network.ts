@@ -3,7 +3,7 @@
 import { parseArgs, bool, list, str } from './args/argv.ts';
 import { forgetBridge, policyOf } from '../isolation.ts';
 import type { Ctx } from '../context.ts';
-import { Exit, UsageError } from './errors.ts';
+import { Exit, RunnerError, UsageError } from './errors.ts';
 import { createNetwork, findNetwork, listNetworks, removeNetwork } from '../networks.ts';
 import { HELP } from './help.ts';
 import { table } from './args/table.ts';
@@ -30,12 +30,22 @@ export async function network(ctx: Ctx, argv: string[], out: Out): Promise<numbe
         const s = c.network === l.name ? c.networkSettings : c.extraNetworks?.find((e) => e.network === l.name)?.settings;
         return s ? [[c.id, { Name: c.name, IPAddress: s.IPAddress, MacAddress: s.MacAddress }]] : [];
       });
-      out(JSON.stringify({ Name: l.name, File: l.file, CniVersion: l.cniVersion, Config: JSON.parse(l.bytes.toString()), Containers: Object.fromEntries(on) }, null, 2) + '\n');
+      const overlay = (await import('../overlay/network.ts')).inspectOverlay(ctx, l);
+      out(JSON.stringify({ Name: l.name, File: l.file, CniVersion: l.cniVersion, Driver: overlay ? 'overlay' : 'bridge', Config: JSON.parse(l.bytes.toString()), Containers: Object.fromEntries(on), ...(overlay ? { Overlay: overlay } : {}) }, null, 2) + '\n');
       return Exit.Ok;
     }
     case 'create': {
-      const p = parseArgs(rest, { bools: ['no-masquerade', 'internal'], values: ['subnet', 'gateway', 'bridge'], multi: ['opt'], aliases: { o: 'opt' } }, 'network create');
+      const p = parseArgs(rest, { bools: ['no-masquerade', 'internal'], values: ['subnet', 'gateway', 'bridge', 'driver'], multi: ['opt', 'peer'], aliases: { o: 'opt', d: 'driver' } }, 'network create');
       if (p.positionals.length !== 1 || !str(p, 'subnet')) throw new UsageError('network create: NAME and --subnet CIDR are required');
+      const driver = str(p, 'driver') ?? 'bridge';
+      if (driver !== 'bridge' && driver !== 'overlay') throw new UsageError(`invalid --driver ${JSON.stringify(driver)}: bridge or overlay`);
+      if (driver === 'overlay') {
+        for (const f of ['no-masquerade', 'internal'] as const) if (bool(p, f)) throw new UsageError(`network create --driver overlay: --${f} does not apply (traffic to the peers is never masqueraded)`);
+        const { createOverlay } = await import('../overlay/network.ts');
+        await createOverlay(ctx, { name: p.positionals[0], subnet: str(p, 'subnet')!, gateway: str(p, 'gateway'), bridge: str(p, 'bridge'), peers: list(p, 'peer'), opts: list(p, 'opt') }, out);
+        return Exit.Ok;
+      }
+      if (list(p, 'peer').length) throw new UsageError('network create: --peer needs --driver overlay');
       const icc = parseOpts(list(p, 'opt'));
       const file = createNetwork(ctx.paths, { name: p.positionals[0], subnet: str(p, 'subnet')!, gateway: str(p, 'gateway'), bridge: str(p, 'bridge'), ipMasq: !bool(p, 'no-masquerade'), internal: bool(p, 'internal'), icc });
       out(`${p.positionals[0]} (${file})\n`);
@@ -53,7 +63,17 @@ export async function network(ctx: Ctx, argv: string[], out: Out): Promise<numbe
           }
         })();
         const users = ctx.containers.all().filter((c) => c.network === n || (c.extraNetworks ?? []).some((e) => e.network === n)).map((c) => c.name);
+        const { overlayOf, removeOverlay } = await import('../overlay/network.ts');
+        const overlay = (() => {
+          try {
+            return overlayOf(findNetwork(ctx.paths, n));
+          } catch {
+            return undefined;
+          }
+        })();
+        if (overlay && process.getuid?.() !== 0) throw new RunnerError(`network rm ${n}: an overlay network needs root (its agent's routes and VXLAN device are removed with it)`);
         removeNetwork(ctx.paths, n, users);
+        if (overlay) await removeOverlay(ctx, n);
         if (bridge && process.getuid?.() === 0) await forgetBridge(bridge).catch(() => undefined);
         out(n + '\n');
       }
