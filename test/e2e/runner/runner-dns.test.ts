@@ -3,11 +3,11 @@
 // one on a network without DNS do not see them; removed names stop resolving within 1 s; nothing is left behind.
 
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeNetns, requireRoot, wireVeth } from '../../helpers/netns.ts';
-import { makeRunnerEnv, testNetwork, writeConf, type RunnerEnv, ok } from './harness.ts';
+import { makeRunnerEnv, mountsUnder, testNetwork, writeConf, type RunnerEnv, ok } from './harness.ts';
 
 /** The answers busybox nslookup prints for `name` (after the server's own lines); [] when it fails. */
 async function resolve(r: RunnerEnv, from: string, name: string, type = 'a'): Promise<string[]> {
@@ -302,4 +302,41 @@ test.serial('connected networks: connect starts the resolver, names resolve on e
   const ruleset = r.host.run(['/usr/sbin/nft', 'list', 'ruleset']);
   for (const id of ids) t.false(ruleset.includes(id.slice(0, 12)), `nft still names ${id}`);
   t.false(/10\.99\.7[123]\.(?!0\/|1\b)\d+/.test(ruleset), ruleset);
+});
+
+test.serial('tscni boot after a simulated reboot brings back the resolver of a network its containers were only connected to', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'db');
+  writeConf(r, '20-tnet.conflist', testNetwork(r, 'tnet', 'tscnitbt', '10.99.75.0/24'));
+  writeConf(r, '21-bnet.conflist', { ...testNetwork(r, 'bnet', 'tscnitbb', '10.99.76.0/24'), tscni: { dns: true } });
+  r.env.TSCNI_DNS_UPSTREAM = '10.99.75.254';
+  const ids: string[] = [];
+  for (const name of ['web', 'peer']) {
+    ids.push((await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', name, '--restart', 'always', 'busybox', 'sleep', '300'])).stdout.trim());
+    await ok(t, r, ['network', 'connect', ...(name === 'web' ? ['--alias', 'svc'] : []), 'bnet', name]);
+  }
+  const before = resolverOf(r, 'bnet');
+  t.true(running(before));
+  // The reboot: monitors, containers and the resolver die; netns, mounts, nft rules and bridges go.
+  for (const id of ids) {
+    process.kill(JSON.parse(readFileSync(join(r.state, 'containers', id, 'state.json'), 'utf8')).monitorPid, 'SIGKILL');
+    spawnSync('runc', ['--root', join(r.state, 'runc'), 'kill', id, 'KILL']);
+  }
+  process.kill(before, 'SIGKILL');
+  for (let i = 0; i < 100 && ids.some((id) => spawnSync('runc', ['--root', join(r.state, 'runc'), 'state', id], { encoding: 'utf8' }).stdout.includes('"running"')); i++) await new Promise((res) => setTimeout(res, 50));
+  for (const m of mountsUnder(r.dir).reverse()) spawnSync('umount', ['-l', m]);
+  for (const id of ids) spawnSync('ip', ['netns', 'del', id]);
+  r.host.run(['/usr/sbin/nft', 'flush', 'ruleset']);
+  for (const br of ['tscnitbt', 'tscnitbb']) r.host.run(['ip', 'link', 'del', br]);
+
+  const boot = await r.tscni(['boot']);
+  t.deepEqual([boot.code, boot.stdout.split('\n').sort()], [0, ['', 'peer', 'web']], boot.stderr);
+  const after = resolverOf(r, 'bnet');
+  t.not(after, before);
+  t.true(running(after), 'bnet resolver back after boot');
+  t.deepEqual(await nameservers(t, r, 'peer'), ['10.99.76.1']);
+  t.deepEqual(await resolve(r, 'peer', 'svc'), [await netIp(t, r, 'web', 'bnet')]);
+  await ok(t, r, ['rm', '-f', 'web', 'peer']);
+  t.false(running(after));
+  t.deepEqual(readdirSync(join(r.state, 'dns')), []);
 });
