@@ -125,7 +125,7 @@ export async function attachNetwork(ctx: Ctx, c: ContainerState, dir: string, un
 /**
  * IPv6 host addresses: portmap DNATs them to the container's IPv6 address, so the network must have given one
  * (else nothing would answer: refused); [::1] goes through the userland proxy (loopback-proxy.ts), to the IPv6
- * address or else the IPv4 one.
+ * address or else the IPv4 one; dual stack, a mapping without a host IP gets its [::1] side there too (docker's).
  */
 async function publishLoopback6(ctx: Ctx, c: ContainerState, s: NetworkSettings, undo: UndoStack): Promise<void> {
   const v6 = c.ports.find((p) => p.hostIP.includes(':') && p.hostIP !== '::1');
@@ -133,7 +133,7 @@ async function publishLoopback6(ctx: Ctx, c: ContainerState, s: NetworkSettings,
     throw new RunnerError(`cannot publish [${v6.hostIP}]:${v6.hostPort}->${v6.containerPort}/${v6.protocol}: network ${c.network} gave the container no IPv6 address (an IPv6 host IP needs a dual-stack network; [::1] works on any)`, Exit.Usage);
   }
   undo.push('[::1] proxy', () => stopProxy(ctx, c.id));
-  if (await startProxy(ctx, c.id, c.ports, s.GlobalIPv6Address || s.IPAddress)) trace('[::1] proxy started');
+  if (await startProxy(ctx, c.id, c.ports, s.GlobalIPv6Address || s.IPAddress, !!s.GlobalIPv6Address)) trace('[::1] proxy started');
 }
 
 /** Network side of a release: DEL with the config cached at ADD time, then the netns. Only what `c` owns. */
