@@ -1,7 +1,8 @@
 // `tscni inspect`: docker inspect's JSON for containers (State, Config, HostConfig, NetworkSettings).
 
 import { parseArgs } from './args/argv.ts';
-import type { ContainerState } from '../container/store.ts';
+import { publishedOn } from '../container/network/ports.ts';
+import type { ContainerState, PortMapping } from '../container/store.ts';
 import { refreshState } from '../container/stop.ts';
 import type { Ctx } from '../context.ts';
 import { Exit, RunnerError, UsageError } from './errors.ts';
@@ -11,8 +12,12 @@ import { modeOf } from '../container/network/net-mode.ts';
 type Out = (s: string) => void;
 
 export function inspectJson(c: ContainerState): Record<string, unknown> {
-  const ports: Record<string, { HostIp: string; HostPort: string }[]> = {};
-  for (const p of c.ports) (ports[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIP || '0.0.0.0', HostPort: String(p.hostPort) });
+  const byPort = (list: readonly PortMapping[]) => {
+    const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const p of list) (out[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIP || '0.0.0.0', HostPort: String(p.hostPort) });
+    return out;
+  };
+  const ports = byPort(c.ports);
   const ns = c.status === 'running' ? c.networkSettings : undefined;
   const mode = modeOf(c).kind;
   const sandbox = mode === 'host' ? '' : `/var/run/netns/${c.netnsName}`;
@@ -63,7 +68,7 @@ export function inspectJson(c: ContainerState): Record<string, unknown> {
       GlobalIPv6Address: ns?.GlobalIPv6Address ?? '',
       Gateway: ns?.Gateway ?? '',
       MacAddress: ns?.MacAddress ?? '',
-      Ports: ports,
+      Ports: byPort(publishedOn(c.ports, !!ns?.GlobalIPv6Address)),
       Networks: nets,
     },
   };

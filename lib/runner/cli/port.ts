@@ -2,6 +2,7 @@
 
 import { parseArgs } from './args/argv.ts';
 import type { Ctx } from '../context.ts';
+import { publishedOn } from '../container/network/ports.ts';
 import type { PortMapping } from '../container/store.ts';
 import { Exit, notFound, UsageError } from './errors.ts';
 import { printHelpIfAsked } from './help.ts';
@@ -29,7 +30,7 @@ export async function port(ctx: Ctx, argv: string[], out: Out): Promise<number> 
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new UsageError(`invalid port ${JSON.stringify(spec)}: expected PORT[/tcp|udp|sctp]`);
     only = { port: Number(m[1]), protocol: m[2] ?? 'tcp' };
   }
-  const lines = portLines(c.ports, only);
+  const lines = portLines(publishedOn(c.ports, !!c.networkSettings?.GlobalIPv6Address), only);
   if (only && lines.length === 0) throw notFound(`no public port '${only.port}/${only.protocol}' published for ${ref}`);
   for (const l of lines) out(l + '\n');
   return Exit.Ok;

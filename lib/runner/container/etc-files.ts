@@ -50,6 +50,11 @@ export function resolvConfWith(hostText: string, nameservers: readonly string[])
   return [...nameservers.map((s) => `nameserver ${s}`), ...keep].join('\n') + '\n';
 }
 
+/** The container's resolv.conf: --dns given by the user wins over the network's resolver, as in Docker. */
+export function resolvConfText(hostText: string, c: { dns?: { servers: string[]; search: string[]; options: string[] } }, nameservers?: readonly string[]): string {
+  return !c.dns?.servers.length && nameservers?.length ? resolvConfWith(hostText, nameservers) : resolvConf(hostText, c.dns);
+}
+
 export function writeEtcFiles(dir: string, c: { hostname: string; name: string; extraHosts?: string[]; dns?: { servers: string[]; search: string[]; options: string[] } }, ip: string | undefined, nameservers?: readonly string[]): void {
   let host = '';
   try {
@@ -57,8 +62,7 @@ export function writeEtcFiles(dir: string, c: { hostname: string; name: string; 
   } catch {
     host = '';
   }
-  // --dns given by the user wins over the network's resolver, as in Docker.
-  writeFileSync(join(dir, 'resolv.conf'), !c.dns?.servers.length && nameservers?.length ? resolvConfWith(host, nameservers) : resolvConf(host, c.dns));
+  writeFileSync(join(dir, 'resolv.conf'), resolvConfText(host, c, nameservers));
   writeFileSync(join(dir, 'hostname'), c.hostname + '\n');
   writeFileSync(join(dir, 'hosts'), hostsFile(c.hostname, c.name, ip, c.extraHosts));
 }

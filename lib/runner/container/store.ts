@@ -23,6 +23,9 @@ export interface NetworkSettings {
   MacAddress: string;
   /** Dual stack: the IPv6 address beside the IPv4 one in IPAddress (docker's field; absent otherwise). */
   GlobalIPv6Address?: string;
+  GlobalIPv6PrefixLen?: number;
+  /** Dual stack: the IPv6 gateway (docker's field), where the network's resolver also listens. */
+  IPv6Gateway?: string;
 }
 
 export type Status = 'created' | 'running' | 'exited';

@@ -1,13 +1,15 @@
-// Starting a network's resolver (dns/resolver.ts) when a container on a DNS-enabled network starts: one per
-// network, found by its pid file (<state>/dns/<net>.pid, checked against /proc/<pid>/cmdline so a pid reused
-// after a reboot does not count), spawned detached through lib/exec/process.ts and waited for until bound.
+// Starting a network's resolver (dns/resolver.ts) when a container on a DNS-enabled network starts or is connected
+// to it: one per network, found by its pid file (<state>/dns/<net>.pid, checked against /proc/<pid>/cmdline so a
+// pid reused after a reboot does not count), spawned detached through lib/exec/process.ts and waited for until
+// bound; stopped by the release that leaves its network without users (the resolver also exits by itself).
 
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { start } from '../../exec/process.ts';
 import type { Ctx } from '../context.ts';
 import { withLock } from '../lock.ts';
 import { alive } from '../container/pid.ts';
+import { createdOnly, type ContainerState } from '../container/store.ts';
 import { selfExecutable } from '../paths.ts';
 import { trace } from '../trace.ts';
 
@@ -48,6 +50,42 @@ export function upstreamServers(env: NodeJS.ProcessEnv, resolvConfText: string, 
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Containers that keep `net`'s resolver: on it (first network or connected) and started, starting or running
+ * (a start registers itself before it asks for the resolver); `excludeId` is one being released.
+ */
+export function resolverUsers(all: readonly ContainerState[], net: string, excludeId?: string): number {
+  return all.filter((c) => c.id !== excludeId && c.status !== 'exited' && !createdOnly(c) && (c.network === net || (c.extraNetworks ?? []).some((e) => e.network === net))).length;
+}
+
+/**
+ * Stops `net`'s resolver when no container but `excludeId` uses the network (under the lock ensureResolver takes,
+ * so a start in between keeps it): TERM, then KILL after 1 s; its pid file and log go. Forgives one already gone.
+ */
+export async function retireResolver(ctx: Ctx, net: string, excludeId?: string): Promise<void> {
+  const files = resolverFiles(ctx.paths.stateRoot, net);
+  if (!existsSync(files.pid)) return;
+  await withLock(files.lock, async () => {
+    if (resolverUsers(ctx.containers.all(), net, excludeId) > 0) return;
+    const pid = resolverPid(ctx.paths.stateRoot, net);
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(pid!, sig);
+      } catch {
+        // gone in between
+      }
+    };
+    if (pid) {
+      signal('SIGTERM');
+      for (let i = 0; i < 50 && alive(pid); i++) await sleep(20);
+      if (alive(pid)) signal('SIGKILL');
+      trace(`resolver of ${net} stopped`);
+    }
+    rmSync(files.pid, { force: true });
+    rmSync(files.log, { force: true });
+  });
+}
 
 /**
  * Makes sure `net`'s resolver runs on `gateways` (IPv4, then IPv6 on a dual-stack network) serving `cidrs`; false

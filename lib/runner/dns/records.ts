@@ -71,3 +71,23 @@ export function lookup(atts: readonly Attachment[], network: string, clientIp: s
   hits.sort((a, b) => Number(b.network === network) - Number(a.network === network));
   return [...new Set(hits.flatMap((h) => h.ips))];
 }
+
+/** resolverEndpoints from a stored attachment (docker's NetworkSettings): empty without an IPv4 gateway. */
+export function endpointsOf(s: NetworkSettings | undefined): { gateways: string[]; cidrs: string[] } {
+  if (!s?.Gateway || s.Gateway.includes(':') || !s.IPAddress || s.IPAddress.includes(':')) return { gateways: [], cidrs: [] };
+  const v6 = s.IPv6Gateway && s.GlobalIPv6Address && s.GlobalIPv6PrefixLen ? [s.IPv6Gateway, subnetOf(s.GlobalIPv6Address, s.GlobalIPv6PrefixLen)] : undefined;
+  return { gateways: [s.Gateway, ...(v6 ? [v6[0]] : [])], cidrs: [subnetOf(s.IPAddress, s.IPPrefixLen), ...(v6 ? [v6[1]] : [])] };
+}
+
+/**
+ * The nameservers of a container's resolv.conf: the resolver of its first attachment (first network, then the
+ * connected ones in order) that has one running, listed once, as docker lists its embedded DNS once: that resolver
+ * answers for every network the asker shares with the named container. Empty: the host's resolvers.
+ */
+export function nameserversFor(atts: readonly { network: string; settings?: NetworkSettings }[], hasResolver: (net: string) => boolean): string[] {
+  for (const a of atts) {
+    const at = endpointsOf(a.settings);
+    if (at.gateways.length && hasResolver(a.network)) return at.gateways;
+  }
+  return [];
+}

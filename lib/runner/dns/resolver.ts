@@ -3,18 +3,18 @@
 // over UDP and TCP (transport.ts), in the host's netns. It answers the containers' names
 // from the container store itself (re-read at most every 200 ms: no feed to keep in step, nothing to replay after
 // a crash) and forwards every other name to the host's upstream resolvers. Only clients inside CIDR are served.
-// It exits, removing its pid file under the network's lock, once no container uses the network.
+// The release that leaves the network unused stops it (manager.ts); it also exits by itself, removing its pid file
+// under the network's lock, once no container uses the network (a release that could not stop it, a crash).
 
 import { existsSync, rmSync } from 'node:fs';
 import { loadAllConfLists } from '../../libcni/conflist.ts';
 import { makeCtx, type Ctx } from '../context.ts';
 import { withLock } from '../lock.ts';
 import { alive } from '../container/pid.ts';
-import { createdOnly } from '../container/store.ts';
 import { dnsEnabled } from '../networks.ts';
 import { buildAnswer, buildError, parseQuery, RCODE, TYPE, type Question } from './codec.ts';
 import { attachmentsOf, inSubnet, lookup, type Attachment } from './records.ts';
-import { resolverFiles, writePidFile } from './manager.ts';
+import { resolverFiles, resolverUsers, writePidFile } from './manager.ts';
 import { forward, listenDns } from './transport.ts';
 
 const RESCAN_MS = 200;
@@ -32,7 +32,7 @@ function scan(ctx: Ctx, net: string): View {
   const all = ctx.containers.all();
   const live = all.filter((c) => c.status === 'running' && alive(c.monitorPid));
   const dns = new Set(loadAllConfLists(ctx.paths.netconfDir).lists.filter(dnsEnabled).map((l) => l.name));
-  const users = all.filter((c) => c.status !== 'exited' && !createdOnly(c) && (c.network === net || (c.extraNetworks ?? []).some((e) => e.network === net))).length;
+  const users = resolverUsers(all, net);
   return { at: Date.now(), atts: live.flatMap(attachmentsOf), dns, users };
 }
 

@@ -3,11 +3,11 @@
 // one on a network without DNS do not see them; removed names stop resolving within 1 s; nothing is left behind.
 
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeNetns, requireRoot, wireVeth } from '../../helpers/netns.ts';
-import { makeRunnerEnv, testNetwork, writeConf, type RunnerEnv, ok } from './harness.ts';
+import { makeRunnerEnv, mountsUnder, testNetwork, writeConf, type RunnerEnv, ok } from './harness.ts';
 
 /** The answers busybox nslookup prints for `name` (after the server's own lines); [] when it fails. */
 async function resolve(r: RunnerEnv, from: string, name: string, type = 'a'): Promise<string[]> {
@@ -194,4 +194,149 @@ test.serial('the resolver answers over TCP too, and on the IPv6 gateway of a dua
   t.deepEqual(readdirSync(join(r.state, 'dns')), []);
   // Nothing listens on the gateways' port 53 any more (the bridge addresses stay; the sockets went with the process).
   t.deepEqual(r.host.run(['ss', '-Hlntu', 'sport', '=', ':53']).trim(), '');
+});
+
+/** Names of nameserver lines in a container's resolv.conf. */
+const nameservers = async (t: any, r: RunnerEnv, name: string) => (await ok(t, r, ['exec', name, 'cat', '/etc/resolv.conf'])).stdout.split('\n').filter((l) => l.startsWith('nameserver')).map((l) => l.slice(11));
+/** The files a network's resolver keeps (pid, log, lock) that exist now. */
+const dnsFiles = (r: RunnerEnv, net: string) => (existsSync(join(r.state, 'dns')) ? readdirSync(join(r.state, 'dns')).filter((f) => f.startsWith(`${net}.`)).sort() : []);
+const resolverOf = (r: RunnerEnv, net: string) => (existsSync(join(r.state, 'dns', `${net}.pid`)) ? Number(readFileSync(join(r.state, 'dns', `${net}.pid`), 'utf8')) : 0);
+/** Polls `resolve` until it gives `want`, for at most `ms`; the last answer. */
+async function resolvesWithin(r: RunnerEnv, from: string, name: string, want: string[], ms = 1000): Promise<string[]> {
+  const t0 = Date.now();
+  let got = await resolve(r, from, name);
+  while (JSON.stringify(got) !== JSON.stringify(want) && Date.now() - t0 < ms) got = await resolve(r, from, name);
+  return got;
+}
+const netIp = async (t: any, r: RunnerEnv, name: string, net: string) => JSON.parse((await ok(t, r, ['inspect', name])).stdout)[0].NetworkSettings.Networks[net].IPAddress as string;
+
+test.serial('connected networks: connect starts the resolver, names resolve on every shared network, stop/start/rm/disconnect keep resolvers and names right, nothing left', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'dm');
+  // tnet has no DNS (the default network's case); bnet and anet (dual stack) do, and no container starts on bnet.
+  writeConf(r, '20-tnet.conflist', testNetwork(r, 'tnet', 'tscnitmt', '10.99.71.0/24'));
+  writeConf(r, '21-bnet.conflist', { ...testNetwork(r, 'bnet', 'tscnitmb', '10.99.72.0/24'), tscni: { dns: true } });
+  const anet = testNetwork(r, 'anet', 'tscnitma', '10.99.73.0/24') as any;
+  anet.plugins[0].ipam.ranges.push([{ subnet: 'fd99:73::/64' }]);
+  writeConf(r, '22-anet.conflist', { ...anet, tscni: { dns: true } });
+  const up = makeNetns(t, 'dmup');
+  wireVeth(r.host, 'tscnitmu', '10.99.74.1/24', up, 'eth0', '10.99.74.2/24');
+  const server = spawn('ip', ['netns', 'exec', up.name, process.execPath, join(import.meta.dirname, '../../helpers/dns-upstream.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => server.kill('SIGKILL'));
+  await new Promise((res) => server.stdout!.once('data', res));
+  r.env.TSCNI_DNS_UPSTREAM = '10.99.74.2';
+
+  const ids = [(await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', 'x', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www'])).stdout.trim()];
+  ids.push((await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', 'y', 'busybox', 'sleep', '120'])).stdout.trim());
+  t.false((await nameservers(t, r, 'x')).includes('10.99.71.1'));
+  t.deepEqual(dnsFiles(r, 'bnet'), []);
+  // Connected: bnet's resolver runs although no container has bnet first; x's resolv.conf now names it.
+  await ok(t, r, ['network', 'connect', 'bnet', 'x']);
+  const bPid = resolverOf(r, 'bnet');
+  t.true(running(bPid), 'bnet resolver runs after connect');
+  t.deepEqual(await nameservers(t, r, 'x'), ['10.99.72.1']);
+  await ok(t, r, ['network', 'connect', '--alias', 'yy', 'bnet', 'y']);
+  const xb = await netIp(t, r, 'x', 'bnet');
+  const yb = await netIp(t, r, 'y', 'bnet');
+  t.deepEqual(await resolve(r, 'y', 'x'), [xb]);
+  t.deepEqual(await resolve(r, 'x', 'yy'), [yb]);
+  t.true((await ok(t, r, ['exec', 'y', 'wget', '-qO-', 'http://x/'])).stdout.includes('Hello from busybox httpd'));
+  // x on a third network (dual stack) and z there first: resolv.conf still lists one resolver (bnet's, x's first
+  // DNS attachment); each side finds the other on anet, the network they share, through its own resolver.
+  await ok(t, r, ['network', 'connect', 'anet', 'x']);
+  t.deepEqual(await nameservers(t, r, 'x'), ['10.99.72.1']);
+  ids.push((await ok(t, r, ['run', '-d', '--network', 'anet', '--name', 'z', 'busybox', 'sleep', '120'])).stdout.trim());
+  t.deepEqual(await nameservers(t, r, 'z'), ['10.99.73.1', 'fd99:73::1']);
+  const xa = await netIp(t, r, 'x', 'anet');
+  t.deepEqual(await resolve(r, 'z', 'x'), [xa]);
+  t.deepEqual(await resolve(r, 'x', 'z'), [await ipOf(t, r, 'z')]);
+  t.deepEqual(await resolve(r, 'z', 'yy'), []);
+
+  // stop/start of the multi-network container: its names go and come back within 1 s; bnet's resolver stays (y).
+  await ok(t, r, ['stop', '-t', '1', 'x']);
+  t.deepEqual(await resolvesWithin(r, 'y', 'x', []), []);
+  t.deepEqual(await resolvesWithin(r, 'z', 'x', []), []);
+  t.is(resolverOf(r, 'bnet'), bPid);
+  t.true(running(bPid));
+  await ok(t, r, ['start', 'x']);
+  t.deepEqual(await resolvesWithin(r, 'y', 'x', [await netIp(t, r, 'x', 'bnet')]), [await netIp(t, r, 'x', 'bnet')]);
+  t.deepEqual(await resolvesWithin(r, 'z', 'x', [await netIp(t, r, 'x', 'anet')]), [await netIp(t, r, 'x', 'anet')]);
+  t.deepEqual(await nameservers(t, r, 'x'), ['10.99.72.1']);
+
+  // y leaves bnet: back to the host's resolvers (tnet has none of its own); bnet's resolver stays for x.
+  await ok(t, r, ['network', 'disconnect', 'bnet', 'y']);
+  t.false((await nameservers(t, r, 'y')).includes('10.99.72.1'));
+  t.deepEqual(await resolvesWithin(r, 'x', 'yy', []), []);
+  t.true(running(bPid));
+  // rm -f of x (on three networks): bnet's resolver, now unused, is gone right away with its files; anet's stays (z).
+  await ok(t, r, ['rm', '-f', 'x']);
+  t.false(running(bPid), 'bnet resolver still runs after rm -f of its last user');
+  t.deepEqual(dnsFiles(r, 'bnet'), []);
+  t.true(running(resolverOf(r, 'anet')));
+  t.deepEqual(await resolvesWithin(r, 'z', 'x', []), []);
+
+  // A container on bnet only through connect: stop stops the resolver, start brings it back, disconnecting the
+  // network's only container stops it again and leaves nothing (no process, no files, nothing on :53).
+  await ok(t, r, ['network', 'connect', 'bnet', 'y']);
+  const p1 = resolverOf(r, 'bnet');
+  t.true(running(p1));
+  t.deepEqual(await nameservers(t, r, 'y'), ['10.99.72.1']);
+  await ok(t, r, ['stop', '-t', '1', 'y']);
+  t.false(running(p1), 'bnet resolver runs after stop of its only user');
+  t.deepEqual(dnsFiles(r, 'bnet'), []);
+  await ok(t, r, ['start', 'y']);
+  const p2 = resolverOf(r, 'bnet');
+  t.true(running(p2), 'bnet resolver back after start');
+  t.deepEqual(await nameservers(t, r, 'y'), ['10.99.72.1']);
+  t.deepEqual(await resolve(r, 'y', 'y'), [await netIp(t, r, 'y', 'bnet')]);
+  await ok(t, r, ['network', 'disconnect', 'bnet', 'y']);
+  t.false(running(p2), 'bnet resolver runs after its only container was disconnected');
+  t.deepEqual(dnsFiles(r, 'bnet'), []);
+  t.false((await nameservers(t, r, 'y')).includes('10.99.72.1'));
+  t.deepEqual(r.host.run(['ss', '-Hlntu', 'src', '10.99.72.1']).trim(), '');
+
+  await ok(t, r, ['rm', '-f', 'y', 'z']);
+  t.deepEqual(readdirSync(join(r.state, 'dns')), []);
+  t.deepEqual(r.host.run(['ss', '-Hlntu', 'sport', '=', ':53']).trim(), '');
+  // No nft element is left that names one of them (portmap, the masquerade and the no-icc ports tag their owner).
+  const ruleset = r.host.run(['/usr/sbin/nft', 'list', 'ruleset']);
+  for (const id of ids) t.false(ruleset.includes(id.slice(0, 12)), `nft still names ${id}`);
+  t.false(/10\.99\.7[123]\.(?!0\/|1\b)\d+/.test(ruleset), ruleset);
+});
+
+test.serial('tscni boot after a simulated reboot brings back the resolver of a network its containers were only connected to', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'db');
+  writeConf(r, '20-tnet.conflist', testNetwork(r, 'tnet', 'tscnitbt', '10.99.75.0/24'));
+  writeConf(r, '21-bnet.conflist', { ...testNetwork(r, 'bnet', 'tscnitbb', '10.99.76.0/24'), tscni: { dns: true } });
+  r.env.TSCNI_DNS_UPSTREAM = '10.99.75.254';
+  const ids: string[] = [];
+  for (const name of ['web', 'peer']) {
+    ids.push((await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', name, '--restart', 'always', 'busybox', 'sleep', '300'])).stdout.trim());
+    await ok(t, r, ['network', 'connect', ...(name === 'web' ? ['--alias', 'svc'] : []), 'bnet', name]);
+  }
+  const before = resolverOf(r, 'bnet');
+  t.true(running(before));
+  // The reboot: monitors, containers and the resolver die; netns, mounts, nft rules and bridges go.
+  for (const id of ids) {
+    process.kill(JSON.parse(readFileSync(join(r.state, 'containers', id, 'state.json'), 'utf8')).monitorPid, 'SIGKILL');
+    spawnSync('runc', ['--root', join(r.state, 'runc'), 'kill', id, 'KILL']);
+  }
+  process.kill(before, 'SIGKILL');
+  for (let i = 0; i < 100 && ids.some((id) => spawnSync('runc', ['--root', join(r.state, 'runc'), 'state', id], { encoding: 'utf8' }).stdout.includes('"running"')); i++) await new Promise((res) => setTimeout(res, 50));
+  for (const m of mountsUnder(r.dir).reverse()) spawnSync('umount', ['-l', m]);
+  for (const id of ids) spawnSync('ip', ['netns', 'del', id]);
+  r.host.run(['/usr/sbin/nft', 'flush', 'ruleset']);
+  for (const br of ['tscnitbt', 'tscnitbb']) r.host.run(['ip', 'link', 'del', br]);
+
+  const boot = await r.tscni(['boot']);
+  t.deepEqual([boot.code, boot.stdout.split('\n').sort()], [0, ['', 'peer', 'web']], boot.stderr);
+  const after = resolverOf(r, 'bnet');
+  t.not(after, before);
+  t.true(running(after), 'bnet resolver back after boot');
+  t.deepEqual(await nameservers(t, r, 'peer'), ['10.99.76.1']);
+  t.deepEqual(await resolve(r, 'peer', 'svc'), [await netIp(t, r, 'web', 'bnet')]);
+  await ok(t, r, ['rm', '-f', 'web', 'peer']);
+  t.false(running(after));
+  t.deepEqual(readdirSync(join(r.state, 'dns')), []);
 });

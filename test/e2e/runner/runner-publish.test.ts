@@ -137,6 +137,58 @@ test.serial('-p [::1]:8080:80 and [::]: reachable from the host over ::1 (userla
   t.false(r.host.run(['ss', '-Hltn']).includes('bun'));
 });
 
+test.serial('-p 8080:80 without a host IP on a dual-stack network: 0.0.0.0 and [::] as docker ([::1] by the proxy, the host IPv6 address by portmap); IPv4-only unchanged', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'pw');
+  const net = testNetwork(r, 'dual', 'tscnitpw6', '10.99.61.0/24') as any;
+  net.plugins[0].ipam.ranges.push([{ subnet: 'fd99:61::/64' }]);
+  net.plugins[0].ipam.routes.push({ dst: '::/0' });
+  writeConf(r, '10-dual.conflist', net);
+  writeConf(r, '11-v4.conflist', testNetwork(r, 'v4', 'tscnitpw4', '10.99.62.0/24'));
+  const peer = makeNetns(t, 'pwpeer');
+  for (const ns of [r.host, peer]) ns.run(['sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+  wireVeth(r.host, 'tscnitpwp', 'fd99:63::1/64', peer, 'eth0', 'fd99:63::2/64');
+  r.host.run(['ip', 'addr', 'add', '10.99.63.1/24', 'dev', 'tscnitpwp']);
+  peer.run(['ip', 'addr', 'add', '10.99.63.2/24', 'dev', 'eth0']);
+
+  const id = (await ok(t, r, ['run', '-d', '--network', 'dual', '--name', 'web', '-p', '8080:80', ...HTTPD])).stdout.trim();
+  await ok(t, r, ['run', '-d', '--network', 'v4', '--name', 'web4', '-p', '8084:80', ...HTTPD]);
+  t.is((await ok(t, r, ['port', 'web'])).stdout, '80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080\n');
+  t.is((await ok(t, r, ['port', 'web4'])).stdout, '80/tcp -> 0.0.0.0:8084\n');
+  const ins = JSON.parse((await ok(t, r, ['inspect', 'web'])).stdout)[0];
+  t.deepEqual([ins.NetworkSettings.Ports, ins.HostConfig.PortBindings], [{ '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '::', HostPort: '8080' }] }, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] }]);
+  // From the host: every address, [::1] included (the proxy is the only listener); from another host: both families.
+  for (const url of ['http://127.0.0.1:8080/', 'http://[::1]:8080/', 'http://10.99.63.1:8080/', 'http://[fd99:63::1]:8080/']) t.is(await curlUntil(r, url), PAGE, url);
+  t.deepEqual(r.host.run(['ss', '-Hltn']).split('\n').filter(Boolean).map((l) => l.split(/\s+/)[3]), ['[::1]:8080']);
+  for (const url of ['http://10.99.63.1:8080/', 'http://[fd99:63::1]:8080/']) t.is(peer.try(['curl', '-gfsS', '-m', '2', url]).stdout, PAGE, `peer ${url}`);
+  // IPv4-only: as before, IPv4 addresses only (no proxy, nothing answers on [::1] or the host's IPv6 address).
+  t.is(await curlUntil(r, 'http://127.0.0.1:8084/'), PAGE);
+  t.is(peer.try(['curl', '-gfsS', '-m', '2', 'http://10.99.63.1:8084/']).stdout, PAGE);
+  for (const url of ['http://[::1]:8084/', 'http://[fd99:63::1]:8084/']) t.is(r.host.try(['curl', '-gfsS', '-m', '1', url]).status, 7, url);
+  t.false(existsSync(join(r.state, 'containers', JSON.parse((await ok(t, r, ['inspect', 'web4'])).stdout)[0].Id, 'proxy.pid')));
+
+  // stop/start: the [::1] side goes and comes back with the container.
+  await ok(t, r, ['stop', '-t', '0', 'web']);
+  t.false(existsSync(join(r.state, 'containers', id, 'proxy.pid')));
+  t.is(r.host.run(['ss', '-Hltn']), '');
+  await ok(t, r, ['start', 'web']);
+  t.is(await curlUntil(r, 'http://[::1]:8080/'), PAGE);
+  // A host process on [::1]:8086: portmap's own probe of [::] refuses it (docker's [::] binding fails the same way); the run is undone.
+  const listener = spawn('ip', ['netns', 'exec', r.host.name, 'socat', 'TCP6-LISTEN:8086,bind=[::1],reuseaddr', '-'], { stdio: 'ignore' });
+  t.teardown(() => listener.kill('SIGKILL'));
+  for (let i = 0; i < 40 && !r.host.run(['ss', '-Htln']).includes('[::1]:8086 '); i++) await new Promise((res) => setTimeout(res, 50));
+  const held = await r.tscni(['run', '-d', '--network', 'dual', '--name', 'held', '-p', '8086:80', ...HTTPD]);
+  t.deepEqual([held.code, held.stderr], [1, 'tscni: plugin type="portmap" name="dual" failed (add): port is already allocated: tcp [::]:8086 held by a host process (bind: EADDRINUSE)\n']);
+  t.deepEqual(JSON.parse((await ok(t, r, ['ps', '-a', '--json'])).stdout).map((c: any) => c.Name).sort(), ['web', 'web4']);
+  listener.kill('SIGKILL');
+  await ok(t, r, ['rm', '-f', 'web', 'web4']);
+  t.deepEqual(JSON.parse((await ok(t, r, ['ps', '-a', '--json'])).stdout), []);
+  for (let i = 0; i < 40 && r.host.run(['ss', '-Hltn']) !== ''; i++) await new Promise((res) => setTimeout(res, 50));
+  t.is(r.host.run(['ss', '-Hltn']), '');
+  const ruleset = r.host.run(['/usr/sbin/nft', 'list', 'ruleset']);
+  for (const port of ['8080', '8084', '8086']) t.false(ruleset.includes(port), port);
+});
+
 test.serial('the portmap plugin given hostIP ::1 directly: CNI error 2 naming the field and value, nothing published', async (t) => {
   if (!requireRoot(t)) return;
   const r = makeRunnerEnv(t, 'pl');

@@ -1,4 +1,5 @@
-// Publishing on [::1] (-p [::1]:8080:80, and the [::1] side of -p [::]:8080:80): a userland proxy, as docker's
+// Publishing on [::1] (-p [::1]:8080:80, the [::1] side of -p [::]:8080:80 and, on a dual-stack network, of
+// -p 8080:80): a userland proxy, as docker's
 // docker-proxy does, because the kernel cannot. A DNAT of ::1 to a container sends the SYN out (masqueraded), but the
 // de-NATed answer, addressed to ::1 and arriving on the bridge, is dropped (IPv6 has no route_localnet; RFC 4291
 // forbids ::1 on the wire). One process per container (`tscni __proxy ID TARGET PROTO/HOSTPORT/PORT...`) listens on
@@ -20,9 +21,13 @@ import type { PortMapping } from '../store.ts';
 const LOOPBACK6 = '::1';
 const UDP_IDLE_MS = 30_000;
 
-/** Mappings the proxy serves on [::1]: those on ::1 itself and the [::1] side of the IPv6 wildcard `::`. */
-export function proxiedPorts(ports: readonly PortMapping[]): PortMapping[] {
-  return ports.filter((p) => (p.hostIP === LOOPBACK6 || p.hostIP === '::') && p.protocol !== 'sctp');
+/**
+ * Mappings the proxy serves on [::1]: those on ::1 itself, the [::1] side of the IPv6 wildcard `::` and, when the
+ * container has an IPv6 address (`dualStack`), of a mapping without a host IP (docker publishes `-p 8080:80` on
+ * 0.0.0.0 and [::], [::1] included); an IPv4-only network keeps `-p 8080:80` to portmap alone.
+ */
+export function proxiedPorts(ports: readonly PortMapping[], dualStack = false): PortMapping[] {
+  return ports.filter((p) => (p.hostIP === LOOPBACK6 || p.hostIP === '::' || (dualStack && p.hostIP === '')) && p.protocol !== 'sctp');
 }
 
 /** Mappings the chain's portmap gets: all but the ::1 ones (the kernel cannot DNAT those; see above). */
@@ -46,8 +51,8 @@ function proxyPid(dir: string, id: string): number | undefined {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the container's [::1] proxy when it publishes there; waits until every port is bound (or says why not). */
-export async function startProxy(ctx: Ctx, id: string, ports: readonly PortMapping[], target: string): Promise<boolean> {
-  const wanted = proxiedPorts(ports);
+export async function startProxy(ctx: Ctx, id: string, ports: readonly PortMapping[], target: string, dualStack = false): Promise<boolean> {
+  const wanted = proxiedPorts(ports, dualStack);
   if (wanted.length === 0) return false;
   const dir = ctx.containers.dir(id);
   const f = files(dir);

@@ -11,9 +11,8 @@ import { UndoStack } from '../../../util/undo.ts';
 import { conflict, Exit, RunnerError } from '../../cli/errors.ts';
 import { kernelPorts, startProxy, stopProxy } from './loopback-proxy.ts';
 import type { Ctx } from '../../context.ts';
-import { dnsEnabled, findNetwork } from '../../networks.ts';
-import { ensureResolver } from '../../dns/manager.ts';
-import { resolverEndpoints } from '../../dns/records.ts';
+import { findNetwork } from '../../networks.ts';
+import { attachmentsIn, ensureResolvers, nameserversOf, retireResolvers } from '../../dns/attach.ts';
 import { applyPolicy, hostVethOf, isolatePort, policyOf, releasePort, type NetPolicy } from '../../isolation.ts';
 import { trace } from '../../trace.ts';
 import { copyEtcFiles, writeEtcFiles, writeHostModeEtcFiles } from '../etc-files.ts';
@@ -45,7 +44,11 @@ export function networkSettingsFrom(result: Record<string, unknown> | undefined,
     ns.Gateway = ip.gateway ?? '';
   }
   const v6 = ips.find((i) => i.interface === idx && i.address.includes(':')) ?? ips.find((i) => i.address.includes(':'));
-  if (ip && v6 && v6 !== ip) ns.GlobalIPv6Address = v6.address.split('/')[0];
+  if (ip && v6 && v6 !== ip) {
+    ns.GlobalIPv6Address = v6.address.split('/')[0];
+    ns.GlobalIPv6PrefixLen = Number(v6.address.split('/')[1]);
+    if (v6.gateway) ns.IPv6Gateway = v6.gateway;
+  }
   return ns;
 }
 
@@ -107,12 +110,13 @@ export async function attachNetwork(ctx: Ctx, c: ContainerState, dir: string, un
   const settings = m.kind === 'none' ? { ...EMPTY } : networkSettingsFrom(result, rt.netns);
   if (m.kind === 'network') await publishLoopback6(ctx, c, settings, undo);
   let nameservers: string[] | undefined;
-  // The embedded resolver, on networks `network create` made (the default network stays like docker's bridge).
-  // It listens on the IPv4 gateway and, dual stack, the IPv6 one: resolv.conf lists both, as aardvark-dns's do.
-  const at = resolverEndpoints(result);
-  if (m.kind === 'network' && dnsEnabled(list) && at.gateways.length) {
-    if (await ensureResolver(ctx, list.name, at.gateways, at.cidrs)) nameservers = at.gateways;
-    else process.stderr.write(`tscni: warning: the resolver of network ${list.name} could not start (see ${ctx.paths.stateRoot}/dns/${list.name}.log): container names will not resolve\n`);
+  // The embedded resolver of every network `network create` made that the container is on (the default network
+  // stays like docker's bridge). Each listens on its IPv4 gateway and, dual stack, the IPv6 one; resolv.conf lists
+  // one network's (both addresses, as aardvark-dns does), which answers for all the networks the container shares.
+  if (m.kind === 'network') {
+    const atts = attachmentsIn(c, settings);
+    await ensureResolvers(ctx, atts);
+    nameservers = nameserversOf(ctx, atts);
   }
   writeEtcFiles(dir, c, settings.IPAddress || undefined, nameservers);
   return { settings, netnsPath: rt.netns };
@@ -121,7 +125,7 @@ export async function attachNetwork(ctx: Ctx, c: ContainerState, dir: string, un
 /**
  * IPv6 host addresses: portmap DNATs them to the container's IPv6 address, so the network must have given one
  * (else nothing would answer: refused); [::1] goes through the userland proxy (loopback-proxy.ts), to the IPv6
- * address or else the IPv4 one.
+ * address or else the IPv4 one; dual stack, a mapping without a host IP gets its [::1] side there too (docker's).
  */
 async function publishLoopback6(ctx: Ctx, c: ContainerState, s: NetworkSettings, undo: UndoStack): Promise<void> {
   const v6 = c.ports.find((p) => p.hostIP.includes(':') && p.hostIP !== '::1');
@@ -129,7 +133,7 @@ async function publishLoopback6(ctx: Ctx, c: ContainerState, s: NetworkSettings,
     throw new RunnerError(`cannot publish [${v6.hostIP}]:${v6.hostPort}->${v6.containerPort}/${v6.protocol}: network ${c.network} gave the container no IPv6 address (an IPv6 host IP needs a dual-stack network; [::1] works on any)`, Exit.Usage);
   }
   undo.push('[::1] proxy', () => stopProxy(ctx, c.id));
-  if (await startProxy(ctx, c.id, c.ports, s.GlobalIPv6Address || s.IPAddress)) trace('[::1] proxy started');
+  if (await startProxy(ctx, c.id, c.ports, s.GlobalIPv6Address || s.IPAddress, !!s.GlobalIPv6Address)) trace('[::1] proxy started');
 }
 
 /** Network side of a release: DEL with the config cached at ADD time, then the netns. Only what `c` owns. */
@@ -153,6 +157,7 @@ export async function detachNetwork(ctx: Ctx, c: ContainerState, problems: strin
   }
   await deleteNetns(ctx.paths.netnsDir, c.netnsName).catch((e) => problems.push(`netns: ${(e as Error).message}`));
   trace('netns deleted');
+  await retireResolvers(ctx, [c.network], c);
   if (c.noiccPort) await releasePort(c.noiccPort).catch((e) => problems.push(`icc: ${(e as Error).message}`));
   c.noiccPort = undefined;
 }
@@ -192,14 +197,15 @@ export async function delExtra(ctx: Ctx, c: ContainerState, e: ExtraNetwork, pro
     try {
       list = findNetwork(ctx.paths, e.network);
     } catch {
-      return;
+      list = undefined;
     }
   }
-  if (!cached && !existsSync(rt.netns)) return;
+  if (!list || (!cached && !existsSync(rt.netns))) return retireResolvers(ctx, [e.network], c);
   await delNetworkList(list, rt, ctx.chain()).catch((err) => problems.push(`network ${e.network}: ${(err as Error).message}`));
   e.settings = undefined;
   if (e.noiccPort) await releasePort(e.noiccPort).catch((err) => problems.push(`icc: ${(err as Error).message}`));
   e.noiccPort = undefined;
+  await retireResolvers(ctx, [e.network], c);
 }
 
 /** The next free interface name for a connected network: eth1, eth2, ... */

@@ -114,3 +114,11 @@ export function publishedAt(ports: PortMapping[], hostPort: number, protocol: st
 export function exposedRequests(exposed: Record<string, unknown>): PortRequest[] {
   return Object.keys(exposed).sort().flatMap((k) => parsePublish(`0.0.0.0::${k}`).map((m) => ({ ...m, hostIP: '' })));
 }
+
+/**
+ * Where the mappings are published, as docker lists them (`port`, inspect's NetworkSettings.Ports): a mapping
+ * without a host IP on 0.0.0.0 and, when the container has an IPv6 address (`dualStack`), on [::] as well.
+ */
+export function publishedOn(ports: readonly PortMapping[], dualStack: boolean): PortMapping[] {
+  return ports.flatMap((p) => (p.hostIP ? [p] : [{ ...p, hostIP: '0.0.0.0' }, ...(dualStack ? [{ ...p, hostIP: '::' }] : [])]));
+}

@@ -1,7 +1,7 @@
 // What a network's resolver answers, from container states; who may use which name; upstreams; resolv.conf.
 
 import test from 'ava';
-import { attachmentsOf, inSubnet, lookup, resolverEndpoints, subnetOf } from '../../../../lib/runner/dns/records.ts';
+import { attachmentsOf, endpointsOf, inSubnet, lookup, nameserversFor, resolverEndpoints, subnetOf } from '../../../../lib/runner/dns/records.ts';
 import { checkAliasesFree, checkNamesFree } from '../../../../lib/runner/dns/names.ts';
 import { upstreamServers } from '../../../../lib/runner/dns/manager.ts';
 import { resolvConfWith } from '../../../../lib/runner/container/etc-files.ts';
@@ -103,4 +103,24 @@ test('connect --alias: the alias is a name on that network only; a clash there i
   t.throws(() => checkAliasesFree([A, C, X], C, 'enet', ['x']), { message: 'network alias "x" is already in use on network enet by container x' });
   t.notThrows(() => checkAliasesFree([A, C, X], A, 'dnet', ['web2']));
   t.notThrows(() => checkAliasesFree([A, C, { ...X, status: 'exited' }], C, 'enet', ['web2']));
+});
+
+test('endpointsOf: a stored attachment gives the same gateways and subnets as its CNI result', (t) => {
+  const dual = { IPAddress: '10.1.0.5', IPPrefixLen: 24, Gateway: '10.1.0.1', MacAddress: '', GlobalIPv6Address: 'fd00:1::5', GlobalIPv6PrefixLen: 64, IPv6Gateway: 'fd00:1::1' };
+  t.deepEqual(endpointsOf(dual), { gateways: ['10.1.0.1', 'fd00:1::1'], cidrs: ['10.1.0.0/24', 'fd00:1::/64'] });
+  // A state written before the IPv6 gateway was kept: the IPv4 side only.
+  t.deepEqual(endpointsOf({ ...dual, IPv6Gateway: undefined }), { gateways: ['10.1.0.1'], cidrs: ['10.1.0.0/24'] });
+  t.deepEqual(endpointsOf({ IPAddress: 'fd00:1::5', IPPrefixLen: 64, Gateway: 'fd00:1::1', MacAddress: '' }), { gateways: [], cidrs: [] });
+  t.deepEqual(endpointsOf({ IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '' }), { gateways: [], cidrs: [] });
+  t.deepEqual(endpointsOf(undefined), { gateways: [], cidrs: [] });
+});
+
+test('nameserversFor: the first attachment whose resolver runs, listed once (both addresses when dual stack)', (t) => {
+  const s = (n: number, v6 = false) => ({ IPAddress: `10.${n}.0.5`, IPPrefixLen: 24, Gateway: `10.${n}.0.1`, MacAddress: '', ...(v6 ? { GlobalIPv6Address: `fd00:${n}::5`, GlobalIPv6PrefixLen: 64, IPv6Gateway: `fd00:${n}::1` } : {}) });
+  const atts = [{ network: 'plain', settings: s(1) }, { network: 'anet', settings: s(2, true) }, { network: 'bnet', settings: s(3) }];
+  t.deepEqual(nameserversFor(atts, (n) => n !== 'plain'), ['10.2.0.1', 'fd00:2::1']);
+  t.deepEqual(nameserversFor(atts, (n) => n === 'bnet'), ['10.3.0.1']);
+  t.deepEqual(nameserversFor(atts, () => true), ['10.1.0.1']);
+  t.deepEqual(nameserversFor(atts, () => false), []);
+  t.deepEqual(nameserversFor([{ network: 'anet' }], () => true), []);
 });

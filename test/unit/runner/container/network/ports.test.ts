@@ -124,5 +124,7 @@ test('assignPorts: fixed kept, picks skip held, earlier picks and what the probe
 test('[::1] ports go to the userland proxy, never to portmap; [::] to both (the proxy takes its ::1 side); sctp never proxied', (t) => {
   const ports = [...parsePublish('[::1]:8080:80'), ...parsePublish('[::]:8081:80/udp'), ...parsePublish('8082:80'), ...parsePublish('127.0.0.1:8083:80'), ...parsePublish('[::]:8084:80/sctp')];
   t.deepEqual(proxiedPorts(ports).map((p) => `${p.hostIP} ${p.hostPort}/${p.protocol}`), ['::1 8080/tcp', ':: 8081/udp']);
+  // Dual stack: -p 8080:80 gets its [::1] side too (docker's [::] binding); 127.0.0.1 and sctp never.
+  t.deepEqual(proxiedPorts([...ports, ...parsePublish('8085:80/sctp')], true).map((p) => `${p.hostIP} ${p.hostPort}/${p.protocol}`), ['::1 8080/tcp', ':: 8081/udp', ' 8082/tcp']);
   t.deepEqual(kernelPorts(ports).map((p) => p.hostPort), [8081, 8082, 8083, 8084]);
 });
