@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { makeNetns, type TestNetns } from '../../helpers/netns.ts';
+import { ipJson, makeNetns, type TestNetns } from '../../helpers/netns.ts';
 import { DIST_BIN, REF_BIN } from '../../helpers/plugin.ts';
 
 export const TSCNI = join(DIST_BIN, 'tscni');
@@ -131,3 +131,15 @@ export async function curlUntil(r: RunnerEnv, url: string): Promise<string> {
   }
   return r.host.try(['curl', '-fsS', '-m', '2', url]).stderr;
 }
+
+/** What a runner env still holds: container state dirs, cached results, mounts under it, veths in its host netns. */
+export function stateLeft(r: RunnerEnv) {
+  const dir = join(r.state, 'containers');
+  return {
+    stateDirs: existsSync(dir) ? readdirSync(dir).filter((n) => /^[0-9a-f]{64}$/.test(n)).length : 0,
+    cache: existsSync(join(r.cache, 'results')) ? readdirSync(join(r.cache, 'results')).length : 0,
+    mounts: mountsUnder(r.dir).length,
+    veths: ipJson(r.host, ['link', 'show', 'type', 'veth']).length,
+  };
+}
+export const NOTHING = { stateDirs: 0, cache: 0, mounts: 0, veths: 0 };

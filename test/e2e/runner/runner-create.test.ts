@@ -6,7 +6,7 @@ import test from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ipJson, requireRoot } from '../../helpers/netns.ts';
-import { curlUntil, makeRunnerEnv, mountsUnder, ok, testNetwork, writeConf, type RunnerEnv } from './harness.ts';
+import { curlUntil, makeRunnerEnv, NOTHING, ok, stateLeft, testNetwork, writeConf, type RunnerEnv } from './harness.ts';
 
 const PAGE = '<!doctype html>\n<title>tscni</title>\n<h1>Hello from busybox httpd in a tscni container</h1>\n';
 const HTTPD = ['busybox', 'httpd', '-f', '-p', '80', '-h', '/www'];
@@ -17,16 +17,6 @@ function setup(t: any, role: string, subnet: string): RunnerEnv {
   return r;
 }
 
-function stateLeft(r: RunnerEnv) {
-  const dir = join(r.state, 'containers');
-  return {
-    stateDirs: existsSync(dir) ? readdirSync(dir).filter((n) => /^[0-9a-f]{64}$/.test(n)).length : 0,
-    cache: existsSync(join(r.cache, 'results')) ? readdirSync(join(r.cache, 'results')).length : 0,
-    mounts: mountsUnder(r.dir).length,
-    veths: ipJson(r.host, ['link', 'show', 'type', 'veth']).length,
-  };
-}
-const NOTHING = { stateDirs: 0, cache: 0, mounts: 0, veths: 0 };
 
 const psAll = async (t: any, r: RunnerEnv) => JSON.parse((await ok(t, r, ['ps', '-a', '--json'])).stdout).map((c: any) => [c.Name, c.State, c.Status, c.Network]);
 

@@ -5,7 +5,7 @@ import test from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ipJson, requireRoot } from '../../helpers/netns.ts';
-import { leased, makeRunnerEnv, mountsUnder, testNetwork, writeConf, type RunnerEnv, ok, curlUntil } from './harness.ts';
+import { leased, makeRunnerEnv, NOTHING, stateLeft, testNetwork, writeConf, type RunnerEnv, ok, curlUntil } from './harness.ts';
 
 const PAGE = '<!doctype html>\n<title>tscni</title>\n<h1>Hello from busybox httpd in a tscni container</h1>\n';
 
@@ -27,16 +27,6 @@ async function execUntil(r: RunnerEnv, name: string, argv: string[]): Promise<st
   return `failed: ${last}`;
 }
 
-function stateLeft(r: RunnerEnv) {
-  const dir = join(r.state, 'containers');
-  return {
-    stateDirs: existsSync(dir) ? readdirSync(dir).filter((n) => /^[0-9a-f]{64}$/.test(n)).length : 0,
-    cache: existsSync(join(r.cache, 'results')) ? readdirSync(join(r.cache, 'results')).length : 0,
-    mounts: mountsUnder(r.dir).length,
-    veths: ipJson(r.host, ['link', 'show', 'type', 'veth']).length,
-  };
-}
-const NOTHING = { stateDirs: 0, cache: 0, mounts: 0, veths: 0 };
 
 test.serial('--network none: lo up through the loopback plugin, nothing else; inspect; rm leaves nothing', async (t) => {
   if (!requireRoot(t)) return;

@@ -2,7 +2,7 @@
 // port picks inside it (skipping a port a host process listens on), `tscni port`, -P from the image's ExposedPorts,
 // IPv6 host addresses ([::1] through the userland proxy, [::] through portmap) and portmap's answer to ::1.
 
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,26 @@ import { makeRunnerEnv, testNetwork, writeConf, type RunnerEnv, ok, curlUntil } 
 const PAGE = '<!doctype html>\n<title>tscni</title>\n<h1>Hello from busybox httpd in a tscni container</h1>\n';
 
 const HTTPD = ['busybox', 'httpd', '-f', '-p', '80', '-h', '/www'];
+
+/**
+ * A runner env with a dual-stack network (10.99.N0.0/24 + fd99:N0::/64), an IPv4-only one (10.99.N1.0/24), and
+ * another host: a peer netns on a link with the test host (10.99.N2.1-2, fd99:N2::1-2).
+ */
+function dualStackWithPeer(t: ExecutionContext, role: string, o: { dual: string; v4: string; bridge: string; n: [number, number, number] }) {
+  const r = makeRunnerEnv(t, role);
+  const [n0, n1, n2] = o.n;
+  const net = testNetwork(r, o.dual, `${o.bridge}6`, `10.99.${n0}.0/24`) as any;
+  net.plugins[0].ipam.ranges.push([{ subnet: `fd99:${n0}::/64` }]);
+  net.plugins[0].ipam.routes.push({ dst: '::/0' });
+  writeConf(r, `10-${o.dual}.conflist`, net);
+  writeConf(r, `11-${o.v4}.conflist`, testNetwork(r, o.v4, `${o.bridge}4`, `10.99.${n1}.0/24`));
+  const peer = makeNetns(t, `${role}peer`);
+  for (const ns of [r.host, peer]) ns.run(['sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+  wireVeth(r.host, `${o.bridge}p`, `fd99:${n2}::1/64`, peer, 'eth0', `fd99:${n2}::2/64`);
+  r.host.run(['ip', 'addr', 'add', `10.99.${n2}.1/24`, 'dev', `${o.bridge}p`]);
+  peer.run(['ip', 'addr', 'add', `10.99.${n2}.2/24`, 'dev', 'eth0']);
+  return { r, peer };
+}
 
 test.serial('-p 80 and -p 127.0.0.1::80 pick 32768 and 32769; a host range skips held ports; tscni port; rm gives them back', async (t) => {
   if (!requireRoot(t)) return;
@@ -73,18 +93,7 @@ test.serial('-P publishes every port the image EXPOSEs (tscni load keeps Exposed
 
 test.serial('-p [::1]:8080:80 and [::]: reachable from the host over ::1 (userland proxy), not from another host; stop/start; rm leaves nothing', async (t) => {
   if (!requireRoot(t)) return;
-  const r = makeRunnerEnv(t, 'p6');
-  const net = testNetwork(r, 'tnet6', 'tscnitp6', '10.99.74.0/24') as any;
-  net.plugins[0].ipam.ranges.push([{ subnet: 'fd99:74::/64' }]);
-  net.plugins[0].ipam.routes.push({ dst: '::/0' });
-  writeConf(r, '10-tnet6.conflist', net);
-  writeConf(r, '11-tnet4.conflist', testNetwork(r, 'tnet4', 'tscnitp4', '10.99.76.0/24'));
-  // Another host: a peer netns on a link with the test host (IPv6 and IPv4).
-  const peer = makeNetns(t, 'p6peer');
-  for (const ns of [r.host, peer]) ns.run(['sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
-  wireVeth(r.host, 'tscnitp6p', 'fd99:75::1/64', peer, 'eth0', 'fd99:75::2/64');
-  r.host.run(['ip', 'addr', 'add', '10.99.75.1/24', 'dev', 'tscnitp6p']);
-  peer.run(['ip', 'addr', 'add', '10.99.75.2/24', 'dev', 'eth0']);
+  const { r, peer } = dualStackWithPeer(t, 'p6', { dual: 'tnet6', v4: 'tnet4', bridge: 'tscnitp6', n: [74, 76, 75] });
 
   const id = (await ok(t, r, ['run', '-d', '--network', 'tnet6', '--name', 'web', '-p', '[::1]:8080:80', '-p', '[::]:8081:80', '-p', '[0::1]::80', ...HTTPD])).stdout.trim();
   t.is((await ok(t, r, ['port', 'web'])).stdout, '80/tcp -> [::1]:8080\n80/tcp -> [::]:8081\n80/tcp -> [::1]:32768\n');
@@ -139,17 +148,7 @@ test.serial('-p [::1]:8080:80 and [::]: reachable from the host over ::1 (userla
 
 test.serial('-p 8080:80 without a host IP on a dual-stack network: 0.0.0.0 and [::] as docker ([::1] by the proxy, the host IPv6 address by portmap); IPv4-only unchanged', async (t) => {
   if (!requireRoot(t)) return;
-  const r = makeRunnerEnv(t, 'pw');
-  const net = testNetwork(r, 'dual', 'tscnitpw6', '10.99.61.0/24') as any;
-  net.plugins[0].ipam.ranges.push([{ subnet: 'fd99:61::/64' }]);
-  net.plugins[0].ipam.routes.push({ dst: '::/0' });
-  writeConf(r, '10-dual.conflist', net);
-  writeConf(r, '11-v4.conflist', testNetwork(r, 'v4', 'tscnitpw4', '10.99.62.0/24'));
-  const peer = makeNetns(t, 'pwpeer');
-  for (const ns of [r.host, peer]) ns.run(['sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
-  wireVeth(r.host, 'tscnitpwp', 'fd99:63::1/64', peer, 'eth0', 'fd99:63::2/64');
-  r.host.run(['ip', 'addr', 'add', '10.99.63.1/24', 'dev', 'tscnitpwp']);
-  peer.run(['ip', 'addr', 'add', '10.99.63.2/24', 'dev', 'eth0']);
+  const { r, peer } = dualStackWithPeer(t, 'pw', { dual: 'dual', v4: 'v4', bridge: 'tscnitpw', n: [61, 62, 63] });
 
   const id = (await ok(t, r, ['run', '-d', '--network', 'dual', '--name', 'web', '-p', '8080:80', ...HTTPD])).stdout.trim();
   await ok(t, r, ['run', '-d', '--network', 'v4', '--name', 'web4', '-p', '8084:80', ...HTTPD]);
