@@ -22,6 +22,20 @@ export interface Libc {
   write(fd: number, buf: Uint8Array): number;
   /** stat(2) into `buf` (at least 256 bytes): 0 or -1. The layout is the architecture's `struct stat`. */
   stat(path: string, buf: Uint8Array): number;
+  listen(fd: number, backlog: number): number;
+  /** accept4(2) without the peer's address; `flags`: SOCK_NONBLOCK | SOCK_CLOEXEC. */
+  accept(fd: number, flags: number): number;
+  socketpair(domain: number, type: number, protocol: number, sv: Int32Array): number;
+  /** recvmsg/sendmsg(2) with a caller-built `struct msghdr` (unix-fd.ts builds it, with `address` of its buffers). */
+  recvmsg(fd: number, msg: Uint8Array, flags: number): number;
+  sendmsg(fd: number, msg: Uint8Array, flags: number): number;
+  /** ioctl(2) with a pointer argument (TIOCSWINSZ, FIONBIO). */
+  ioctl(fd: number, request: number, arg: Uint8Array): number;
+  prctl(option: number, arg2: number): number;
+  /** waitpid(2); `status` receives the wait status. */
+  waitpid(pid: number, status: Int32Array, options: number): number;
+  /** The address of a buffer's memory, to put in a struct that points at it. */
+  address(buf: Uint8Array): bigint;
   /** The errno of the last failed call on this thread. */
   errno(): number;
   readonly backend: 'bun:ffi' | 'koffi';
@@ -32,6 +46,7 @@ declare const Bun: unknown;
 interface BunFfi {
   dlopen(path: string, defs: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, (...a: unknown[]) => number | bigint> };
   read: { i32(ptr: unknown, offset: number): number };
+  ptr(buf: Uint8Array): number;
 }
 const require = createRequire(import.meta.url);
 let libc: Libc | undefined;
@@ -40,7 +55,7 @@ let libc: Libc | undefined;
 const cString = (s: string) => Buffer.from(`${s}\0`);
 
 function bunLibc(): Libc {
-  const { dlopen, read } = require('bun:ffi') as BunFfi;
+  const { dlopen, read, ptr } = require('bun:ffi') as BunFfi;
   const { symbols: s } = dlopen('libc.so.6', {
     setns: { args: ['i32', 'i32'], returns: 'i32' },
     flock: { args: ['i32', 'i32'], returns: 'i32' },
@@ -55,6 +70,15 @@ function bunLibc(): Libc {
     read: { args: ['i32', 'ptr', 'u64'], returns: 'i64' },
     write: { args: ['i32', 'ptr', 'u64'], returns: 'i64' },
     stat: { args: ['ptr', 'ptr'], returns: 'i32' },
+    listen: { args: ['i32', 'i32'], returns: 'i32' },
+    accept4: { args: ['i32', 'ptr', 'ptr', 'i32'], returns: 'i32' },
+    socketpair: { args: ['i32', 'i32', 'i32', 'ptr'], returns: 'i32' },
+    recvmsg: { args: ['i32', 'ptr', 'i32'], returns: 'i64' },
+    sendmsg: { args: ['i32', 'ptr', 'i32'], returns: 'i64' },
+    // ioctl and prctl are variadic; their extra arguments are a pointer / unsigned longs, passed alike on x86-64 and arm64.
+    ioctl: { args: ['i32', 'u64', 'ptr'], returns: 'i32' },
+    prctl: { args: ['i32', 'u64', 'u64', 'u64', 'u64'], returns: 'i32' },
+    waitpid: { args: ['i32', 'ptr', 'i32'], returns: 'i32' },
     __errno_location: { args: [], returns: 'ptr' },
   });
   return {
@@ -71,6 +95,15 @@ function bunLibc(): Libc {
     read: (fd, b) => Number(s.read(fd, b, b.byteLength)),
     write: (fd, b) => Number(s.write(fd, b, b.byteLength)),
     stat: (p, b) => Number(s.stat(cString(p), b)),
+    listen: (fd, b) => Number(s.listen(fd, b)),
+    accept: (fd, fl) => Number(s.accept4(fd, null, null, fl)),
+    socketpair: (d, t, p, sv) => Number(s.socketpair(d, t, p, sv)),
+    recvmsg: (fd, m, fl) => Number(s.recvmsg(fd, m, fl)),
+    sendmsg: (fd, m, fl) => Number(s.sendmsg(fd, m, fl)),
+    ioctl: (fd, r, a) => Number(s.ioctl(fd, r, a)),
+    prctl: (o, a) => Number(s.prctl(o, a, 0, 0, 0)),
+    waitpid: (pid, st, o) => Number(s.waitpid(pid, st, o)),
+    address: (b) => BigInt(ptr(b)),
     errno: () => read.i32(s.__errno_location(), 0),
   };
 }
@@ -79,6 +112,7 @@ function koffiLibc(): Libc {
   const koffi = require('koffi') as {
     load(name: string): { func(sig: string): (...args: unknown[]) => number | bigint };
     errno(): number;
+    address(value: unknown): bigint;
   };
   const lib = koffi.load('libc.so.6');
   const f = (sig: string) => lib.func(sig);
@@ -94,6 +128,15 @@ function koffiLibc(): Libc {
   const readFn = f('int64_t read(int fd, _Out_ void *buf, size_t len)');
   const writeFn = f('int64_t write(int fd, const void *buf, size_t len)');
   const stat = f('int stat(const char *path, _Out_ void *buf)');
+  const listen = f('int listen(int fd, int backlog)');
+  const accept4 = f('int accept4(int fd, void *addr, void *len, int flags)');
+  const socketpair = f('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
+  // The msghdr points at buffers by address: passed as plain memory, koffi copies nothing back, the kernel writes in place.
+  const recvmsg = f('int64_t recvmsg(int fd, void *msg, int flags)');
+  const sendmsg = f('int64_t sendmsg(int fd, const void *msg, int flags)');
+  const ioctl = f('int ioctl(int fd, unsigned long request, void *arg)');
+  const prctl = f('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+  const waitpid = f('int waitpid(int pid, _Out_ int *status, int options)');
   return {
     backend: 'koffi',
     setns: (fd, t) => Number(setns(fd, t)),
@@ -108,6 +151,15 @@ function koffiLibc(): Libc {
     read: (fd, b) => Number(readFn(fd, b, b.byteLength)),
     write: (fd, b) => Number(writeFn(fd, b, b.byteLength)),
     stat: (p, b) => Number(stat(p, b)),
+    listen: (fd, b) => Number(listen(fd, b)),
+    accept: (fd, fl) => Number(accept4(fd, null, null, fl)),
+    socketpair: (d, t, p, sv) => Number(socketpair(d, t, p, sv)),
+    recvmsg: (fd, m, fl) => Number(recvmsg(fd, m, fl)),
+    sendmsg: (fd, m, fl) => Number(sendmsg(fd, m, fl)),
+    ioctl: (fd, r, a) => Number(ioctl(fd, r, a)),
+    prctl: (o, a) => Number(prctl(o, a, 0, 0, 0)),
+    waitpid: (pid, st, o) => Number(waitpid(pid, st, o)),
+    address: (b) => koffi.address(b),
     errno: () => koffi.errno(),
   };
 }
