@@ -12,8 +12,11 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 const MSG_CMSG_CLOEXEC = 0x40000000;
+const TIOCGWINSZ = 0x5413;
 const TIOCSWINSZ = 0x5414;
 const FIONBIO = 0x5421;
+const TCGETS = 0x5401;
+const TCSETS = 0x5402;
 const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
 
@@ -111,6 +114,38 @@ export function setWindowSize(fd: number, rows: number, cols: number): void {
   ws.writeUInt16LE(rows, 0);
   ws.writeUInt16LE(cols, 2);
   if (libc.ioctl(fd, TIOCSWINSZ, ws) !== 0) throw new FdError('ioctl TIOCSWINSZ', libc.errno());
+}
+
+/** A terminal's window size, or undefined when `fd` is not a terminal. */
+export function getWindowSize(fd: number): { rows: number; cols: number } | undefined {
+  const ws = Buffer.alloc(8);
+  if (loadLibc().ioctl(fd, TIOCGWINSZ, ws) !== 0) return undefined;
+  return { rows: ws.readUInt16LE(0), cols: ws.readUInt16LE(2) };
+}
+
+/**
+ * Puts terminal `fd` in raw mode as cfmakeraw(3) does (no echo, no line editing, no signals from keys, no output
+ * processing: unlike libuv's raw mode, which keeps ONLCR) and returns the settings to restore, or undefined when
+ * `fd` is not a terminal. Offsets are the kernel's struct termios: four u32 flags, c_line, then c_cc.
+ */
+export function makeRaw(fd: number): Buffer | undefined {
+  const libc = loadLibc();
+  const saved = Buffer.alloc(64);
+  if (libc.ioctl(fd, TCGETS, saved) !== 0) return undefined;
+  const t = Buffer.from(saved);
+  t.writeUInt32LE(t.readUInt32LE(0) & ~(0o1 | 0o2 | 0o10 | 0o40 | 0o100 | 0o200 | 0o400 | 0o2000), 0);
+  t.writeUInt32LE(t.readUInt32LE(4) & ~0o1, 4);
+  t.writeUInt32LE((t.readUInt32LE(8) & ~(0o60 | 0o400)) | 0o60, 8);
+  t.writeUInt32LE(t.readUInt32LE(12) & ~(0o10 | 0o100 | 0o2 | 0o1 | 0o100000), 12);
+  t[17 + 5] = 0; // VTIME
+  t[17 + 6] = 1; // VMIN
+  if (libc.ioctl(fd, TCSETS, t) !== 0) return undefined;
+  return saved;
+}
+
+/** Gives terminal `fd` back the settings `makeRaw` saved. */
+export function restoreTerminal(fd: number, saved: Buffer): void {
+  loadLibc().ioctl(fd, TCSETS, saved);
 }
 
 export function setNonBlocking(fd: number): void {

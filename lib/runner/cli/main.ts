@@ -23,6 +23,7 @@ const VERBS: Record<string, Verb> = {
   stop: async (ctx, argv, o) => (await import('./manage.ts')).stop(ctx, argv, o),
   start: async (ctx, argv, o) => (await import('./manage.ts')).start(ctx, argv, o),
   rm: async (ctx, argv, o) => (await import('./manage.ts')).rm(ctx, argv, o),
+  attach: async (ctx, argv, o) => (await import('../tty/attach.ts')).attachCommand(ctx, argv, o),
   images: async (ctx, argv, o) => (await import('./images.ts')).images(ctx, argv, o),
   rmi: async (ctx, argv, o) => (await import('./images.ts')).rmi(ctx, argv, o),
   image: async (ctx, argv, o) => (await import('./images.ts')).image(ctx, argv, o),

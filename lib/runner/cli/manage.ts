@@ -65,7 +65,6 @@ export async function start(ctx: Ctx, argv: string[], out: Out): Promise<number>
 }
 
 async function startStopped(ctx: Ctx, c: ContainerState): Promise<void> {
-  if (c.tty) throw new RunnerError(`cannot start ${c.name}: it was run with -t, and a pty is made only for an attached run (run it again with tscni run -it)`);
   const image = c.rootfsDir ? undefined : ctx.images.get(c.image);
   const onSignal = () => (interrupt.requested = true);
   process.on('SIGINT', onSignal);

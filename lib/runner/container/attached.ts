@@ -2,9 +2,8 @@
 // on our stdin and, for -t, on our controlling terminal. runc makes the pty, puts our terminal in raw mode, passes
 // the window size on (and on SIGWINCH) and restores the terminal at the end; the output still goes to the log.
 //
-// Why not the detached monitor: runc makes a pty in the foreground only from a controlling terminal (it opens
-// /dev/tty), and a detached monitor has none; `runc run -d --console-socket` would hand the pty over a unix socket
-// as SCM_RIGHTS, which neither Node nor Bun can receive. So -t exists only attached: -d -t is refused.
+// A detached -t run (-dt, -dit) is the detached monitor's instead: `runc run -d --console-socket` hands it the pty
+// (tty/console.ts) and `tscni attach` connects a terminal to it later.
 
 import { closeSync, openSync } from 'node:fs';
 import { isatty } from 'node:tty';
@@ -37,8 +36,9 @@ export interface AttachFlags {
 /** Refuses what cannot work before anything exists. `verb`: run or exec. */
 export function checkAttachFlags(verb: 'run' | 'exec', f: AttachFlags, stdinIsTty = isatty(0), ctty = hasControllingTerminal): void {
   if (!f.tty) return;
-  if (f.detach) throw new UsageError(`${verb}: -t cannot be used with -d: a pty is made only for a run attached to tscni's terminal (use -d without -t, or -it without -d)`);
-  if (f.restarts) throw new UsageError('conflicting options: -t and --restart (the pty exists only for the attached first run)');
+  if (f.restarts) throw new UsageError('conflicting options: -t and --restart (a -t container is not run again)');
+  // -d -t: the monitor receives the pty from runc; no terminal is needed here.
+  if (f.detach) return;
   // docker's words and exit code for -it without a terminal on stdin.
   if (f.interactive && !stdinIsTty) throw new RunnerError('the input device is not a TTY', Exit.Failure);
   if (!ctty()) throw new RunnerError(`${verb} -t needs a terminal: tscni has no controlling terminal (/dev/tty cannot be opened)`, Exit.Failure);

@@ -110,7 +110,7 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
     const initBad = c.init ? initProblem(ctx.paths.initBinary) : undefined;
     if (initBad) throw new RunnerError(initBad, Exit.RunFailed);
     const initPath = c.init ? ctx.paths.initBinary : undefined;
-    writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: net.netnsPath, mounts, terminal: mode.attached?.terminal, initPath }));
+    writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: net.netnsPath, mounts, terminal: mode.attached ? mode.attached.terminal : c.tty === true, initPath }));
     const rt = ctx.runtime(c.runtime);
     undo.push('runtime container', () => runtime.remove(rt, c.id));
     checkpoint();

@@ -12,6 +12,7 @@ import * as runtime from './runtime.ts';
 import { alive } from './pid.ts';
 import { trace } from '../trace.ts';
 import { pipeLines, pipeTerminal, type Echo } from './output.ts';
+import { runConsoleOnce } from '../tty/console.ts';
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13 };
 
@@ -81,15 +82,37 @@ export function resizeSoon(pid: number | undefined): void {
   setTimeout(winch, 100).unref();
 }
 
-/** How runc's stdio is wired: stdin, whether the bundle asks for a pty, and where an attached run shows output. */
+/**
+ * How runc's stdio is wired: stdin, whether the bundle asks for a pty, and where an attached run shows output.
+ * `console`: a detached -t run, whose pty the monitor receives and keeps (tty/console.ts).
+ */
 export interface RunIo {
   stdin: 'ignore' | 'inherit' | 'pipe';
   terminal: boolean;
   echo: Echo;
+  console?: { openStdin: boolean };
+}
+
+/** Records the container as running with `pid` (unless it was recorded as exited meanwhile). */
+async function markRunning(ctx: Ctx, id: string, pid: number): Promise<void> {
+  await ctx.containers.locked(id, async () => {
+    const cur = ctx.containers.load(id);
+    if (cur && cur.status !== 'exited') {
+      if (cur.status === 'created') cur.startedAt = new Date().toISOString();
+      cur.status = 'running';
+      cur.pid = pid;
+      ctx.containers.save(cur);
+    }
+  });
+  trace('runc wrote the pid file');
 }
 
 /** One run of the process: `runc run`, output to the log, "running" once runc wrote the pid file. */
 async function runOnce(ctx: Ctx, id: string, rt: runtime.RuntimeRef, dir: string, runtimeLog: string, pidFile: string, logFile: string, runtimeName: string, io: RunIo): Promise<{ exitCode: number; startError?: string }> {
+  if (io.console) {
+    const r = await runConsoleOnce(rt, id, dir, runtimeLog, pidFile, logFile, io.console.openStdin, (pid) => markRunning(ctx, id, pid));
+    return { exitCode: r.exitCode, startError: r.startError === undefined ? undefined : `${runtimeName}: ${r.startError}` };
+  }
   rmSync(pidFile, { force: true });
   const child = await runtime.spawnRun(rt, id, dir, runtimeLog, pidFile, io.stdin);
   const out = io.terminal ? pipeTerminal(child.stdout!, logFile, io.echo) : pipeLines(child.stdout!, 'stdout', logFile, io.echo);
@@ -107,16 +130,7 @@ async function runOnce(ctx: Ctx, id: string, rt: runtime.RuntimeRef, dir: string
   while (!done) {
     const pid = readPid(pidFile);
     if (pid) {
-      await ctx.containers.locked(id, async () => {
-        const cur = ctx.containers.load(id);
-        if (cur && cur.status !== 'exited') {
-          if (cur.status === 'created') cur.startedAt = new Date().toISOString();
-          cur.status = 'running';
-          cur.pid = pid;
-          ctx.containers.save(cur);
-        }
-      });
-      trace('runc wrote the pid file');
+      await markRunning(ctx, id, pid);
       if (io.terminal) resizeSoon(child.pid);
       break;
     }
@@ -136,7 +150,9 @@ async function monitor(args: string[]): Promise<number> {
   // -d -i: stdin stays open (a pipe no one writes), as docker's OpenStdin; nothing is shown.
   const c = ctx.containers.load(id);
   if (!c) return 1;
-  await supervise(ctx, id, { stdin: c.openStdin ? 'pipe' : 'ignore', terminal: false, echo: undefined });
+  // -d -t: the monitor receives and keeps the pty (tty/console.ts).
+  const consoleIo = c.tty ? { openStdin: c.openStdin === true } : undefined;
+  await supervise(ctx, id, { stdin: c.openStdin ? 'pipe' : 'ignore', terminal: false, echo: undefined, console: consoleIo });
   return 0;
 }
 

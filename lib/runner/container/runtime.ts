@@ -56,6 +56,16 @@ export function spawnRun(rt: RuntimeRef, id: string, bundle: string, logFile: st
   });
 }
 
+/**
+ * `runc run -d --console-socket SOCK` for a detached -t run: runc makes the pty, sends its master to SOCK as
+ * SCM_RIGHTS, starts the process and returns (the process is then the caller's, as a child subreaper).
+ */
+export function spawnRunDetached(rt: RuntimeRef, id: string, bundle: string, logFile: string, pidFile: string, consoleSocket: string): Promise<Child> {
+  return start(rt.binary, ['--root', rt.root, '--log', logFile, '--log-format', 'json', 'run', '-d', '--console-socket', consoleSocket, '--pid-file', pidFile, '--bundle', bundle, id], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
 /** runc state, or undefined when runc does not know the container. */
 export async function state(rt: RuntimeRef, id: string): Promise<RuntimeState | undefined> {
   const r = await runcCapture(rt, ['state', id]);

@@ -1,0 +1,90 @@
+// The monitor's side of `tscni attach` for a detached -t container: a unix socket (attach.sock in the container's
+// state dir) that gives every client the pty's output as raw bytes, and takes frames from it: input for the pty
+// (only when the container keeps stdin open, docker's -i) and window sizes (TIOCSWINSZ on the master, so the
+// container gets its SIGWINCH from the kernel). The monitor closes every connection when the process ends.
+
+import { createServer, type Socket } from 'node:net';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setWindowSize } from '../../kernel/unix-fd.ts';
+import { writeAll } from '../../kernel/fd-io.ts';
+
+export const ATTACH_SOCKET = 'attach.sock';
+
+/** Client frames: a type byte, a 16-bit big-endian length, the payload. */
+export const FRAME_INPUT = 1;
+export const FRAME_RESIZE = 2;
+
+export function frame(type: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(3);
+  head.writeUInt8(type, 0);
+  head.writeUInt16BE(payload.length, 1);
+  return Buffer.concat([head, payload]);
+}
+
+export function resizeFrame(rows: number, cols: number): Buffer {
+  const p = Buffer.alloc(4);
+  p.writeUInt16BE(rows, 0);
+  p.writeUInt16BE(cols, 2);
+  return frame(FRAME_RESIZE, p);
+}
+
+/** Splits whole frames off `buf`; returns them and what is left of an incomplete one. */
+export function parseFrames(buf: Buffer): { frames: { type: number; payload: Buffer }[]; rest: Buffer } {
+  const frames: { type: number; payload: Buffer }[] = [];
+  let off = 0;
+  while (buf.length - off >= 3) {
+    const len = buf.readUInt16BE(off + 1);
+    if (buf.length - off < 3 + len) break;
+    frames.push({ type: buf[off]!, payload: buf.subarray(off + 3, off + 3 + len) });
+    off += 3 + len;
+  }
+  return { frames, rest: buf.subarray(off) };
+}
+
+export interface AttachServer {
+  broadcast(chunk: Buffer): void;
+  close(): Promise<void>;
+}
+
+/** Serves attach.sock in `dir` (bound through `dirFd`'s short path) for pty master `master`. */
+export async function serveAttach(dir: string, dirFd: number, master: number, openStdin: boolean): Promise<AttachServer> {
+  const clients = new Set<Socket>();
+  const server = createServer((sock) => {
+    clients.add(sock);
+    let pending = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => {
+      const { frames, rest } = parseFrames(Buffer.concat([pending, d]));
+      pending = Buffer.from(rest);
+      for (const f of frames) {
+        try {
+          if (f.type === FRAME_INPUT && openStdin) writeAll(master, f.payload);
+          else if (f.type === FRAME_RESIZE && f.payload.length === 4) setWindowSize(master, f.payload.readUInt16BE(0), f.payload.readUInt16BE(2));
+        } catch {
+          // the pty is closing: the process has ended
+        }
+      }
+    });
+    sock.on('error', () => sock.destroy());
+    sock.on('close', () => clients.delete(sock));
+  });
+  const path = join(dir, ATTACH_SOCKET);
+  rmSync(path, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(`/proc/self/fd/${dirFd}/${ATTACH_SOCKET}`, () => resolve());
+  });
+  return {
+    broadcast(chunk) {
+      for (const c of clients) c.write(chunk);
+    },
+    async close() {
+      for (const c of clients) {
+        c.end();
+        setTimeout(() => c.destroy(), 500).unref();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(path, { force: true });
+    },
+  };
+}

@@ -1,0 +1,118 @@
+// A detached -t run (`run -dt`, `start` of a -t container), in the monitor: `runc run -d --console-socket` hands
+// the pty's master over a unix socket as SCM_RIGHTS (received through the libc seam, as Node and Bun cannot), and
+// the monitor keeps it: the output goes to container.log (docker's tty shape) and to every attached client
+// (attach-server.ts); the monitor, a child subreaper, adopts the process when `runc run -d` returns and reaps it
+// for its exit code.
+//
+// Sockets are bound and dialled through /proc/<pid>/fd/<dir fd>/NAME: a state dir's path can be longer than a
+// sockaddr_un holds (107 bytes), the magic link to an open directory is always short.
+
+import { appendFileSync, closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { EAGAIN, EINTR, loadLibc } from '../../kernel/libc.ts';
+import { acceptUnix, becomeSubreaper, listenUnix, recvFd, reapChild, setNonBlocking } from '../../kernel/unix-fd.ts';
+import * as runtime from '../container/runtime.ts';
+import { serveAttach, type AttachServer } from './attach-server.ts';
+
+export const CONSOLE_SOCKET = 'console.sock';
+const EIO = 5;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A short path naming `name` in `dir`, for bind/connect: valid while `dirFd` stays open in this process. */
+export function shortPath(dirFd: number, name: string, pid: number | 'self' = 'self'): string {
+  return `/proc/${pid}/fd/${dirFd}/${name}`;
+}
+
+/** Receives the pty master runc sent on listening socket `listenFd` (runc connected, sent, and has returned). */
+function takeMaster(listenFd: number): number {
+  const conn = acceptUnix(listenFd);
+  if (conn === undefined) throw new Error('runc returned without connecting to the console socket');
+  try {
+    const { fd } = recvFd(conn);
+    if (fd === undefined) throw new Error('runc sent no pty on the console socket');
+    return fd;
+  } finally {
+    loadLibc().close(conn);
+  }
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const entry = (log: string) => JSON.stringify({ log, stream: 'stdout', time: new Date().toISOString() }) + '\n';
+
+/**
+ * Copies the master's output to the log and the clients until the process (reaped by pid) has ended and the
+ * output is drained; returns its exit code.
+ */
+async function pump(master: number, pid: number, logFile: string, server: AttachServer): Promise<number> {
+  const libc = loadLibc();
+  const buf = Buffer.alloc(64 * 1024);
+  const text = new StringDecoder('utf8');
+  let exitCode: number | undefined;
+  let closed = false;
+  for (;;) {
+    const n = closed ? 0 : libc.read(master, buf);
+    if (n > 0) {
+      const chunk = Buffer.from(buf.subarray(0, n));
+      server.broadcast(chunk);
+      const s = text.write(chunk);
+      if (s) appendFileSync(logFile, entry(s));
+      await new Promise((r) => setImmediate(r));
+      continue;
+    }
+    const e = n < 0 ? libc.errno() : 0;
+    if (n < 0 && e === EINTR) continue;
+    // EIO: every slave end is closed (the process and whatever shared its terminal are gone).
+    if (n === 0 || (n < 0 && e !== EAGAIN)) closed = true;
+    if (exitCode !== undefined) return exitCode;
+    exitCode = reapChild(pid);
+    // One more read after the exit drains what it wrote last; then the loop ends at the next EAGAIN or EIO.
+    if (exitCode === undefined) await sleep(closed ? 20 : 10);
+  }
+}
+
+/**
+ * One detached -t run: `runc run -d --console-socket`, the master received, "running" marked by `onRunning`, then
+ * the output pumped and clients served until the process ends. Returns its exit code, or the runtime's error.
+ */
+export async function runConsoleOnce(rt: runtime.RuntimeRef, id: string, dir: string, runtimeLog: string, pidFile: string, logFile: string, openStdin: boolean, onRunning: (pid: number) => Promise<void>): Promise<{ exitCode: number; startError?: string }> {
+  becomeSubreaper();
+  rmSync(pidFile, { force: true });
+  rmSync(join(dir, CONSOLE_SOCKET), { force: true });
+  const dirFd = openSync(dir, 'r');
+  let listenFd = -1;
+  let master = -1;
+  let server: AttachServer | undefined;
+  try {
+    listenFd = listenUnix(shortPath(dirFd, CONSOLE_SOCKET));
+    const child = await runtime.spawnRunDetached(rt, id, dir, runtimeLog, pidFile, shortPath(dirFd, CONSOLE_SOCKET, process.pid));
+    const ended = await child.ended;
+    if (ended.startError !== undefined) return { exitCode: 127, startError: ended.startError };
+    const pid = readPid(pidFile);
+    if (ended.exitCode !== 0 || !pid) return { exitCode: ended.exitCode ?? 255 };
+    master = takeMaster(listenFd);
+    loadLibc().close(listenFd);
+    listenFd = -1;
+    rmSync(join(dir, CONSOLE_SOCKET), { force: true });
+    setNonBlocking(master);
+    server = await serveAttach(dir, dirFd, master, openStdin);
+    await onRunning(pid);
+    return { exitCode: await pump(master, pid, logFile, server) };
+  } finally {
+    await server?.close();
+    if (master >= 0) loadLibc().close(master);
+    if (listenFd >= 0) loadLibc().close(listenFd);
+    rmSync(join(dir, CONSOLE_SOCKET), { force: true });
+    closeSync(dirFd);
+  }
+}
+
