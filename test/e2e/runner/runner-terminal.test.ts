@@ -1,10 +1,11 @@
 // run -it / exec -it on a real pty, driven like a user at a terminal (test/helpers/pty-drive.py: python3's pty
 // module gives tscni a controlling terminal of a known size), -i without -t (stdin piped), -d -i, and the
-// combinations tscni refuses (docker's "the input device is not a TTY", -d -t, -t with --restart) leaving nothing.
+// combinations tscni refuses (docker's "the input device is not a TTY", -t with --restart) leaving nothing, and
+// -dt/-dit with tscni attach (the monitor keeps the pty runc sends over --console-socket).
 
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireRoot } from '../../helpers/netns.ts';
 import { leased, makeRunnerEnv, ok, testNetwork, TSCNI, writeConf, type Outcome, type RunnerEnv } from './harness.ts';
@@ -59,9 +60,9 @@ test.serial('run -it: a pty with the terminal\'s size, typing, the exit code, th
   // docker's json-file for a tty container: everything as stdout, "\r\n" line ends.
   t.is((await ok(t, r, ['logs', 'tty1'])).stdout, expected);
   t.false(leased(r.ipam, 'tnet', '10.99.101.2'), 'the address was given back when the shell exited');
-  const restart = await r.tscni(['start', 'tty1']);
-  t.deepEqual([restart.code, restart.stderr], [1, 'tscni: cannot start tty1: it was run with -t, and a pty is made only for an attached run (run it again with tscni run -it)\n']);
-  await ok(t, r, ['rm', 'tty1']);
+  // start runs a -t container detached: the monitor keeps its pty (tscni attach).
+  t.deepEqual(await r.tscni(['start', 'tty1']), { code: 0, stdout: 'tty1\n', stderr: '' });
+  await ok(t, r, ['rm', '-f', 'tty1']);
 
   // Ctrl-C is a byte on the pty (raw mode): the shell's trap gets SIGINT; --rm leaves nothing.
   const ctrlC = await onTerminal(r, 24, 80, [['wait', 'ready'], ['send', '\x03']], ['run', '-it', '--rm', '--network', 'tnet', 'busybox', 'sh', '-c', 'trap "echo INT; exit 9" INT; echo ready; while :; do sleep 0.1; done']);
@@ -99,15 +100,15 @@ test.serial('exec -it on a pty; -i without -t pipes stdin; -d -i keeps stdin ope
   t.deepEqual(containerDirs(r), []);
 });
 
-test.serial('-it without a TTY, -t without a terminal, -d -t, -t --restart and a command runc cannot start leave nothing', async (t) => {
+test.serial('-it without a TTY, -t without a terminal, -t --restart and a command runc cannot start (-it, -dt) leave nothing', async (t) => {
   if (!requireRoot(t)) return;
   const r = makeRunnerEnv(t, 'tyb');
   writeConf(r, '10-tnet.conflist', testNetwork(r, 'tnet', 'tscnitty', '10.99.103.0/24'));
   const cases: [string[], string | undefined, Outcome][] = [
     [['-it'], 'echo\n', { code: 1, stdout: '', stderr: 'tscni: the input device is not a TTY\n' }],
     [['-t'], undefined, { code: 1, stdout: '', stderr: 'tscni: run -t needs a terminal: tscni has no controlling terminal (/dev/tty cannot be opened)\n' }],
-    [['-d', '-t'], undefined, { code: 2, stdout: '', stderr: 'tscni: run: -t cannot be used with -d: a pty is made only for a run attached to tscni\'s terminal (use -d without -t, or -it without -d)\n' }],
-    [['-t', '--restart', 'always'], undefined, { code: 2, stdout: '', stderr: 'tscni: conflicting options: -t and --restart (the pty exists only for the attached first run)\n' }],
+    [['-t', '--restart', 'always'], undefined, { code: 2, stdout: '', stderr: 'tscni: conflicting options: -t and --restart (a -t container is not run again)\n' }],
+    [['-d', '-t', '--restart', 'always'], undefined, { code: 2, stdout: '', stderr: 'tscni: conflicting options: -t and --restart (a -t container is not run again)\n' }],
   ];
   for (const [flags, input, expected] of cases) {
     t.deepEqual(await piped(r, input, ['run', ...flags, '--name', 'bad', '--network', 'tnet', 'busybox', 'sh']), expected, flags.join(' '));
@@ -115,7 +116,64 @@ test.serial('-it without a TTY, -t without a terminal, -d -t, -t --restart and a
   // On a terminal, a command runc cannot start: 125 with runc's words once, and nothing left.
   const bad = await onTerminal(r, 24, 80, [], ['run', '-it', '--name', 'bad', '--network', 'tnet', 'busybox', '/nonexistent']);
   t.deepEqual(bad, { output: 'tscni: runc could not start the container: runc run failed: unable to start container process: exec: "/nonexistent": stat /nonexistent: no such file or directory\r\n', exit: 125, timedOut: false });
+  // Detached (-dt: runc run -d --console-socket), the same words on stderr.
+  t.deepEqual(await piped(r, undefined, ['run', '-dt', '--name', 'bad', '--network', 'tnet', 'busybox', '/nonexistent']), { code: 125, stdout: '', stderr: 'tscni: runc could not start the container: runc run failed: unable to start container process: exec: "/nonexistent": stat /nonexistent: no such file or directory\n' });
   t.deepEqual(containerDirs(r), []);
   t.is((await ok(t, r, ['ps', '-a', '-q'])).stdout, '');
   t.false(leased(r.ipam, 'tnet', '10.99.103.2'));
+});
+
+/** Monitors still running for container `id` (their command line names it). */
+function monitorsOf(id: string): string[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      return argv.includes('__monitor') && argv.includes(id);
+    } catch {
+      return false;
+    }
+  });
+}
+
+test.serial('run -dit, then attach: typing, a resize, Ctrl-P Ctrl-Q detaches, attach again, exit 7 ends attach with 7; the tty log; start; rm -f leaves nothing', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'tya');
+  writeConf(r, '10-tnet.conflist', testNetwork(r, 'tnet', 'tscnitya', '10.99.104.0/24'));
+  // A plain read-eval loop rather than busybox's line editor, whose redraws depend on timing: the pty's own echo
+  // shows what is typed. attach puts this terminal in raw mode at once; the first keys wait for that.
+  const shell = 'echo ready; while read -r l; do eval "$l"; done';
+  const id = (await ok(t, r, ['run', '-dit', '--name', 'box', '--network', 'tnet', 'busybox', 'sh', '-c', shell])).stdout.trim();
+  const dir = join(r.state, 'containers', id);
+  t.true(existsSync(join(dir, 'attach.sock')), 'the monitor serves attach.sock');
+  t.false(existsSync(join(dir, 'console.sock')), 'runc\'s console socket is gone once the pty arrived');
+  const first = await onTerminal(r, 30, 100, [['sleep', '1'], ['send', 'echo hi-$((1+2)) $(tty)\n'], ['wait', 'hi-3 /dev/pts/0\r\n'], ['send', 'stty size\n'], ['wait', '30 100\r\n'],
+    ['resize', '40 120'], ['sleep', '0.3'], ['send', 'stty size\n'], ['wait', '40 120\r\n'], ['send', '\x10\x11']], ['attach', 'box']);
+  const firstShown = 'echo hi-$((1+2)) $(tty)\r\nhi-3 /dev/pts/0\r\nstty size\r\n30 100\r\nstty size\r\n40 120\r\n';
+  t.deepEqual(first, { output: firstShown, exit: 0, timedOut: false });
+  let info = JSON.parse((await ok(t, r, ['inspect', 'box'])).stdout)[0];
+  t.deepEqual([info.State.Status, info.Config.Tty, info.Config.OpenStdin], ['running', true, true], 'detached, the container keeps running');
+
+  const second = await onTerminal(r, 24, 80, [['sleep', '1'], ['send', 'ip -4 -o addr show eth0 | grep -o "inet [0-9.]*"\n'], ['wait', 'inet 10.99.104.2\r\n'], ['send', 'exit 7\n']], ['attach', 'box']);
+  const secondShown = 'ip -4 -o addr show eth0 | grep -o "inet [0-9.]*"\r\ninet 10.99.104.2\r\nexit 7\r\n';
+  t.deepEqual(second, { output: secondShown, exit: 7, timedOut: false });
+  info = JSON.parse((await ok(t, r, ['inspect', 'box'])).stdout)[0];
+  t.deepEqual([info.State.Status, info.State.ExitCode], ['exited', 7]);
+  // docker's json-file for a tty: all stdout, "\r\n" line ends, what the pty echoed included.
+  t.is((await ok(t, r, ['logs', 'box'])).stdout, 'ready\r\n' + firstShown + secondShown);
+  t.false(existsSync(join(dir, 'attach.sock')));
+  t.false(leased(r.ipam, 'tnet', '10.99.104.2'), 'the address was given back when the shell exited');
+  const stopped = await r.tscni(['attach', 'box']);
+  t.deepEqual(stopped, { code: 1, stdout: '', stderr: 'tscni: You cannot attach to a stopped container, start it first\n' });
+
+  // start runs it detached again, with a fresh pty; rm -f leaves nothing: no state, socket or monitor.
+  t.deepEqual(await r.tscni(['start', 'box']), { code: 0, stdout: 'box\n', stderr: '' });
+  t.is(JSON.parse((await ok(t, r, ['inspect', 'box'])).stdout)[0].State.Status, 'running');
+  t.true(existsSync(join(dir, 'attach.sock')));
+  t.is(monitorsOf(id).length, 1);
+  await ok(t, r, ['rm', '-f', 'box']);
+  t.deepEqual(containerDirs(r), []);
+  for (let i = 0; i < 50 && monitorsOf(id).length > 0; i++) await new Promise((res) => setTimeout(res, 100));
+  t.deepEqual(monitorsOf(id), []);
+  t.false(leased(r.ipam, 'tnet', '10.99.104.2'));
+  t.is((await ok(t, r, ['ps', '-a', '-q'])).stdout, '');
 });
