@@ -1,7 +1,7 @@
 // Plain file-descriptor I/O over the libc seam, for a plugin's hot path (its stdin/stdout, namespace files):
 // Bun loads node:fs for ~2-3 ms, more than loopback's whole job, so the plugins' per-call path avoids it.
 
-import { EAGAIN, EINTR, errnoName, loadLibc, O_CLOEXEC, O_RDONLY, statFields } from './libc.ts';
+import { EAGAIN, EINTR, EIO, errnoName, loadLibc, O_CLOEXEC, O_RDONLY, statFields } from './libc.ts';
 
 /** A failed call: `code` is the errno name (ENOENT ...), like Node's fs errors. */
 export class FdError extends Error {
@@ -46,6 +46,24 @@ export function writeAll(fd: number, data: string | Buffer): void {
     const e = libc.errno();
     if (e === EINTR || e === EAGAIN) continue;
     return;
+  }
+}
+
+/**
+ * One read from non-blocking `fd`: the byte count, 'again' when nothing is there yet, 'end' at its end (0, or EIO:
+ * a pty master whose every slave end is closed). Other errors throw.
+ */
+export function readSome(fd: number, buf: Uint8Array): number | 'again' | 'end' {
+  const libc = loadLibc();
+  for (;;) {
+    const n = libc.read(fd, buf);
+    if (n > 0) return n;
+    if (n === 0) return 'end';
+    const e = libc.errno();
+    if (e === EINTR) continue;
+    if (e === EAGAIN) return 'again';
+    if (e === EIO) return 'end';
+    throw new FdError(`read fd ${fd}`, e);
   }
 }
 

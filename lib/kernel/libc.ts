@@ -173,6 +173,7 @@ export function loadLibc(): Libc {
 export const O_RDONLY = 0;
 export const O_CLOEXEC = 0o2000000;
 export const EINTR = 4;
+export const EIO = 5;
 export const EAGAIN = 11;
 
 /** The fields of `struct stat` tscni reads; dev and ino lead the struct on x86-64 and arm64 alike, the mode does not. */

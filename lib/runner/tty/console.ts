@@ -10,13 +10,12 @@
 import { appendFileSync, closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { EAGAIN, EINTR, loadLibc } from '../../kernel/libc.ts';
+import { closeFd, readSome } from '../../kernel/fd-io.ts';
 import { acceptUnix, becomeSubreaper, listenUnix, recvFd, reapChild, setNonBlocking } from '../../kernel/unix-fd.ts';
 import * as runtime from '../container/runtime.ts';
 import { serveAttach, type AttachServer } from './attach-server.ts';
 
 export const CONSOLE_SOCKET = 'console.sock';
-const EIO = 5;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,7 +33,7 @@ function takeMaster(listenFd: number): number {
     if (fd === undefined) throw new Error('runc sent no pty on the console socket');
     return fd;
   } finally {
-    loadLibc().close(conn);
+    closeFd(conn);
   }
 }
 
@@ -54,14 +53,13 @@ const entry = (log: string) => JSON.stringify({ log, stream: 'stdout', time: new
  * output is drained; returns its exit code.
  */
 async function pump(master: number, pid: number, logFile: string, server: AttachServer): Promise<number> {
-  const libc = loadLibc();
   const buf = Buffer.alloc(64 * 1024);
   const text = new StringDecoder('utf8');
   let exitCode: number | undefined;
   let closed = false;
   for (;;) {
-    const n = closed ? 0 : libc.read(master, buf);
-    if (n > 0) {
+    const n = closed ? 'end' : readSome(master, buf);
+    if (typeof n === 'number') {
       const chunk = Buffer.from(buf.subarray(0, n));
       server.broadcast(chunk);
       const s = text.write(chunk);
@@ -69,10 +67,8 @@ async function pump(master: number, pid: number, logFile: string, server: Attach
       await new Promise((r) => setImmediate(r));
       continue;
     }
-    const e = n < 0 ? libc.errno() : 0;
-    if (n < 0 && e === EINTR) continue;
-    // EIO: every slave end is closed (the process and whatever shared its terminal are gone).
-    if (n === 0 || (n < 0 && e !== EAGAIN)) closed = true;
+    // The end: every slave end is closed (the process and whatever shared its terminal are gone).
+    if (n === 'end') closed = true;
     if (exitCode !== undefined) return exitCode;
     exitCode = reapChild(pid);
     // One more read after the exit drains what it wrote last; then the loop ends at the next EAGAIN or EIO.
@@ -100,7 +96,7 @@ export async function runConsoleOnce(rt: runtime.RuntimeRef, id: string, dir: st
     const pid = readPid(pidFile);
     if (ended.exitCode !== 0 || !pid) return { exitCode: ended.exitCode ?? 255 };
     master = takeMaster(listenFd);
-    loadLibc().close(listenFd);
+    closeFd(listenFd);
     listenFd = -1;
     rmSync(join(dir, CONSOLE_SOCKET), { force: true });
     setNonBlocking(master);
@@ -109,8 +105,8 @@ export async function runConsoleOnce(rt: runtime.RuntimeRef, id: string, dir: st
     return { exitCode: await pump(master, pid, logFile, server) };
   } finally {
     await server?.close();
-    if (master >= 0) loadLibc().close(master);
-    if (listenFd >= 0) loadLibc().close(listenFd);
+    if (master >= 0) closeFd(master);
+    if (listenFd >= 0) closeFd(listenFd);
     rmSync(join(dir, CONSOLE_SOCKET), { force: true });
     closeSync(dirFd);
   }
