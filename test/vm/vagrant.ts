@@ -1,7 +1,9 @@
 // Host side of the vm tier: which accelerator, the libvirt daemons the tier starts and stops, what libvirt holds.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** KVM only where the CPU has real VT-x/AMD-V: these machines' /dev/kvm is PVM, which hangs a stock Debian kernel. */
 export function vmChoice(env = process.env): { driver: 'kvm' | 'qemu'; suite: 'all' | 'plugins' } {
@@ -69,7 +71,14 @@ function dropLibvirtFirewall(tablesBefore: string[]): void {
   for (const { chain } of items.filter((x) => x.chain && isLibvirt(x.chain.name))) {
     cmds.push({ delete: { chain: { family: chain.family, table: chain.table, name: chain.name } } });
   }
-  if (cmds.length) spawnSync(NFT, ['-j', '-f', '-'], { input: JSON.stringify({ nftables: cmds }) });
+  if (cmds.length) {
+    // A file, not stdin: nft opens /dev/stdin, which fails on the socket Node gives a child as its stdin.
+    const file = join(tmpdir(), `tscni-vm-nft-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ nftables: cmds }));
+    const r = spawnSync(NFT, ['-j', '-f', file], { encoding: 'utf8' });
+    rmSync(file, { force: true });
+    if (r.status !== 0) throw new Error(`dropping libvirt's chains failed: ${r.stderr}`);
+  }
   for (const table of nftTables().filter((x) => !tablesBefore.includes(x))) {
     const [family, name] = table.split(' ');
     const t = JSON.parse(spawnSync(NFT, ['-j', 'list', 'table', family, name], { encoding: 'utf8' }).stdout || '{"nftables":[]}');

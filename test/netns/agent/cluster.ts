@@ -10,6 +10,7 @@ import type { ExecutionContext } from 'ava';
 import ipaddr from 'ipaddr.js';
 import { callPlugin, DIST_BIN } from '../../helpers/plugin.ts';
 import { makeNetns, type TestNetns } from '../../helpers/netns.ts';
+import { scaled } from '../../helpers/time-scale.ts';
 
 export const TSCNI = join(DIST_BIN, 'tscni');
 export const PORT = 7000;
@@ -32,8 +33,9 @@ export interface Cluster {
 const n6 = (n: SimNode) => n.name.slice(1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `ok` every 50 ms for at most `ms`; returns the time it took, or throws naming `what`. */
-export async function within(ms: number, what: string, ok: () => boolean): Promise<number> {
+/** Polls `ok` every 50 ms for at most `ms` (scaled: test/helpers/time-scale.ts); returns the time it took, or throws. */
+export async function within(bound: number, what: string, ok: () => boolean): Promise<number> {
+  const ms = scaled(bound);
   const start = Date.now();
   for (;;) {
     if (ok()) return Date.now() - start;
@@ -48,7 +50,7 @@ export async function appliedWithin1s(t: ExecutionContext, c: Cluster, nodes: Si
     // The kernel shows the entries a moment before the pass ends and the status file is written.
     await within(3000, `${n.name} records a change`, () => Date.parse(c.status(n)?.lastChange ?? '') >= since);
     const took = Date.parse(c.status(n).lastChange) - since;
-    t.true(took <= 1000, `${n.name} applied the change ${took} ms after the file changed`);
+    t.true(took <= scaled(1000), `${n.name} applied the change ${took} ms after the file changed`);
   }
 }
 
