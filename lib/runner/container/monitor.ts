@@ -9,21 +9,12 @@ import { makeCtx, type Ctx } from '../context.ts';
 import { restartDelayMs, shouldRestart } from './restart.ts';
 import { destroyContainer, GO_FILE, releaseContainer } from './lifecycle.ts';
 import * as runtime from './runtime.ts';
-import { alive } from './pid.ts';
+import { alive, readPid } from './pid.ts';
 import { trace } from '../trace.ts';
 import { pipeLines, pipeTerminal, type Echo } from './output.ts';
 import { runConsoleOnce } from '../tty/console.ts';
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13 };
-
-function readPid(file: string): number | undefined {
-  try {
-    const n = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The runtime's own error (runc --log json), when it failed before the process ran. */
 function runtimeError(logFile: string): string | undefined {

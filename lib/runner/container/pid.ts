@@ -21,3 +21,13 @@ export function alive(pid: number | undefined): boolean {
   }
   return !zombie(pid);
 }
+
+/** The pid a pid file holds (runc's --pid-file), or undefined when it is missing or not a pid. */
+export function readPid(file: string): number | undefined {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -7,13 +7,14 @@
 // Sockets are bound and dialled through /proc/<pid>/fd/<dir fd>/NAME: a state dir's path can be longer than a
 // sockaddr_un holds (107 bytes), the magic link to an open directory is always short.
 
-import { appendFileSync, closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { closeFd, readSome } from '../../kernel/fd-io.ts';
 import { acceptUnix, becomeSubreaper, listenUnix, recvFd, reapChild, setNonBlocking } from '../../kernel/unix-fd.ts';
 import * as runtime from '../container/runtime.ts';
 import { serveAttach, type AttachServer } from './attach-server.ts';
+import { readPid } from '../container/pid.ts';
 
 export const CONSOLE_SOCKET = 'console.sock';
 
@@ -34,15 +35,6 @@ function takeMaster(listenFd: number): number {
     return fd;
   } finally {
     closeFd(conn);
-  }
-}
-
-function readPid(file: string): number | undefined {
-  try {
-    const n = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
   }
 }
 

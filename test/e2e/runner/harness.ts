@@ -143,3 +143,15 @@ export function stateLeft(r: RunnerEnv) {
   };
 }
 export const NOTHING = { stateDirs: 0, cache: 0, mounts: 0, veths: 0 };
+
+/** Retries a command inside a container (exec) until it succeeds; bounded (4 s). */
+export async function execUntil(r: RunnerEnv, name: string, argv: string[]): Promise<string> {
+  let last = '';
+  for (let i = 0; i < 40; i++) {
+    const o = await r.tscni(['exec', name, ...argv]);
+    if (o.code === 0) return o.stdout;
+    last = o.stderr;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return `failed: ${last}`;
+}

@@ -6,7 +6,7 @@ import test from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ipJson, requireRoot } from '../../helpers/netns.ts';
-import { curlUntil, makeRunnerEnv, NOTHING, ok, stateLeft, testNetwork, writeConf, type RunnerEnv } from './harness.ts';
+import { curlUntil, makeRunnerEnv, NOTHING, ok, stateLeft, testNetwork, writeConf, type RunnerEnv, execUntil } from './harness.ts';
 
 const PAGE = '<!doctype html>\n<title>tscni</title>\n<h1>Hello from busybox httpd in a tscni container</h1>\n';
 const HTTPD = ['busybox', 'httpd', '-f', '-p', '80', '-h', '/www'];
@@ -20,16 +20,6 @@ function setup(t: any, role: string, subnet: string): RunnerEnv {
 
 const psAll = async (t: any, r: RunnerEnv) => JSON.parse((await ok(t, r, ['ps', '-a', '--json'])).stdout).map((c: any) => [c.Name, c.State, c.Status, c.Network]);
 
-async function execUntil(r: RunnerEnv, name: string, argv: string[]): Promise<string> {
-  let last = '';
-  for (let i = 0; i < 40; i++) {
-    const o = await r.tscni(['exec', name, ...argv]);
-    if (o.code === 0) return o.stdout;
-    last = o.stderr;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  return `failed: ${last}`;
-}
 
 test.serial('create on a user network: Created, holds name and port, nothing runs; start publishes; rm leaves nothing', async (t) => {
   if (!requireRoot(t)) return;

@@ -5,7 +5,7 @@ import test from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ipJson, requireRoot } from '../../helpers/netns.ts';
-import { leased, makeRunnerEnv, NOTHING, stateLeft, testNetwork, writeConf, type RunnerEnv, ok, curlUntil } from './harness.ts';
+import { leased, makeRunnerEnv, NOTHING, stateLeft, testNetwork, writeConf, type RunnerEnv, ok, curlUntil, execUntil } from './harness.ts';
 
 const PAGE = '<!doctype html>\n<title>tscni</title>\n<h1>Hello from busybox httpd in a tscni container</h1>\n';
 
@@ -15,17 +15,6 @@ function setup(t: any, role: string, subnet: string): RunnerEnv {
   return r;
 }
 
-/** Retries a command inside a container (exec) until it succeeds; bounded. */
-async function execUntil(r: RunnerEnv, name: string, argv: string[]): Promise<string> {
-  let last = '';
-  for (let i = 0; i < 40; i++) {
-    const o = await r.tscni(['exec', name, ...argv]);
-    if (o.code === 0) return o.stdout;
-    last = o.stderr;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  return `failed: ${last}`;
-}
 
 
 test.serial('--network none: lo up through the loopback plugin, nothing else; inspect; rm leaves nothing', async (t) => {
