@@ -25,6 +25,6 @@ test('the box is the one build-box.sh makes, libvirt first, and it runs the READ
   t.regex(vagrantfile, /box = ENV\.fetch\("TSCNI_VAGRANT_BOX", "tscni\/bookworm64"\)/);
   t.regex(readFileSync(join(ROOT, 'test/vagrant/build-box.sh'), 'utf8'), /^name=tscni\/bookworm64$/m);
   t.true(vagrantfile.indexOf('provider "libvirt"') < vagrantfile.indexOf('provider "virtualbox"'));
-  t.regex(vagrantfile, /bash \.ci\/test unit netns e2e\n/);
+  t.regex(vagrantfile, /all\) bash \.ci\/test unit netns e2e ;;/);
   t.regex(readme, /sudo bash \.ci\/test/);
 });
