@@ -172,6 +172,9 @@ export function loadLibc(): Libc {
 
 export const O_RDONLY = 0;
 export const O_CLOEXEC = 0o2000000;
+/** socket(2) flag and setsockopt level, shared by the netlink and unix socket modules. */
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
 export const EINTR = 4;
 export const EIO = 5;
 export const EAGAIN = 11;

@@ -2,13 +2,11 @@
 // NLMSG_DONE. Synchronous on purpose: the caller may be switched into a container netns, where only synchronous
 // work is safe, and a plugin has nothing else to do while the kernel answers.
 
-import { EAGAIN, EINTR, errnoName, loadLibc, type Libc } from './libc.ts';
+import { EAGAIN, EINTR, errnoName, loadLibc, SOCK_CLOEXEC, SOL_SOCKET, type Libc } from './libc.ts';
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_ROUTE = 0;
-const SOL_SOCKET = 1;
 const SO_RCVTIMEO = 20;
 const SO_RCVBUF = 8;
 const NLMSG_ERROR = 2;

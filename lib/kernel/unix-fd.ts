@@ -3,13 +3,11 @@
 // reaping a process this one adopted as a child subreaper. Node and Bun have no API for any of these.
 
 import { FdError } from './fd-io.ts';
-import { loadLibc } from './libc.ts';
+import { loadLibc, SOCK_CLOEXEC, SOL_SOCKET } from './libc.ts';
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const TIOCGWINSZ = 0x5413;
