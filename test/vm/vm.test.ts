@@ -47,7 +47,12 @@ test.serial('the suite passes inside a Vagrant VM, and the VM leaves nothing on 
   const lines = [...out.matchAll(/^\s*default: (\d+) passed, (\d+) failed\s*$/gm)];
   const inner = lines.at(-1);
   t.log(inner ? `inside the VM: ${inner[1]} passed, ${inner[2]} failed` : 'inside the VM: no result line');
-  if (up.code !== 0) t.log(out.split('\n').slice(-60).join('\n'));
+  if (up.code !== 0) {
+    // Every inner failure by name with its diagnostic block (up to the YAML end marker), then the log's tail.
+    const failures = [...out.matchAll(/^\s*default: not ok \d+ - [^\n]*\n(?:\s*default:\s{3,}[^\n]*\n)*/gm)].map((m) => m[0]);
+    if (failures.length) t.log(`inner failures:\n${failures.join('')}`);
+    t.log(out.split('\n').slice(-40).join('\n'));
+  }
   t.is(up.code, 0, 'vagrant up (with the inner suite as its provisioner) exits 0');
   t.truthy(inner, 'the inner run printed its "N passed, N failed" line');
   t.is(inner?.[2], '0');
