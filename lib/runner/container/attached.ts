@@ -36,9 +36,9 @@ export interface AttachFlags {
 /** Refuses what cannot work before anything exists. `verb`: run or exec. */
 export function checkAttachFlags(verb: 'run' | 'exec', f: AttachFlags, stdinIsTty = isatty(0), ctty = hasControllingTerminal): void {
   if (!f.tty) return;
-  if (f.restarts) throw new UsageError('conflicting options: -t and --restart (a -t container is not run again)');
-  // -d -t: the monitor receives the pty from runc; no terminal is needed here.
+  // -d -t: the monitor receives the pty from runc (a fresh one per restart); no terminal is needed here.
   if (f.detach) return;
+  if (f.restarts) throw new UsageError('conflicting options: -t and --restart in the foreground (run it with -d, then tscni attach)');
   // docker's words and exit code for -it without a terminal on stdin.
   if (f.interactive && !stdinIsTty) throw new RunnerError('the input device is not a TTY', Exit.Failure);
   if (!ctty()) throw new RunnerError(`${verb} -t needs a terminal: tscni has no controlling terminal (/dev/tty cannot be opened)`, Exit.Failure);

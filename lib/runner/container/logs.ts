@@ -9,6 +9,8 @@ export interface LogOptions {
   follow: boolean;
   timestamps: boolean;
   tail?: number;
+  /** Following also ends when this says so of the container's state (attach: the process ended and restarts). */
+  until?: (s: ContainerState) => boolean;
 }
 
 interface Entry {
@@ -49,7 +51,7 @@ export async function printLogs(ctx: Ctx, c: ContainerState, o: LogOptions, out:
   for (;;) {
     const s = ctx.containers.load(c.id);
     drain();
-    if (!s || s.status === 'exited') {
+    if (!s || s.status === 'exited' || o.until?.(s)) {
       drain();
       return;
     }

@@ -1,48 +1,26 @@
 // `tscni attach NAME` (docker's): connects this terminal to a detached -t container's pty through its monitor's
 // attach.sock (attach-server.ts): the output as it comes, what is typed (when the container keeps stdin open),
-// the window size now and on every SIGWINCH. Ctrl-P Ctrl-Q (docker's default keys) detaches and leaves the
-// container running; when the container ends, attach exits with its exit code.
+// the window size now and on every SIGWINCH. The detach keys (Ctrl-P Ctrl-Q, or --detach-keys) leave the
+// container running; when its process ends, attach exits with its exit code (also when the restart policy runs it
+// again). A container without -t: its output from now on, and SIGINT/SIGTERM passed to it (docker's sig-proxy).
 
 import { closeSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Ctx } from '../context.ts';
-import { parseArgs } from '../cli/args/argv.ts';
+import { parseArgs, str } from '../cli/args/argv.ts';
 import { Exit, RunnerError, UsageError } from '../cli/errors.ts';
+import type { ContainerState } from '../container/store.ts';
+import { printLogs } from '../container/logs.ts';
+import * as runtime from '../container/runtime.ts';
+import { DEFAULT_DETACH_KEYS, detachKeys, parseDetachKeys } from './detach-keys.ts';
 import { printHelpIfAsked } from '../cli/help.ts';
 import { refreshState } from '../container/stop.ts';
 import { getWindowSize, makeRaw, restoreTerminal } from '../../kernel/unix-fd.ts';
 import { ATTACH_SOCKET, frame, FRAME_INPUT, resizeFrame } from './attach-server.ts';
 
 type Out = (s: string) => void;
-const CTRL_P = 0x10;
-const CTRL_Q = 0x11;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Docker's detach keys over a byte stream: returns what to pass on, and whether Ctrl-P Ctrl-Q was typed. A Ctrl-P
- * is held back until the next byte shows it is not the start of the sequence.
- */
-export function detachKeys(): (chunk: Buffer) => { pass: Buffer; detach: boolean } {
-  let held = false;
-  return (chunk) => {
-    const out: number[] = [];
-    for (const b of chunk) {
-      if (held) {
-        held = false;
-        if (b === CTRL_Q) return { pass: Buffer.from(out), detach: true };
-        out.push(CTRL_P);
-        if (b === CTRL_P) {
-          held = true;
-          continue;
-        }
-        out.push(b);
-      } else if (b === CTRL_P) held = true;
-      else out.push(b);
-    }
-    return { pass: Buffer.from(out), detach: false };
-  };
-}
 
 async function connectAttach(dir: string): Promise<Socket> {
   // Through the directory's fd: the socket's full path can be longer than a unix socket address holds.
@@ -65,30 +43,61 @@ async function connectAttach(dir: string): Promise<Socket> {
   }
 }
 
-/** Waits for the monitor to record the exit (after it released the network): the container's exit code. */
-async function exitCodeOf(ctx: Ctx, id: string): Promise<number> {
+/** The process attach followed has ended: the container exited, or its restart policy is running it again. */
+const endedSince = (restarts: number) => (s: ContainerState) => s.status === 'exited' || (s.restartCount ?? 0) > restarts;
+
+/** Waits for the monitor to record the end (after it released the network): the process's exit code. */
+async function exitCodeOf(ctx: Ctx, id: string, restarts: number): Promise<number> {
+  const ended = endedSince(restarts);
   for (let i = 0; i < 600; i++) {
     const s = ctx.containers.load(id);
     if (!s) return 255;
-    if (s.status === 'exited') return s.exitCode ?? 255;
+    if (ended(s)) return s.exitCode ?? 255;
     await sleep(50);
   }
   return 255;
 }
 
+/** A container without -t: its output from now until the process ends; our SIGINT/SIGTERM are passed to it. */
+async function attachOutput(ctx: Ctx, c: ContainerState, out: Out): Promise<number> {
+  const restarts = c.restartCount ?? 0;
+  const rt = ctx.runtime(c.runtime);
+  const proxy = (sig: 'INT' | 'TERM') => () => void runtime.kill(rt, c.id, sig).catch(() => undefined);
+  const [onInt, onTerm] = [proxy('INT'), proxy('TERM')];
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  try {
+    await printLogs(ctx, c, { follow: true, timestamps: false, tail: 0, until: endedSince(restarts) }, out, (s) => process.stderr.write(s));
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+  return exitCodeOf(ctx, c.id, restarts);
+}
+
 export async function attachCommand(ctx: Ctx, argv: string[], out: Out): Promise<number> {
-  const p = parseArgs(argv, { bools: [], values: [] }, 'attach');
+  const p = parseArgs(argv, { bools: [], values: ['detach-keys'] }, 'attach');
   if (printHelpIfAsked('attach', p, out)) return Exit.Ok;
   if (p.positionals.length !== 1) throw new UsageError('attach: exactly one container is required');
+  const seq = parseDetachKeys(str(p, 'detach-keys') ?? DEFAULT_DETACH_KEYS);
   const c = await refreshState(ctx, ctx.containers.resolve(p.positionals[0]!));
   if (c.status !== 'running') throw new RunnerError('You cannot attach to a stopped container, start it first');
-  if (!c.tty) throw new RunnerError(`cannot attach to ${c.name}: it was run without -t (tscni logs -f ${c.name} shows its output)`);
-  const sock = await connectAttach(ctx.containers.dir(c.id));
+  if (!c.tty) return attachOutput(ctx, c, out);
+  const restarts = c.restartCount ?? 0;
+  // docker's raw mode (cfmakeraw) at once, before the socket: keys typed meanwhile are not echoed here as well.
+  const saved = makeRaw(0);
+  let sock: Socket;
+  try {
+    sock = await connectAttach(ctx.containers.dir(c.id));
+  } catch (err) {
+    if (saved) restoreTerminal(0, saved);
+    throw err;
+  }
   const sendSize = () => {
     const ws = getWindowSize(1) ?? getWindowSize(0);
     if (ws && !sock.destroyed) sock.write(resizeFrame(ws.rows, ws.cols));
   };
-  const keys = detachKeys();
+  const keys = detachKeys(seq);
   let detached = false;
   const onInput = (d: Buffer) => {
     const { pass, detach } = keys(d);
@@ -98,8 +107,6 @@ export async function attachCommand(ctx: Ctx, argv: string[], out: Out): Promise
       sock.destroy();
     }
   };
-  // docker's raw mode (cfmakeraw): the container's pty does the output processing, not this terminal too.
-  const saved = makeRaw(0);
   process.stdin.on('data', onInput);
   process.on('SIGWINCH', sendSize);
   sendSize();
@@ -117,5 +124,5 @@ export async function attachCommand(ctx: Ctx, argv: string[], out: Out): Promise
     process.stdin.destroy();
   }
   if (detached) return Exit.Ok;
-  return exitCodeOf(ctx, c.id);
+  return exitCodeOf(ctx, c.id, restarts);
 }

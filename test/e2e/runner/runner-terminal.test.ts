@@ -1,7 +1,8 @@
 // run -it / exec -it on a real pty, driven like a user at a terminal (test/helpers/pty-drive.py: python3's pty
 // module gives tscni a controlling terminal of a known size), -i without -t (stdin piped), -d -i, and the
-// combinations tscni refuses (docker's "the input device is not a TTY", -t with --restart) leaving nothing, and
-// -dt/-dit with tscni attach (the monitor keeps the pty runc sends over --console-socket).
+// combinations tscni refuses (docker's "the input device is not a TTY", -t with --restart in the foreground) leaving
+// nothing, -dt/-dit with tscni attach (the monitor keeps the pty runc sends over --console-socket; --detach-keys; a
+// restart policy gives every run a fresh pty), and attach to a container without -t (output, signals passed on).
 
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -107,8 +108,7 @@ test.serial('-it without a TTY, -t without a terminal, -t --restart and a comman
   const cases: [string[], string | undefined, Outcome][] = [
     [['-it'], 'echo\n', { code: 1, stdout: '', stderr: 'tscni: the input device is not a TTY\n' }],
     [['-t'], undefined, { code: 1, stdout: '', stderr: 'tscni: run -t needs a terminal: tscni has no controlling terminal (/dev/tty cannot be opened)\n' }],
-    [['-t', '--restart', 'always'], undefined, { code: 2, stdout: '', stderr: 'tscni: conflicting options: -t and --restart (a -t container is not run again)\n' }],
-    [['-d', '-t', '--restart', 'always'], undefined, { code: 2, stdout: '', stderr: 'tscni: conflicting options: -t and --restart (a -t container is not run again)\n' }],
+    [['-t', '--restart', 'always'], undefined, { code: 2, stdout: '', stderr: 'tscni: conflicting options: -t and --restart in the foreground (run it with -d, then tscni attach)\n' }],
   ];
   for (const [flags, input, expected] of cases) {
     t.deepEqual(await piped(r, input, ['run', ...flags, '--name', 'bad', '--network', 'tnet', 'busybox', 'sh']), expected, flags.join(' '));
@@ -175,5 +175,49 @@ test.serial('run -dit, then attach: typing, a resize, Ctrl-P Ctrl-Q detaches, at
   for (let i = 0; i < 50 && monitorsOf(id).length > 0; i++) await new Promise((res) => setTimeout(res, 100));
   t.deepEqual(monitorsOf(id), []);
   t.false(leased(r.ipam, 'tnet', '10.99.104.2'));
+  t.is((await ok(t, r, ['ps', '-a', '-q'])).stdout, '');
+});
+
+test.serial('-dit --restart on-failure:1: --detach-keys, attach ends with each run\'s code while the policy runs it again; attach without -t', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'tyr');
+  writeConf(r, '10-tnet.conflist', testNetwork(r, 'tnet', 'tscnityr', '10.99.105.0/24'));
+  const shell = 'echo ready; while read -r l; do eval "$l"; done';
+  await ok(t, r, ['run', '-dit', '--restart', 'on-failure:1', '--name', 'rbox', '--network', 'tnet', 'busybox', 'sh', '-c', shell]);
+  t.deepEqual(await r.tscni(['attach', '--detach-keys', 'ctrl-x,alt', 'rbox']), { code: 2, stdout: '', stderr: 'tscni: invalid --detach-keys "ctrl-x,alt": unknown key "alt" (a printable character, or ctrl- with a-z, @, [, \\, ], ^ or _)\n' });
+  // Ctrl-A d detaches; the shell's exit 3 ends the next attach with 3, and the policy runs it once more (a new pty).
+  const keys = await onTerminal(r, 24, 80, [['sleep', '1'], ['send', 'echo one\n'], ['wait', 'one\r\n'], ['send', '\x01d']], ['attach', '--detach-keys', 'ctrl-a,d', 'rbox']);
+  t.deepEqual(keys, { output: 'echo one\r\none\r\n', exit: 0, timedOut: false });
+  const first = await onTerminal(r, 24, 80, [['sleep', '1'], ['send', 'exit 3\n']], ['attach', 'rbox']);
+  t.deepEqual(first, { output: 'exit 3\r\n', exit: 3, timedOut: false });
+  let info: any;
+  for (let i = 0; i < 100; i++) {
+    info = JSON.parse((await ok(t, r, ['inspect', 'rbox'])).stdout)[0];
+    if (info.State.Pid && info.RestartCount === 1) break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  t.deepEqual([info.State.Status, info.RestartCount], ['running', 1], 'run again by on-failure:1');
+  const second = await onTerminal(r, 24, 80, [['sleep', '1'], ['send', 'tty; exit 4\n']], ['attach', 'rbox']);
+  t.deepEqual(second, { output: 'tty; exit 4\r\n/dev/pts/0\r\n', exit: 4, timedOut: false });
+  info = JSON.parse((await ok(t, r, ['inspect', 'rbox'])).stdout)[0];
+  t.deepEqual([info.State.Status, info.State.ExitCode, info.RestartCount], ['exited', 4, 1], 'the policy\'s one restart is spent');
+  t.is((await ok(t, r, ['logs', 'rbox'])).stdout, 'ready\r\necho one\r\none\r\nexit 3\r\nready\r\ntty; exit 4\r\n/dev/pts/0\r\n');
+  t.false(leased(r.ipam, 'tnet', '10.99.105.2'));
+  await ok(t, r, ['rm', 'rbox']);
+
+  // Without -t: the output from now on (stdout and stderr apart), Ctrl-C's SIGINT passed to the container.
+  await ok(t, r, ['run', '-d', '--name', 'plain', '--network', 'tnet', 'busybox', 'sh', '-c', 'trap "echo got-INT; exit 5" INT; echo before; sleep 3; echo after; echo err >&2; while :; do sleep 0.1; done']);
+  for (let i = 0; i < 100 && !(await ok(t, r, ['logs', 'plain'])).stdout.includes('before'); i++) await new Promise((res) => setTimeout(res, 50));
+  const attach = spawn('nsenter', [`--net=${r.host.path}`, TSCNI, 'attach', 'plain'], { env: r.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let [stdout, stderr] = ['', ''];
+  attach.stdout.on('data', (d) => (stdout += d));
+  attach.stderr.on('data', (d) => (stderr += d));
+  const code = new Promise<number | null>((res) => attach.on('close', (c) => res(c)));
+  for (let i = 0; i < 200 && !stderr.includes('err'); i++) await new Promise((res) => setTimeout(res, 50));
+  attach.kill('SIGINT');
+  t.deepEqual({ code: await code, stdout, stderr }, { code: 5, stdout: 'after\ngot-INT\n', stderr: 'err\n' });
+  t.deepEqual(JSON.parse((await ok(t, r, ['inspect', 'plain'])).stdout)[0].State.ExitCode, 5);
+  await ok(t, r, ['rm', 'plain']);
+  t.deepEqual(containerDirs(r), []);
   t.is((await ok(t, r, ['ps', '-a', '-q'])).stdout, '');
 });

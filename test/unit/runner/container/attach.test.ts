@@ -22,7 +22,8 @@ test('attach flags: what docker refuses, and what tscni\'s ptys cannot do', (t) 
   t.notThrows(() => checkAttachFlags('run', { ...flags, tty: true, detach: true }, false, never), '-d -t: the monitor keeps the pty, no terminal needed');
   t.notThrows(() => checkAttachFlags('run', { ...flags, tty: true, interactive: true, detach: true }, false, never), '-dit');
   const restart = t.throws(() => checkAttachFlags('run', { ...flags, tty: true, restarts: true }, true, () => true));
-  t.deepEqual([restart?.message, (restart as { exitCode?: number }).exitCode], ['conflicting options: -t and --restart (a -t container is not run again)', 2]);
+  t.deepEqual([restart?.message, (restart as { exitCode?: number }).exitCode], ['conflicting options: -t and --restart in the foreground (run it with -d, then tscni attach)', 2]);
+  t.notThrows(() => checkAttachFlags('run', { ...flags, tty: true, interactive: true, detach: true, restarts: true }, false, never), '-dit --restart: a fresh pty per run');
 });
 
 test('onlcr: every LF gets its CR back, other bytes untouched', (t) => {

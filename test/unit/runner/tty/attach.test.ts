@@ -1,11 +1,12 @@
-// The pure parts of tscni attach: docker's detach keys over a byte stream, and the client frames of attach.sock.
+// The pure parts of tscni attach: docker's detach keys (--detach-keys parsed, matched over a byte stream), and the
+// client frames of attach.sock.
 
 import test from 'ava';
-import { detachKeys } from '../../../../lib/runner/tty/attach.ts';
+import { detachKeys, parseDetachKeys } from '../../../../lib/runner/tty/detach-keys.ts';
 import { frame, FRAME_INPUT, FRAME_RESIZE, parseFrames, resizeFrame } from '../../../../lib/runner/tty/attach-server.ts';
 
-const feed = (chunks: string[]) => {
-  const keys = detachKeys();
+const feed = (chunks: string[], spec?: string) => {
+  const keys = detachKeys(spec === undefined ? undefined : parseDetachKeys(spec));
   return chunks.map((c) => {
     const { pass, detach } = keys(Buffer.from(c, 'latin1'));
     return [pass.toString('latin1'), detach];
@@ -18,6 +19,23 @@ test('detach keys: Ctrl-P Ctrl-Q detaches (also split across reads); a lone Ctrl
   t.deepEqual(feed(['\x10', 'q']), [['', false], ['\x10q', false]]);
   t.deepEqual(feed(['\x10\x10', '\x11']), [['\x10', false], ['', true]]);
   t.deepEqual(feed(['\x11\x03']), [['\x11\x03', false]]);
+});
+
+test('--detach-keys: docker\'s spelling parsed; a sequence of any length matched across reads, partial matches passed on', (t) => {
+  t.deepEqual(parseDetachKeys('ctrl-p,ctrl-q'), [0x10, 0x11]);
+  t.deepEqual(parseDetachKeys('ctrl-A,x,ctrl-@,ctrl-[,ctrl-\\,ctrl-],ctrl-^,ctrl-_,~'), [1, 0x78, 0, 27, 28, 29, 30, 31, 0x7e]);
+  t.deepEqual(parseDetachKeys('ctrl-z'), [26]);
+  for (const [spec, key] of [['ctrl-1', 'ctrl-1'], ['ctrl-a,,x', ''], ['alt-x', 'alt-x'], ['ctrl-', 'ctrl-'], ['é', 'é']]) {
+    const err = t.throws(() => parseDetachKeys(spec));
+    t.deepEqual([err?.message, (err as { exitCode?: number }).exitCode], [`invalid --detach-keys "${spec}": unknown key "${key}" (a printable character, or ctrl- with a-z, @, [, \\, ], ^ or _)`, 2], spec);
+  }
+  t.is(t.throws(() => parseDetachKeys(''))?.message, 'invalid --detach-keys "": give one or more keys, e.g. ctrl-p,ctrl-q');
+  // a,a,b: "aab" typed as "aaab" still detaches (the first a passed on), "aax" passes everything on
+  t.deepEqual(feed(['a', 'a', 'a', 'b'], 'a,a,b'), [['', false], ['', false], ['a', false], ['', true]]);
+  t.deepEqual(feed(['aax', 'zaab!'], 'a,a,b'), [['aax', false], ['z', true]]);
+  t.deepEqual(feed(['\x01', 'd'], 'ctrl-a,d'), [['', false], ['', true]]);
+  t.deepEqual(feed(['\x10\x11'], 'ctrl-a,d'), [['\x10\x11', false]], 'the default keys are plain input once others are chosen');
+  t.deepEqual(feed(['q'], 'q'), [['', true]]);
 });
 
 test('attach frames: input and resize, split anywhere, parsed back whole', (t) => {
