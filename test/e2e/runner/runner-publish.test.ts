@@ -48,19 +48,23 @@ test.serial('-p 80 and -p 127.0.0.1::80 pick 32768 and 32769; a host range skips
   const info = JSON.parse((await ok(t, r, ['inspect', 'web'])).stdout)[0];
   t.deepEqual(info.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '32768' }, { HostIp: '127.0.0.1', HostPort: '32769' }] });
 
-  // A host process on 32770: the range 32768-32771 has only 32771 left.
-  const listener = spawn('ip', ['netns', 'exec', r.host.name, 'busybox', 'nc', '-l', '-p', '32770'], { stdio: 'ignore' });
-  t.teardown(() => listener.kill('SIGKILL'));
-  for (let i = 0; i < 40 && !r.host.run(['ss', '-Htln']).includes(':32770 '); i++) await new Promise((res) => setTimeout(res, 50));
-  await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', 'ranged', '-p', '32768-32771:80', ...HTTPD]);
-  t.is((await ok(t, r, ['port', 'ranged'])).stdout, '80/tcp -> 0.0.0.0:32771\n');
-  t.is(await curlUntil(r, 'http://127.0.0.1:32771/'), PAGE);
-  // Nothing left in 32768-32770: refused before anything exists.
-  const full = await r.tscni(['run', '-d', '--network', 'tnet', '--name', 'full', '-p', '32768-32770:80', ...HTTPD]);
-  t.deepEqual([full.code, full.stderr], [4, 'tscni: no free host port in 32768-32770 for 0.0.0.0:?->80/tcp: every one is allocated or in use\n']);
+  // Host processes on 32770 (IPv4) and on [::1]:32771 (IPv6 only): the range 32768-32772 has only 32772 left.
+  const listeners = [
+    spawn('ip', ['netns', 'exec', r.host.name, 'busybox', 'nc', '-l', '-p', '32770'], { stdio: 'ignore' }),
+    spawn('ip', ['netns', 'exec', r.host.name, 'socat', 'TCP6-LISTEN:32771,bind=[::1],ipv6only=1', 'STDOUT'], { stdio: 'ignore' }),
+  ];
+  t.teardown(() => listeners.forEach((l) => l.kill('SIGKILL')));
+  const listening = () => r.host.run(['ss', '-Htln']);
+  for (let i = 0; i < 40 && !(listening().includes(':32770 ') && listening().includes('[::1]:32771 ')); i++) await new Promise((res) => setTimeout(res, 50));
+  await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', 'ranged', '-p', '32768-32772:80', ...HTTPD]);
+  t.is((await ok(t, r, ['port', 'ranged'])).stdout, '80/tcp -> 0.0.0.0:32772\n');
+  t.is(await curlUntil(r, 'http://127.0.0.1:32772/'), PAGE);
+  // Nothing left in 32768-32771: refused before anything exists.
+  const full = await r.tscni(['run', '-d', '--network', 'tnet', '--name', 'full', '-p', '32768-32771:80', ...HTTPD]);
+  t.deepEqual([full.code, full.stderr], [4, 'tscni: no free host port in 32768-32771 for 0.0.0.0:?->80/tcp: every one is allocated or in use\n']);
   // A fixed port that a container holds: docker's message.
-  const taken = await r.tscni(['run', '-d', '--network', 'tnet', '--name', 'taken', '-p', '32771:80', ...HTTPD]);
-  t.deepEqual([taken.code, taken.stderr], [4, 'tscni: Bind for 0.0.0.0:32771 failed: port is already allocated (by container ranged)\n']);
+  const taken = await r.tscni(['run', '-d', '--network', 'tnet', '--name', 'taken', '-p', '32772:80', ...HTTPD]);
+  t.deepEqual([taken.code, taken.stderr], [4, 'tscni: Bind for 0.0.0.0:32772 failed: port is already allocated (by container ranged)\n']);
   t.deepEqual(readdirSync(join(r.state, 'containers')).filter((n) => /^[0-9a-f]{64}$/.test(n)).length, 2);
 
   // Removed: the next pick gets 32768 again.

@@ -43,19 +43,27 @@ export async function assignPorts(reqs: readonly PortRequest[], held: readonly H
   return result;
 }
 
-/** Whether a host process could bind the port right now (EADDRNOTAVAIL: not a local address, nobody holds it). */
-export function bindable(m: PortMapping): Promise<boolean> {
-  if (m.protocol === 'sctp') return Promise.resolve(true);
-  const v6 = m.hostIP.includes(':');
-  const host = m.hostIP || '0.0.0.0';
+/**
+ * Whether a host process could bind the port right now (EADDRNOTAVAIL: not a local address, nobody holds it;
+ * EAFNOSUPPORT: no IPv6 here). "Every address" ('') is probed on 0.0.0.0 and, IPv6-only, on `::`: a wildcard bind
+ * conflicts with a listener on any one address of its family (127.0.0.1, [::1]), as the published port would.
+ */
+export async function bindable(m: PortMapping): Promise<boolean> {
+  if (m.protocol === 'sctp') return true;
+  if (m.hostIP === '') return (await probe('0.0.0.0', m)) && (await probe('::', m));
+  return probe(m.hostIP, m);
+}
+
+function probe(host: string, m: PortMapping): Promise<boolean> {
+  const v6 = host.includes(':');
   return new Promise((resolve) => {
     const verdict = (err?: NodeJS.ErrnoException) => resolve(err?.code !== 'EADDRINUSE' && err?.code !== 'EACCES');
     if (m.protocol === 'tcp') {
       const srv = createServer();
       srv.once('error', (err) => verdict(err));
-      srv.listen({ host, port: m.hostPort, exclusive: true }, () => srv.close(() => verdict()));
+      srv.listen({ host, port: m.hostPort, exclusive: true, ipv6Only: v6 }, () => srv.close(() => verdict()));
     } else {
-      const sock = createSocket(v6 ? 'udp6' : 'udp4');
+      const sock = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 });
       sock.once('error', (err) => {
         sock.close();
         verdict(err);
