@@ -8,6 +8,7 @@ import type { Ctx } from '../context.ts';
 import { resolvConfText } from '../container/etc-files.ts';
 import type { ContainerState, NetworkSettings } from '../container/store.ts';
 import { dnsEnabled, findNetwork } from '../networks.ts';
+import { joinersOf } from '../container/network/net-mode.ts';
 import { ensureResolver, resolverPid, retireResolver } from './manager.ts';
 import { endpointsOf, nameserversFor } from './records.ts';
 
@@ -48,10 +49,9 @@ export function nameserversOf(ctx: Ctx, atts: readonly NetAttachment[]): string[
 /**
  * Rewrites a running container's resolv.conf in place (the file is bind-mounted: same inode, the container sees it)
  * when `connect`/`disconnect` changed which resolver it should name, e.g. a container on the default network
- * connected to a user one. Forgives a container whose directory is gone.
+ * connected to a user one; so too its joiners' copies. Forgives a container whose directory is gone.
  */
 export function refreshResolvConf(ctx: Ctx, c: ContainerState): void {
-  const file = join(ctx.containers.dir(c.id), 'resolv.conf');
   let host = '';
   try {
     host = readFileSync('/etc/resolv.conf', 'utf8');
@@ -59,10 +59,14 @@ export function refreshResolvConf(ctx: Ctx, c: ContainerState): void {
     host = '';
   }
   const text = resolvConfText(host, c, nameserversOf(ctx, attachmentsIn(c)));
-  try {
-    if (readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
-  } catch {
-    // removed meanwhile
+  // Containers run with --network container:<c> hold a copy of c's file (their own, for an rm -f of c): the same text.
+  for (const dir of [ctx.containers.dir(c.id), ...joinersOf(ctx.containers.all(), c).map((j) => ctx.containers.dir(j.id))]) {
+    try {
+      const f = join(dir, 'resolv.conf');
+      if (readFileSync(f, 'utf8') !== text) writeFileSync(f, text);
+    } catch {
+      // removed meanwhile
+    }
   }
 }
 

@@ -228,13 +228,18 @@ test.serial('connected networks: connect starts the resolver, names resolve on e
 
   const ids = [(await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', 'x', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www'])).stdout.trim()];
   ids.push((await ok(t, r, ['run', '-d', '--network', 'tnet', '--name', 'y', 'busybox', 'sleep', '120'])).stdout.trim());
+  await ok(t, r, ['run', '-d', '--network', 'container:x', '--name', 'j', 'busybox', 'sleep', '120']);
   t.false((await nameservers(t, r, 'x')).includes('10.99.71.1'));
+  t.deepEqual(await nameservers(t, r, 'j'), await nameservers(t, r, 'x'));
   t.deepEqual(dnsFiles(r, 'bnet'), []);
-  // Connected: bnet's resolver runs although no container has bnet first; x's resolv.conf now names it.
+  // Connected: bnet's resolver runs although no container has bnet first; x's resolv.conf now names it, and so does
+  // the copy of j, which shares x's netns.
   await ok(t, r, ['network', 'connect', 'bnet', 'x']);
   const bPid = resolverOf(r, 'bnet');
   t.true(running(bPid), 'bnet resolver runs after connect');
   t.deepEqual(await nameservers(t, r, 'x'), ['10.99.72.1']);
+  t.deepEqual(await nameservers(t, r, 'j'), ['10.99.72.1']);
+  await ok(t, r, ['rm', '-f', 'j']);
   await ok(t, r, ['network', 'connect', '--alias', 'yy', 'bnet', 'y']);
   const xb = await netIp(t, r, 'x', 'bnet');
   const yb = await netIp(t, r, 'y', 'bnet');
