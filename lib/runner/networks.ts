@@ -87,8 +87,10 @@ export function subnetsOverlap(a: string, b: string): boolean {
 
 export interface CreateOptions {
   name: string;
-  subnet: string;
-  gateway?: string;
+  /** One per family at most (--subnet given once or twice: dual stack). */
+  subnets: readonly string[];
+  /** --gateway values, each for the subnet of its family. */
+  gateways?: readonly string[];
   bridge?: string;
   ipMasq: boolean;
   /** --internal: no default route, no masquerade, nothing forwarded in or out (isolation.ts). */
@@ -110,20 +112,53 @@ export function checkNewNetwork(p: RunnerPaths, name: string, subnets: readonly 
   }
 }
 
+/**
+ * The IPAM ranges of --subnet (once, or once per family) and --gateway (each inside the subnet of its family), in
+ * the order given; every problem is a UsageError naming the flag and value.
+ */
+export function subnetRanges(subnets: readonly string[], gateways: readonly string[] = []): Record<string, string>[] {
+  if (!subnets.length) throw new UsageError('network create: --subnet CIDR is required');
+  const fam = (a: string) => (a.includes(':') ? 6 : 4);
+  const ranges: Record<string, string>[] = [];
+  for (const s of subnets) {
+    const [addr] = parseCidr(s);
+    if (!s.includes('/')) throw new UsageError(`invalid --subnet ${JSON.stringify(s)}: expected a CIDR like 10.43.0.0/24 or fd00:43::/64`);
+    const net = (addr.kind() === 'ipv4' ? ipaddr.IPv4 : ipaddr.IPv6).networkAddressFromCIDR(s).toString();
+    if (net !== addr.toString()) throw new UsageError(`invalid --subnet ${JSON.stringify(s)}: host bits set (it should be ${net}/${s.split('/')[1]})`);
+    if (ranges.some((r) => fam(r.subnet!) === fam(s))) throw new UsageError(`invalid --subnet ${JSON.stringify(s)}: one IPv${fam(s)} subnet per network (a second --subnet is for the other family)`);
+    ranges.push({ subnet: s });
+  }
+  for (const g of gateways) {
+    const r = ranges.find((x) => fam(x.subnet!) === fam(g));
+    let inside = false;
+    try {
+      const a = ipaddr.parse(g);
+      inside = r !== undefined && a.kind() === ipaddr.parse(r.subnet!.split('/')[0]!).kind() && a.match(ipaddr.parseCIDR(r.subnet!));
+    } catch {
+      throw new UsageError(`invalid --gateway ${JSON.stringify(g)}: not an IP address`);
+    }
+    if (!r) throw new UsageError(`invalid --gateway ${JSON.stringify(g)}: no IPv${fam(g)} --subnet to put it in`);
+    if (!inside) throw new UsageError(`invalid --gateway ${JSON.stringify(g)}: not in --subnet ${r.subnet}`);
+    if (r.gateway) throw new UsageError(`invalid --gateway ${JSON.stringify(g)}: one gateway per subnet (${r.gateway} is ${r.subnet}'s)`);
+    r.gateway = g;
+  }
+  return ranges;
+}
+
 /** Writes <NETCONFPATH>/20-<name>.conflist: tscni bridge (gateway, masquerade) + host-local + portmap. */
 export function createNetwork(p: RunnerPaths, o: CreateOptions): string {
-  checkNewNetwork(p, o.name, [o.subnet]);
+  const ranges = subnetRanges(o.subnets, o.gateways);
+  checkNewNetwork(p, o.name, o.subnets);
   const bridge = o.bridge ?? `tscni-${o.name}`.slice(0, 15);
   if (Buffer.byteLength(bridge) > 15) throw new UsageError(`invalid bridge name ${JSON.stringify(bridge)}: at most 15 bytes`);
-  const range: Record<string, unknown> = { subnet: o.subnet };
-  if (o.gateway) range.gateway = o.gateway;
+  const routes = o.internal ? [] : ranges.map((r) => ({ dst: r.subnet!.includes(':') ? '::/0' : '0.0.0.0/0' }));
   const list = {
     cniVersion: '1.1.0',
     name: o.name,
     // Read by the runner only (libcni passes no top-level key to plugins): this network gets tscni's resolver.
     tscni: { dns: true, ...(o.internal ? { internal: true } : {}), ...(o.icc === false ? { icc: false } : {}), ...(o.overlay ? { overlay: o.overlay } : {}) },
     plugins: [
-      { type: 'bridge', bridge, isGateway: true, ipMasq: o.ipMasq && !o.internal, hairpinMode: true, capabilities: { ips: true, mac: true }, ipam: { type: 'host-local', ranges: [[range]], routes: o.internal ? [] : [{ dst: '0.0.0.0/0' }] } },
+      { type: 'bridge', bridge, isGateway: true, ipMasq: o.ipMasq && !o.internal, hairpinMode: true, capabilities: { ips: true, mac: true }, ipam: { type: 'host-local', ranges: ranges.map((r) => [r]), routes } },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
     ],
   };

@@ -35,19 +35,22 @@ export async function network(ctx: Ctx, argv: string[], out: Out): Promise<numbe
       return Exit.Ok;
     }
     case 'create': {
-      const p = parseArgs(rest, { bools: ['no-masquerade', 'internal'], values: ['subnet', 'gateway', 'bridge', 'driver'], multi: ['opt', 'peer'], aliases: { o: 'opt', d: 'driver' } }, 'network create');
-      if (p.positionals.length !== 1 || !str(p, 'subnet')) throw new UsageError('network create: NAME and --subnet CIDR are required');
+      const p = parseArgs(rest, { bools: ['no-masquerade', 'internal', 'ipv6'], values: ['bridge', 'driver'], multi: ['opt', 'peer', 'subnet', 'gateway'], aliases: { o: 'opt', d: 'driver' } }, 'network create');
+      const subnets = list(p, 'subnet');
+      if (p.positionals.length !== 1 || !subnets.length) throw new UsageError('network create: NAME and --subnet CIDR are required');
+      // docker's --ipv6 asks for an IPv6 subnet; tscni has no pool to take one from, so it must be given.
+      if (bool(p, 'ipv6') && !subnets.some((x) => x.includes(':'))) throw new UsageError('network create --ipv6: give the IPv6 subnet too (--subnet fd00:43::/64; tscni has no pool to pick one from)');
       const driver = str(p, 'driver') ?? 'bridge';
       if (driver !== 'bridge' && driver !== 'overlay') throw new UsageError(`invalid --driver ${JSON.stringify(driver)}: bridge or overlay`);
       if (driver === 'overlay') {
         for (const f of ['no-masquerade', 'internal'] as const) if (bool(p, f)) throw new UsageError(`network create --driver overlay: --${f} does not apply (traffic to the peers is never masqueraded)`);
         const { createOverlay } = await import('../overlay/network.ts');
-        await createOverlay(ctx, { name: p.positionals[0], subnet: str(p, 'subnet')!, gateway: str(p, 'gateway'), bridge: str(p, 'bridge'), peers: list(p, 'peer'), opts: list(p, 'opt') }, out);
+        await createOverlay(ctx, { name: p.positionals[0], subnets, gateways: list(p, 'gateway'), bridge: str(p, 'bridge'), peers: list(p, 'peer'), opts: list(p, 'opt') }, out);
         return Exit.Ok;
       }
       if (list(p, 'peer').length) throw new UsageError('network create: --peer needs --driver overlay');
       const icc = parseOpts(list(p, 'opt'));
-      const file = createNetwork(ctx.paths, { name: p.positionals[0], subnet: str(p, 'subnet')!, gateway: str(p, 'gateway'), bridge: str(p, 'bridge'), ipMasq: !bool(p, 'no-masquerade'), internal: bool(p, 'internal'), icc });
+      const file = createNetwork(ctx.paths, { name: p.positionals[0], subnets, gateways: list(p, 'gateway'), bridge: str(p, 'bridge'), ipMasq: !bool(p, 'no-masquerade'), internal: bool(p, 'internal'), icc });
       out(`${p.positionals[0]} (${file})\n`);
       return Exit.Ok;
     }

@@ -10,13 +10,13 @@ import type { ConfList } from '../../libcni/conflist.ts';
 import { loadAllConfLists } from '../../libcni/conflist.ts';
 import type { Ctx } from '../context.ts';
 import { conflict, RunnerError } from '../cli/errors.ts';
-import { checkNewNetwork, createNetwork, subnetsOverlap } from '../networks.ts';
+import { checkNewNetwork, createNetwork, subnetRanges, subnetsOverlap } from '../networks.ts';
 import { agentFiles, agentPid, agentStatus, ensureAgent, stopAgent, type AgentFiles } from './agent-process.ts';
 import { OVERLAY_OPTS, overlayConfig, splitOpts } from './options.ts';
 
 type Out = (s: string) => void;
 
-export interface OverlayCreate { name: string; subnet: string; peers: string[]; opts: string[]; gateway?: string; bridge?: string }
+export interface OverlayCreate { name: string; subnets: string[]; peers: string[]; opts: string[]; gateways?: string[]; bridge?: string }
 
 /** The overlay settings a conflist carries (`"tscni": {"overlay": {...}}`), if it is an overlay network. */
 export function overlayOf(list: Pick<ConfList, 'bytes'>): { backend: string; node: string } | undefined {
@@ -48,8 +48,9 @@ async function undo(f: AgentFiles): Promise<void> {
 
 export async function createOverlay(ctx: Ctx, o: OverlayCreate, out: Out): Promise<void> {
   // Everything is validated before anything exists: flags (exit 2), then clashes with this host's networks (exit 4).
-  const { doc, cfg } = overlayConfig({ subnet: o.subnet, peers: o.peers, opts: splitOpts(o.opts, OVERLAY_OPTS) });
-  checkNewNetwork(ctx.paths, o.name, [o.subnet]);
+  subnetRanges(o.subnets, o.gateways);
+  const { doc, cfg } = overlayConfig({ subnet: o.subnets.join(','), peers: o.peers, opts: splitOpts(o.opts, OVERLAY_OPTS) });
+  checkNewNetwork(ctx.paths, o.name, o.subnets);
   const others = overlayNetworks(ctx);
   if (others.length) throw conflict(`network ${others[0].name} is already an overlay network on this host: the overlay agent owns tscni.vxlan and the host's cross-node routes, so there is one overlay network per host`);
   for (const p of cfg.peers.slice(1)) for (const c of p.podCIDRs) {
@@ -63,7 +64,7 @@ export async function createOverlay(ctx: Ctx, o: OverlayCreate, out: Out): Promi
   try {
     writeAtomic(f.peers, JSON.stringify(doc, null, 2) + '\n');
     await ensureAgent(f);
-    file = createNetwork(ctx.paths, { name: o.name, subnet: o.subnet, gateway: o.gateway, bridge: o.bridge, ipMasq: true, overlay: { backend: cfg.backend, node: cfg.node } });
+    file = createNetwork(ctx.paths, { name: o.name, subnets: o.subnets, gateways: o.gateways, bridge: o.bridge, ipMasq: true, overlay: { backend: cfg.backend, node: cfg.node } });
   } catch (err) {
     await undo(f);
     throw err;

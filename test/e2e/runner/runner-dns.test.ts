@@ -345,3 +345,35 @@ test.serial('tscni boot after a simulated reboot brings back the resolver of a n
   t.false(running(after));
   t.deepEqual(readdirSync(join(r.state, 'dns')), []);
 });
+
+test.serial('network create --ipv6 with a subnet per family: dual-stack containers reach and resolve each other over IPv6; bad subnets refused; nothing left', async (t) => {
+  if (!requireRoot(t)) return;
+  const r = makeRunnerEnv(t, 'd6');
+  for (const [args, stderr] of [
+    [['--subnet', '10.99.91.0/24', '--subnet', '10.99.92.0/24'], 'invalid --subnet "10.99.92.0/24": one IPv4 subnet per network (a second --subnet is for the other family)'],
+    [['--ipv6', '--subnet', '10.99.91.0/24'], 'network create --ipv6: give the IPv6 subnet too (--subnet fd00:43::/64; tscni has no pool to pick one from)'],
+    [['--subnet', '10.99.91.0/24', '--subnet', 'fd99:91::7/64'], 'invalid --subnet "fd99:91::7/64": host bits set (it should be fd99:91::/64)'],
+    [['--subnet', '10.99.91.0/24', '--gateway', 'fd99:91::1'], 'invalid --gateway "fd99:91::1": no IPv6 --subnet to put it in'],
+  ] as [string[], string][]) {
+    t.deepEqual(await r.tscni(['network', 'create', ...args, 'bad']), { code: 2, stdout: '', stderr: `tscni: ${stderr}\n` }, args.join(' '));
+  }
+  t.false(existsSync(join(r.netconf, '20-bad.conflist')));
+  await ok(t, r, ['network', 'create', '--ipv6', '--subnet', '10.99.93.0/24', '--subnet', 'fd99:93::/64', '--gateway', 'fd99:93::fe', '--bridge', 'tscnitd6', 'dual']);
+  const ls = JSON.parse((await ok(t, r, ['network', 'ls', '--json'])).stdout).find((n: any) => n.name === 'dual');
+  t.deepEqual(ls.subnets, ['10.99.93.0/24', 'fd99:93::/64']);
+  await ok(t, r, ['run', '-d', '--network', 'dual', '--name', 'web', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www']);
+  await ok(t, r, ['run', '-d', '--network', 'dual', '--name', 'cli', 'busybox', 'sleep', '120']);
+  const web = JSON.parse((await ok(t, r, ['inspect', 'web'])).stdout)[0].NetworkSettings;
+  t.regex(web.IPAddress, /^10\.99\.93\.\d+$/);
+  t.regex(web.GlobalIPv6Address, /^fd99:93::[0-9a-f]+$/);
+  t.is(web.IPv6Gateway, 'fd99:93::fe');
+  t.deepEqual(await nameservers(t, r, 'cli'), ['10.99.93.1', 'fd99:93::fe']);
+  t.deepEqual(await resolve(r, 'cli', 'web', 'aaaa'), [web.GlobalIPv6Address]);
+  t.deepEqual(await resolve(r, 'cli', 'web'), [web.IPAddress]);
+  t.true((await ok(t, r, ['exec', 'cli', 'wget', '-qO-', `http://[${web.GlobalIPv6Address}]/`])).stdout.includes('Hello from busybox httpd'));
+  t.is((await r.tscni(['exec', 'cli', 'ping', '-6', '-c1', '-W2', 'fd99:93::fe'])).code, 0, 'the IPv6 gateway answers');
+  await ok(t, r, ['rm', '-f', 'web', 'cli']);
+  await ok(t, r, ['network', 'rm', 'dual']);
+  t.false(existsSync(join(r.netconf, '20-dual.conflist')));
+  t.is(r.host.run(['ip', '-o', 'link', 'show', 'type', 'veth']).trim(), '');
+});

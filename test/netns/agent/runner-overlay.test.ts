@@ -1,8 +1,9 @@
 // The runner's overlay networks across two simulated hosts: each a private netns with its own runner state dir and
 // NETCONFPATH, joined by a LAN bridge in a third netns. On each host `tscni network create --driver overlay` writes the
 // conflist and the peers file and starts the agent; a busybox container on host A reaches the one on host B over
-// TCP and ping with its own address (seen by the other side: httpd's CGI REMOTE_ADDR, the receiving host's conntrack),
-// `tscni boot` restarts a killed agent, and `network rm` removes the agent, its routes/VXLAN device and its files.
+// TCP and ping with its own address (seen by the other side: httpd's CGI REMOTE_ADDR, the receiving host's conntrack);
+// with vxlan the pods are dual stack (a --subnet per family) and reach each other over IPv6 too. `tscni boot`
+// restarts a killed agent, and `network rm` removes the agent, its routes/VXLAN device and its files.
 // Bad input is refused with exit 2 and leaves nothing behind.
 
 import test, { type ExecutionContext } from 'ava';
@@ -29,7 +30,7 @@ async function ok(t: ExecutionContext, r: RunnerEnv, args: string[]): Promise<st
 const agentPidOf = (r: RunnerEnv, net: string) => Number(readFileSync(join(r.state, 'overlay', net, 'agent.pid'), 'utf8'));
 const running = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 
-interface Host { r: RunnerEnv; name: string; addr: string; cidr: string; net: string }
+interface Host { r: RunnerEnv; name: string; addr: string; cidr: string; cidr6: string; net: string }
 
 /** Two hosts on a LAN; the agents they start are killed at teardown whatever happened (before their netns go). */
 function makeHosts(t: ExecutionContext): Host[] {
@@ -46,7 +47,7 @@ function makeHosts(t: ExecutionContext): Host[] {
     r.host.run(['ip', 'addr', 'add', `${addr}/24`, 'dev', 'eth0']);
     r.host.run(['ip', 'link', 'set', 'eth0', 'up']);
     // Two names: host-local keeps leases under /var/lib/cni/networks/<network>, shared by the two simulated hosts.
-    return { r, name: `host${h}`, addr, cidr: `10.244.${i + 1}.0/24`, net: `ov${h}${tag}` };
+    return { r, name: `host${h}`, addr, cidr: `10.244.${i + 1}.0/24`, cidr6: `fd00:244:${i + 1}::/64`, net: `ov${h}${tag}` };
   });
   t.teardown(() => {
     for (const h of hosts) {
@@ -60,9 +61,11 @@ function makeHosts(t: ExecutionContext): Host[] {
 }
 
 const other = (hosts: Host[], h: Host) => hosts.find((o) => o !== h)!;
+/** vxlan: dual-stack pods (a --subnet per family) over the IPv4 LAN; host-gw: IPv4 (its next hops are the LAN's). */
 const createArgs = (hosts: Host[], h: Host, backend: string) => {
   const o = other(hosts, h);
-  return ['network', 'create', '--driver', 'overlay', '--subnet', h.cidr, '--opt', `backend=${backend}`, '--opt', `node=${h.name}`, '--opt', `address=${h.addr}`, '--peer', `${o.name}=${o.addr},${o.cidr}`, h.net];
+  const dual = backend === 'vxlan';
+  return ['network', 'create', '--driver', 'overlay', '--subnet', h.cidr, ...(dual ? ['--subnet', h.cidr6] : []), '--opt', `backend=${backend}`, '--opt', `node=${h.name}`, '--opt', `address=${h.addr}`, '--peer', `${o.name}=${o.addr},${o.cidr}${dual ? `,${o.cidr6}` : ''}`, h.net];
 };
 
 // Each container answers GET /cgi-bin/ip with the address its TCP peer came from.
@@ -70,6 +73,7 @@ const CGI = 'mkdir -p /www/cgi-bin && printf "#!/bin/sh\\necho Content-Type: tex
 
 const owned = (h: Host) => ({
   routes: h.r.host.run(['ip', 'route', 'show', 'proto', '126']).trim(),
+  routes6: h.r.host.run(['ip', '-6', 'route', 'show', 'proto', '126']).trim(),
   vxlan: h.r.host.try(['ip', 'link', 'show', 'tscni.vxlan']).status === 0,
   nomasq: JSON.stringify(JSON.parse(h.r.host.try([NFT, '-j', 'list', 'set', 'inet', 'tscni_bridge', 'nomasq4']).stdout || '{"nftables":[]}').nftables[1]?.set?.elem ?? []),
 });
@@ -87,21 +91,31 @@ for (const backend of ['vxlan', 'host-gw']) {
       : (o: Host) => `${o.cidr} via ${o.addr} dev eth0`;
     for (const h of hosts) t.is(owned(h).routes, want(other(hosts, h)), `${h.name}: the agent's route to the other host's CIDR`);
     for (const h of hosts) t.is(owned(h).vxlan, backend === 'vxlan');
+    const want6 = (o: Host) => (backend === 'vxlan' ? `${o.cidr6} via ${o.cidr6.split('/')[0]} dev tscni.vxlan metric 1024 onlink pref medium` : '');
+    for (const h of hosts) t.is(owned(h).routes6, want6(other(hosts, h)), `${h.name}: the agent's IPv6 route`);
 
     const ip: Record<string, string> = {};
+    const ip6: Record<string, string> = {};
     for (const h of hosts) {
       await ok(t, h.r, ['run', '-d', '--network', h.net, '--name', 'c', 'busybox', 'sh', '-c', CGI]);
-      ip[h.name] = JSON.parse(await ok(t, h.r, ['inspect', 'c']))[0].NetworkSettings.IPAddress;
+      const ns = JSON.parse(await ok(t, h.r, ['inspect', 'c']))[0].NetworkSettings;
+      [ip[h.name], ip6[h.name]] = [ns.IPAddress, ns.GlobalIPv6Address];
       t.is(ip[h.name], `${h.cidr.split('.').slice(0, 3).join('.')}.2`);
+      t.is(ip6[h.name], backend === 'vxlan' ? `${h.cidr6.split('/')[0]}2` : '');
     }
-    for (const [from, to] of [[a, b], [b, a]]) {
+    /** What httpd on `to` saw as the peer of a GET from `from`'s container to `addr` ('' if none got through). */
+    const seenFrom = async (from: Host, addr: string) => {
       let seen = '';
       for (let i = 0; i < 20 && !seen; i++) {
         // (busybox's `wget -T` crashes here; `timeout` bounds it instead.) httpd gives REMOTE_ADDR as [::ffff:a.b.c.d].
-        const o = await x(from.r, ['exec', 'c', 'timeout', '5', 'wget', '-qO-', `http://${ip[to.name]}/cgi-bin/ip`]);
+        const o = await x(from.r, ['exec', 'c', 'timeout', '5', 'wget', '-qO-', `http://${addr.includes(':') ? `[${addr}]` : addr}/cgi-bin/ip`]);
         seen = o.code === 0 ? o.stdout.trim().replace(/^\[(::ffff:)?|\]$/g, '') : '';
       }
-      t.is(seen, ip[from.name], `${from.name} → ${to.name}: httpd on ${to.name} sees the container's own address`);
+      return seen;
+    };
+    for (const [from, to] of [[a, b], [b, a]]) {
+      t.is(await seenFrom(from, ip[to.name]), ip[from.name], `${from.name} → ${to.name}: httpd on ${to.name} sees the container's own address`);
+      if (backend === 'vxlan') t.is(await seenFrom(from, ip6[to.name]), ip6[from.name], `${from.name} → ${to.name} over IPv6, with the container's own address`);
       to.r.host.try(['conntrack', '-D', '-p', 'icmp']);
       let pinged = false;
       for (let i = 0; i < 10 && !pinged; i++) pinged = (await x(from.r, ['exec', 'c', 'ping', '-c1', '-W1', ip[to.name]])).code === 0;
@@ -113,7 +127,8 @@ for (const backend of ['vxlan', 'host-gw']) {
     const ins = JSON.parse(await ok(t, a.r, ['network', 'inspect', a.net]));
     t.is(ins.Driver, 'overlay');
     t.deepEqual([ins.Overlay.Backend, ins.Overlay.Node, ins.Overlay.Agent.Running], [backend, 'hosta', true]);
-    t.deepEqual(ins.Overlay.Peers.map((p: any) => [p.Name, p.Addresses, p.CIDRs, p.State]), [['hosta', [a.addr], [a.cidr], 'self'], ['hostb', [b.addr], [b.cidr], 'synced']]);
+    const cidrs = (h: Host) => (backend === 'vxlan' ? [h.cidr, h.cidr6] : [h.cidr]);
+    t.deepEqual(ins.Overlay.Peers.map((p: any) => [p.Name, p.Addresses, p.CIDRs, p.State]), [['hosta', [a.addr], cidrs(a), 'self'], ['hostb', [b.addr], cidrs(b), 'synced']]);
 
     // a reboot-like loss of the agent: tscni boot starts it again, the kernel entries stay as they were
     const before = owned(a);
@@ -132,7 +147,7 @@ for (const backend of ['vxlan', 'host-gw']) {
       await ok(t, h.r, ['rm', '-f', 'c']);
       t.is(await ok(t, h.r, ['network', 'rm', h.net]), `${h.net}\n`);
       t.false(running(agent), `${h.name}: agent stopped`);
-      t.deepEqual(owned(h), { routes: '', vxlan: false, nomasq: '[]' });
+      t.deepEqual(owned(h), { routes: '', routes6: '', vxlan: false, nomasq: '[]' });
       t.false(existsSync(join(h.r.state, 'overlay', h.net)));
       t.deepEqual(readdirSync(h.r.netconf), []);
     }
