@@ -28,6 +28,7 @@ import { HELP } from './help.ts';
 import { parseMounts } from '../volume/mount-specs.ts';
 import { parseRestart } from '../container/restart.ts';
 import { checkAttachFlags } from '../container/attached.ts';
+import { parseDetachKeys } from '../tty/detach-keys.ts';
 import { initProblem } from '../container/lifecycle.ts';
 
 function randomName(): string {
@@ -62,7 +63,7 @@ export interface Prepared {
 export async function prepareContainer(ctx: Ctx, argv: string[], verb: 'run' | 'create', out: (s: string) => void): Promise<Prepared | undefined> {
   const p = parseArgs(argv, {
     bools: ['detach', 'rm', 'dry-run', 'interactive', 'tty', 'publish-all', ...RUN_OPTION_BOOLS],
-    values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs', 'pull', 'platform', 'restart', ...RUN_OPTION_VALUES],
+    values: ['name', 'network', 'ip', 'mac', 'hostname', 'memory', 'cpus', 'pids-limit', 'runtime', 'rootfs', 'pull', 'platform', 'restart', 'detach-keys', ...RUN_OPTION_VALUES],
     multi: ['publish', 'env', 'network-alias', 'volume', 'mount', 'tmpfs', ...RUN_OPTION_MULTI],
     aliases: { d: 'detach', p: 'publish', P: 'publish-all', e: 'env', i: 'interactive', t: 'tty', v: 'volume', w: 'workdir', u: 'user', l: 'label' },
     stopAtPositional: true,
@@ -85,6 +86,7 @@ export async function prepareContainer(ctx: Ctx, argv: string[], verb: 'run' | '
   if (restartPolicy.name !== 'no' && bool(p, 'rm')) throw new UsageError('conflicting options: --restart and --rm');
   const [tty, interactive] = [bool(p, 'tty'), bool(p, 'interactive')];
   if (verb === 'run') checkAttachFlags('run', { tty, interactive, detach: bool(p, 'detach'), restarts: restartPolicy.name !== 'no' });
+  if (str(p, 'detach-keys') !== undefined) parseDetachKeys(str(p, 'detach-keys')!);
   const badInit = opts.init ? initProblem(ctx.paths.initBinary) : undefined;
   if (badInit) throw new RunnerError(badInit, Exit.RunFailed);
   const mounts = parseMounts({ volumes: list(p, 'volume'), mounts: list(p, 'mount'), tmpfs: list(p, 'tmpfs') }, () => randomBytes(32).toString('hex'));

@@ -14,7 +14,7 @@ Containers (runc + tscni's CNI plugins):
   inspect NAME                             low-level details (NetworkSettings like docker inspect)
   logs [-f] [-t] NAME                      the container's output
   exec [-it] NAME CMD...                   run a command inside a running container
-  attach [--detach-keys K] NAME            a -dt container's pty on this terminal, or another's output
+  attach [--detach-keys K] NAME            a -t container's pty on this terminal, or another's output
   stop [-t SECS] NAME...                   stop (records the exit code, releases the network)
   start NAME...                            start a stopped container again
   rm [-f] NAME...                          remove containers
@@ -47,7 +47,8 @@ Creates a container on a network (a netns, the network's CNI chain ADDed) and ru
 Options:
   -d, --detach              run in the background and print the container id
   -i, --interactive         attach stdin (in the background, -d -i: keep it open)
-  -t, --tty                 a pty (runc's): on this terminal, or with -d kept by the monitor (tscni attach); --restart only with -d
+  -t, --tty                 a pty kept by the monitor, on this terminal (-d: later, tscni attach); --restart only with -d
+      --detach-keys KEYS    with -t: the keys that leave the container running (docker's spelling; ctrl-p,ctrl-q)
       --init                run tini (/usr/bin/tini-static, Debian's tini) as PID 1: forwards signals, reaps zombies
       --name NAME           container name (default: a generated one)
   -p, --publish SPEC        [hostIP:]hostPort[-end]:containerPort[-end][/tcp|udp|sctp] (repeatable); a missing host
@@ -116,7 +117,7 @@ cni.dev/valid-attachments. status asks every plugin (spec 1.1.0).`,
   boot: 'Usage: tscni boot\n\nAfter a reboot (run it from a boot unit): records containers whose monitor is gone as exited, releases what they\nheld, and starts those with --restart always (or unless-stopped, unless stopped by a user) with their name, ports and address.',
   volume: 'Usage: tscni volume create [NAME] | ls [-q] [--json] | inspect NAME... | rm NAME...\n\nNamed volumes live in $TSCNI_STATE_DIR/volumes/NAME/_data and outlive containers; rm refuses one a container uses.',
   exec: 'Usage: tscni exec [-i] [-t] [-e K=V]... [-w DIR] NAME CMD [ARG...]\n\nRuns a command in a running container (runc exec):\n-i attaches stdin (else /dev/null), -t makes a pty on this terminal. Exits with the command\'s code.',
-  attach: 'Usage: tscni attach [--detach-keys KEYS] NAME\n\nConnects this terminal to a container run with -d -t: its output, what is typed (with -i), the window size.\nCtrl-P Ctrl-Q (or --detach-keys, docker\'s spelling: ctrl-a,x) detaches and leaves it running; otherwise\nattach exits with the process\'s exit code, also when its restart policy runs it again. A container run\nwithout -t: its output from now on, and Ctrl-C (SIGINT) or SIGTERM passed to it.',
+  attach: 'Usage: tscni attach [--detach-keys KEYS] NAME\n\nConnects this terminal to a container run with -t: its output, what is typed (with -i), the window size.\nCtrl-P Ctrl-Q (or --detach-keys, docker\'s spelling: ctrl-a,x) detaches and leaves it running; otherwise\nattach exits with the process\'s exit code, also when its restart policy runs it again. A container run\nwithout -t: its output from now on, and Ctrl-C (SIGINT) or SIGTERM passed to it.',
   images: 'Usage: tscni images [--json] [-q]\n\nLists images.',
   rmi: 'Usage: tscni rmi IMAGE...\n\nRemoves images no container uses.',
   image: 'Usage: tscni image build-busybox | ls | rm IMAGE | load FILE | pull REF | prune\n\nbuild-busybox builds busybox:latest from Debian\'s busybox-static (no registry needed).\nprune removes <none> images no container uses, layers no image names and what interrupted pulls left.',

@@ -9,9 +9,25 @@ import { Exit, RunnerError, UsageError, conflict } from './errors.ts';
 import { parseEnv } from './args/flags.ts';
 import { printHelpIfAsked } from './help.ts';
 import { checkAttachFlags } from '../container/attached.ts';
-import { resizeSoon } from '../container/monitor.ts';
 
 type Out = (s: string) => void;
+
+/**
+ * runc sizes the pty from our terminal when it starts forwarding signals, which can come before it has received
+ * the pty (then it skips the resize until the next SIGWINCH): a SIGWINCH once the process exists, and once more a
+ * little later, makes it size the pty it has by then.
+ */
+function resizeSoon(pid: number | undefined): void {
+  const winch = () => {
+    try {
+      if (pid) process.kill(pid, 'SIGWINCH');
+    } catch {
+      // runc is gone already
+    }
+  };
+  winch();
+  setTimeout(winch, 100).unref();
+}
 
 export async function logs(ctx: Ctx, argv: string[], out: Out): Promise<number> {
   const p = parseArgs(argv, { bools: ['follow', 'timestamps'], values: ['tail'], aliases: { f: 'follow', t: 'timestamps' } }, 'logs');

@@ -1,7 +1,9 @@
 // `tscni run`: create.ts validates everything and reserves the name and ports under the global lock, then this
 // starts the container on an undo stack (and, in the foreground, streams its output until it exits).
 
-import { bool } from './args/argv.ts';
+import { bool, str } from './args/argv.ts';
+import { attachTerminal } from '../tty/attach.ts';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../tty/detach-keys.ts';
 import type { ContainerState } from '../container/store.ts';
 import type { Ctx } from '../context.ts';
 import { Exit } from './errors.ts';
@@ -47,10 +49,12 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let started: ContainerState;
-  // -i or -t in the foreground: this process runs the container itself, on our stdin and terminal.
-  const attached = !detach && (tty || interactive);
+  // -t in the foreground: the monitor keeps the pty (as for -dt) and this process attaches to it at once, so the
+  // detach keys work as under docker. -i alone: this process runs the container itself, on our stdin.
+  const onTerminal = !detach && tty;
+  const attached = !detach && interactive && !tty;
   try {
-    started = await startContainer(ctx, c, image ? ctx.images.layerDirs(image) : undefined, attached ? { attached: { terminal: tty } } : {});
+    started = await startContainer(ctx, c, image ? ctx.images.layerDirs(image) : undefined, attached ? { attached: true } : onTerminal ? { client: true } : {});
   } catch (err) {
     await destroyContainer(ctx, ctx.containers.load(id) ?? c).catch(() => undefined);
     throw err;
@@ -62,8 +66,33 @@ export async function runCommand(ctx: Ctx, argv: string[], out: (s: string) => v
     out(id + '\n');
     return Exit.Ok;
   }
+  if (onTerminal) return runOnTerminal(ctx, started, bool(p, 'rm'), parseDetachKeys(str(p, 'detach-keys') ?? DEFAULT_DETACH_KEYS));
   if (attached) return runAttached(ctx, started, bool(p, 'rm'));
   return attach(ctx, started, bool(p, 'rm'), out);
+}
+
+/**
+ * Foreground -t: this terminal on the container's pty until the process ends (its exit code; --rm removes it), or
+ * until the detach keys: then it keeps running, and --rm is left to its monitor (removed when it exits).
+ */
+async function runOnTerminal(ctx: Ctx, c: ContainerState, rm: boolean, seq: number[]): Promise<number> {
+  const r = await attachTerminal(ctx, c, seq, true);
+  if (r.detached) {
+    if (!rm) return Exit.Ok;
+    const exited = await ctx.containers.locked(c.id, async () => {
+      const s = ctx.containers.load(c.id);
+      if (s && s.status !== 'exited') {
+        s.autoRemove = true;
+        ctx.containers.save(s);
+      }
+      return s?.status === 'exited' ? s : undefined;
+    });
+    if (exited) await destroyContainer(ctx, exited);
+    return Exit.Ok;
+  }
+  const s = ctx.containers.load(c.id);
+  if (rm && s) await destroyContainer(ctx, s);
+  return r.exitCode;
 }
 
 /** Foreground: streams the output until the container exits; Ctrl-C stops it. Exits with the container's code. */

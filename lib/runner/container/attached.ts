@@ -1,9 +1,9 @@
-// A foreground `run` with -i or -t: this process is the container's monitor (monitor.ts's `supervise`), with runc
-// on our stdin and, for -t, on our controlling terminal. runc makes the pty, puts our terminal in raw mode, passes
-// the window size on (and on SIGWINCH) and restores the terminal at the end; the output still goes to the log.
+// A foreground `run -i` without -t: this process is the container's monitor (monitor.ts's `supervise`), with runc
+// on our stdin; the output is shown and goes to the log. Which -i/-t/-d combinations are refused, before anything
+// exists, for run and exec.
 //
-// A detached -t run (-dt, -dit) is the detached monitor's instead: `runc run -d --console-socket` hands it the pty
-// (tty/console.ts) and `tscni attach` connects a terminal to it later.
+// A -t run (foreground or -dt, -dit) is the detached monitor's instead: `runc run -d --console-socket` hands it the
+// pty (tty/console.ts) and `tscni attach`, or the foreground `run` itself, connects a terminal to it.
 
 import { closeSync, openSync } from 'node:fs';
 import { isatty } from 'node:tty';
@@ -12,7 +12,6 @@ import type { ContainerState } from './store.ts';
 import { Exit, RunnerError, UsageError } from '../cli/errors.ts';
 import { destroyContainer } from './lifecycle.ts';
 import { supervise } from './monitor.ts';
-import { onlcr } from './output.ts';
 import * as runtime from './runtime.ts';
 
 /** Whether this process has a controlling terminal (what runc's -t needs), as opening /dev/tty tells. */
@@ -41,7 +40,9 @@ export function checkAttachFlags(verb: 'run' | 'exec', f: AttachFlags, stdinIsTt
   if (f.restarts) throw new UsageError('conflicting options: -t and --restart in the foreground (run it with -d, then tscni attach)');
   // docker's words and exit code for -it without a terminal on stdin.
   if (f.interactive && !stdinIsTty) throw new RunnerError('the input device is not a TTY', Exit.Failure);
-  if (!ctty()) throw new RunnerError(`${verb} -t needs a terminal: tscni has no controlling terminal (/dev/tty cannot be opened)`, Exit.Failure);
+  // run -t: the monitor keeps the pty and `run` attaches to it (output only without a terminal, as docker's);
+  // exec -t: runc exec makes the pty on our own controlling terminal.
+  if (verb === 'exec' && !ctty()) throw new RunnerError('exec -t needs a terminal: tscni has no controlling terminal (/dev/tty cannot be opened)', Exit.Failure);
 }
 
 /**
@@ -59,11 +60,7 @@ export async function runAttached(ctx: Ctx, c: ContainerState, rm: boolean): Pro
   try {
     await supervise(ctx, c.id, {
       stdin: c.openStdin ? 'inherit' : 'ignore',
-      terminal: c.tty === true,
-      echo: (chunk, stream) => {
-        if (stream === 'stderr') process.stderr.write(chunk);
-        else process.stdout.write(c.tty && !isatty(1) ? onlcr(chunk) : chunk);
-      },
+      echo: (chunk, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(chunk),
     });
   } catch (err) {
     // rm -f from elsewhere removed it under us: nothing is left to record or remove.

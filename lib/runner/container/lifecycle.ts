@@ -4,7 +4,7 @@
 // network (network-attach.ts, per mode) → /etc files → rootfs → bundle → monitor (runc run), each step on an undo stack; teardown is
 // idempotent (runc, CNI DEL with the cached config, netns, mount).
 
-import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { start } from '../../exec/process.ts';
 import type { ContainerState } from './store.ts';
@@ -41,6 +41,16 @@ async function sleep(ms: number): Promise<void> {
 
 /** Written when the bundle is complete: the monitor (started early) then runs the container. */
 export const GO_FILE = 'go';
+/** GO_FILE's text when a client attaches right after the start (a foreground `run -t`). */
+export const GO_ATTACH = 'attach';
+
+export function readGo(dir: string): string {
+  try {
+    return readFileSync(join(dir, GO_FILE), 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /** Spawns the monitor (a detached tscni that waits for GO_FILE, runs `runc run` and records the exit). */
 async function spawnMonitor(ctx: Ctx, c: ContainerState): Promise<number> {
@@ -60,7 +70,9 @@ async function spawnMonitor(ctx: Ctx, c: ContainerState): Promise<number> {
  * itself (monitor.ts's `supervise`, on our stdin and terminal), which then owns the container's whole run.
  */
 export interface StartMode {
-  attached?: { terminal: boolean };
+  attached?: boolean;
+  /** Detached, with a client attaching at once (a foreground `run -t`): the monitor keeps the output for it. */
+  client?: boolean;
 }
 
 /** Why --init cannot be honoured on this host, or undefined when it can. */
@@ -110,12 +122,14 @@ export async function startContainer(ctx: Ctx, c: ContainerState, imageLayers: s
     const initBad = c.init ? initProblem(ctx.paths.initBinary) : undefined;
     if (initBad) throw new RunnerError(initBad, Exit.RunFailed);
     const initPath = c.init ? ctx.paths.initBinary : undefined;
-    writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: net.netnsPath, mounts, terminal: mode.attached ? mode.attached.terminal : c.tty === true, initPath }));
+    writeBundle(dir, ociSpec(c, { rootfs, containerDir: dir, netnsPath: net.netnsPath, mounts, terminal: c.tty === true, initPath }));
     const rt = ctx.runtime(c.runtime);
     undo.push('runtime container', () => runtime.remove(rt, c.id));
     checkpoint();
     await ctx.containers.locked(c.id, async () => ctx.containers.save(c));
-    writeFileSync(join(dir, GO_FILE), '');
+    // Written whole, then renamed: the monitor reads it as soon as it exists.
+    writeFileSync(join(dir, `${GO_FILE}.tmp`), mode.client ? GO_ATTACH : '');
+    renameSync(join(dir, `${GO_FILE}.tmp`), join(dir, GO_FILE));
     if (mode.attached) return c;
     // The monitor marks the container running (or exited, with the runtime's error) once runc answers.
     const deadline = Date.now() + 30_000;

@@ -1,17 +1,17 @@
 // The per-container monitor (`tscni __monitor <id>`, detached): runs `runc run` in the foreground, writes the
 // container's output as JSON lines with timestamps, records running/exit status, and releases the network on exit.
-// An attached run (-i or -t in the foreground) does the same work in the `tscni run` process itself (`supervise`),
-// with runc on our stdin and terminal: runc makes a pty only where it finds a controlling terminal.
+// An attached run (-i without -t in the foreground) does the same work in the `tscni run` process itself
+// (`supervise`), with runc on our stdin. A -t run, foreground or not, has its pty kept here (tty/console.ts).
 
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCtx, type Ctx } from '../context.ts';
 import { restartDelayMs, shouldRestart } from './restart.ts';
-import { destroyContainer, GO_FILE, releaseContainer } from './lifecycle.ts';
+import { destroyContainer, GO_ATTACH, GO_FILE, readGo, releaseContainer } from './lifecycle.ts';
 import * as runtime from './runtime.ts';
 import { alive, readPid } from './pid.ts';
 import { trace } from '../trace.ts';
-import { pipeLines, pipeTerminal, type Echo } from './output.ts';
+import { pipeLines, type Echo } from './output.ts';
 import { runConsoleOnce } from '../tty/console.ts';
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13 };
@@ -57,31 +57,13 @@ async function waitForGo(dir: string, setupPid: number | undefined): Promise<boo
 }
 
 /**
- * runc sizes the pty from our terminal when it starts forwarding signals, which can come before it has received
- * the pty (then it skips the resize until the next SIGWINCH): a SIGWINCH once the process exists, and once more a
- * little later, makes it size the pty it has by then.
- */
-export function resizeSoon(pid: number | undefined): void {
-  const winch = () => {
-    try {
-      if (pid) process.kill(pid, 'SIGWINCH');
-    } catch {
-      // runc is gone already
-    }
-  };
-  winch();
-  setTimeout(winch, 100).unref();
-}
-
-/**
- * How runc's stdio is wired: stdin, whether the bundle asks for a pty, and where an attached run shows output.
- * `console`: a detached -t run, whose pty the monitor receives and keeps (tty/console.ts).
+ * How runc's stdio is wired: stdin, and where an attached run shows output. `console`: a -t run, whose pty the
+ * monitor receives and keeps (tty/console.ts); `holdForClient`: a foreground `run -t` is about to attach.
  */
 export interface RunIo {
   stdin: 'ignore' | 'inherit' | 'pipe';
-  terminal: boolean;
   echo: Echo;
-  console?: { openStdin: boolean };
+  console?: { openStdin: boolean; holdForClient?: boolean };
 }
 
 /** Records the container as running with `pid` (unless it was recorded as exited meanwhile). */
@@ -101,15 +83,13 @@ async function markRunning(ctx: Ctx, id: string, pid: number): Promise<void> {
 /** One run of the process: `runc run`, output to the log, "running" once runc wrote the pid file. */
 async function runOnce(ctx: Ctx, id: string, rt: runtime.RuntimeRef, dir: string, runtimeLog: string, pidFile: string, logFile: string, runtimeName: string, io: RunIo): Promise<{ exitCode: number; startError?: string }> {
   if (io.console) {
-    const r = await runConsoleOnce(rt, id, dir, runtimeLog, pidFile, logFile, io.console.openStdin, (pid) => markRunning(ctx, id, pid));
+    const r = await runConsoleOnce(rt, id, dir, runtimeLog, pidFile, logFile, io.console.openStdin, (pid) => markRunning(ctx, id, pid), io.console.holdForClient);
+    io.console.holdForClient = false; // a restart is nobody's to wait for
     return { exitCode: r.exitCode, startError: r.startError === undefined ? undefined : `${runtimeName}: ${r.startError}` };
   }
   rmSync(pidFile, { force: true });
   const child = await runtime.spawnRun(rt, id, dir, runtimeLog, pidFile, io.stdin);
-  const out = io.terminal ? pipeTerminal(child.stdout!, logFile, io.echo) : pipeLines(child.stdout!, 'stdout', logFile, io.echo);
-  // With a pty the container writes only to it: runc's stderr is runc's own (its start error, which the caller
-  // reports once), kept in the log but not shown.
-  const logs = Promise.all([out, pipeLines(child.stderr!, 'stderr', logFile, io.terminal ? undefined : io.echo)]);
+  const logs = Promise.all([pipeLines(child.stdout!, 'stdout', logFile, io.echo), pipeLines(child.stderr!, 'stderr', logFile, io.echo)]);
   let done = false;
   const exited = child.ended.then((r) => {
     done = true;
@@ -122,7 +102,6 @@ async function runOnce(ctx: Ctx, id: string, rt: runtime.RuntimeRef, dir: string
     const pid = readPid(pidFile);
     if (pid) {
       await markRunning(ctx, id, pid);
-      if (io.terminal) resizeSoon(child.pid);
       break;
     }
     await new Promise((r) => setTimeout(r, 5));
@@ -142,8 +121,9 @@ async function monitor(args: string[]): Promise<number> {
   const c = ctx.containers.load(id);
   if (!c) return 1;
   // -d -t: the monitor receives and keeps the pty (tty/console.ts).
-  const consoleIo = c.tty ? { openStdin: c.openStdin === true } : undefined;
-  await supervise(ctx, id, { stdin: c.openStdin ? 'pipe' : 'ignore', terminal: false, echo: undefined, console: consoleIo });
+  // GO_FILE saying "attach": a foreground `run -t` connects as soon as the process runs (GO_ATTACH).
+  const consoleIo = c.tty ? { openStdin: c.openStdin === true, holdForClient: readGo(dir) === GO_ATTACH } : undefined;
+  await supervise(ctx, id, { stdin: c.openStdin ? 'pipe' : 'ignore', echo: undefined, console: consoleIo });
   return 0;
 }
 

@@ -1,7 +1,8 @@
 // The monitor's side of `tscni attach` for a detached -t container: a unix socket (attach.sock in the container's
-// state dir) that gives every client the pty's output as raw bytes, and takes frames from it: input for the pty
-// (only when the container keeps stdin open, docker's -i) and window sizes (TIOCSWINSZ on the master, so the
-// container gets its SIGWINCH from the kernel). The monitor closes every connection when the process ends.
+// state dir) that gives every client the pty's output and, when the process has ended, its exit code (frames: the
+// state may be gone by then, with --rm), and takes frames from it: input for the pty (only when the container keeps
+// stdin open, docker's -i) and window sizes (TIOCSWINSZ on the master, so the container gets its SIGWINCH from the
+// kernel). The monitor closes every connection when the process ends.
 
 import { createServer, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
@@ -11,9 +12,25 @@ import { writeAll } from '../../kernel/fd-io.ts';
 
 export const ATTACH_SOCKET = 'attach.sock';
 
-/** Client frames: a type byte, a 16-bit big-endian length, the payload. */
+/** Frames both ways: a type byte, a 16-bit big-endian length, the payload. Client → monitor: input, resize. */
 export const FRAME_INPUT = 1;
 export const FRAME_RESIZE = 2;
+/** Monitor → client: the pty's output, and the process's exit code (32-bit big-endian) at its end. */
+export const FRAME_OUTPUT = 3;
+export const FRAME_EXIT = 4;
+
+/** Output of any length as frames of at most 0xffff bytes. */
+export function outputFrames(chunk: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let off = 0; off < chunk.length; off += 0xffff) parts.push(frame(FRAME_OUTPUT, chunk.subarray(off, off + 0xffff)));
+  return Buffer.concat(parts);
+}
+
+export function exitFrame(code: number): Buffer {
+  const p = Buffer.alloc(4);
+  p.writeInt32BE(code, 0);
+  return frame(FRAME_EXIT, p);
+}
 
 export function frame(type: number, payload: Buffer): Buffer {
   const head = Buffer.alloc(3);
@@ -44,14 +61,21 @@ export function parseFrames(buf: Buffer): { frames: { type: number; payload: Buf
 
 export interface AttachServer {
   broadcast(chunk: Buffer): void;
+  /** Tells every client the process's exit code (before `close`). */
+  exited(code: number): void;
+  /** Resolves when a client has connected (at once if one has), or after `ms`. */
+  firstClient(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Serves attach.sock in `dir` (bound through `dirFd`'s short path) for pty master `master`. */
 export async function serveAttach(dir: string, dirFd: number, master: number, openStdin: boolean): Promise<AttachServer> {
   const clients = new Set<Socket>();
+  let connected = () => undefined as void;
+  const anyClient = new Promise<void>((resolve) => (connected = resolve));
   const server = createServer((sock) => {
     clients.add(sock);
+    connected();
     let pending = Buffer.alloc(0);
     sock.on('data', (d: Buffer) => {
       const { frames, rest } = parseFrames(Buffer.concat([pending, d]));
@@ -76,7 +100,17 @@ export async function serveAttach(dir: string, dirFd: number, master: number, op
   });
   return {
     broadcast(chunk) {
-      for (const c of clients) c.write(chunk);
+      if (!clients.size) return;
+      const frames = outputFrames(chunk);
+      for (const c of clients) c.write(frames);
+    },
+    exited(code) {
+      for (const c of clients) c.write(exitFrame(code));
+    },
+    async firstClient(ms) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([anyClient, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+      clearTimeout(timer);
     },
     async close() {
       for (const c of clients) {

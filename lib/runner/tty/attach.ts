@@ -17,7 +17,7 @@ import { DEFAULT_DETACH_KEYS, detachKeys, parseDetachKeys } from './detach-keys.
 import { printHelpIfAsked } from '../cli/help.ts';
 import { refreshState } from '../container/stop.ts';
 import { getWindowSize, makeRaw, restoreTerminal } from '../../kernel/unix-fd.ts';
-import { ATTACH_SOCKET, frame, FRAME_INPUT, resizeFrame } from './attach-server.ts';
+import { ATTACH_SOCKET, frame, FRAME_EXIT, FRAME_INPUT, FRAME_OUTPUT, parseFrames, resizeFrame } from './attach-server.ts';
 
 type Out = (s: string) => void;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -46,12 +46,15 @@ async function connectAttach(dir: string): Promise<Socket> {
 /** The process attach followed has ended: the container exited, or its restart policy is running it again. */
 const endedSince = (restarts: number) => (s: ContainerState) => s.status === 'exited' || (s.restartCount ?? 0) > restarts;
 
-/** Waits for the monitor to record the end (after it released the network): the process's exit code. */
-async function exitCodeOf(ctx: Ctx, id: string, restarts: number): Promise<number> {
+/**
+ * Waits for the monitor to record the end (after it released the network): the process's exit code; `told`, what
+ * the monitor said over attach.sock, when the state is gone (--rm removed it).
+ */
+async function exitCodeOf(ctx: Ctx, id: string, restarts: number, told?: number): Promise<number> {
   const ended = endedSince(restarts);
   for (let i = 0; i < 600; i++) {
     const s = ctx.containers.load(id);
-    if (!s) return 255;
+    if (!s) return told ?? 255;
     if (ended(s)) return s.exitCode ?? 255;
     await sleep(50);
   }
@@ -83,6 +86,21 @@ export async function attachCommand(ctx: Ctx, argv: string[], out: Out): Promise
   const c = await refreshState(ctx, ctx.containers.resolve(p.positionals[0]!));
   if (c.status !== 'running') throw new RunnerError('You cannot attach to a stopped container, start it first');
   if (!c.tty) return attachOutput(ctx, c, out);
+  const r = await attachTerminal(ctx, c, seq);
+  return r.detached ? Exit.Ok : r.exitCode;
+}
+
+export interface TerminalAttach {
+  detached: boolean;
+  /** The process's exit code (when not detached). */
+  exitCode: number;
+}
+
+/**
+ * This terminal on a running -t container's pty until its process ends or the `seq` keys are typed. `signals`:
+ * SIGTERM passed to the container and SIGHUP (the terminal gone) taken as a detach, for a foreground `run -t`.
+ */
+export async function attachTerminal(ctx: Ctx, c: ContainerState, seq: readonly number[], signals = false): Promise<TerminalAttach> {
   const restarts = c.restartCount ?? 0;
   // docker's raw mode (cfmakeraw) at once, before the socket: keys typed meanwhile are not echoed here as well.
   const saved = makeRaw(0);
@@ -99,18 +117,34 @@ export async function attachCommand(ctx: Ctx, argv: string[], out: Out): Promise
   };
   const keys = detachKeys(seq);
   let detached = false;
-  const onInput = (d: Buffer) => {
-    const { pass, detach } = keys(d);
-    for (let off = 0; off < pass.length; off += 0xffff) sock.write(frame(FRAME_INPUT, pass.subarray(off, off + 0xffff)));
-    if (detach) {
-      detached = true;
-      sock.destroy();
-    }
+  const detach = () => {
+    detached = true;
+    sock.destroy();
   };
+  const onInput = (d: Buffer) => {
+    const { pass, detach: typed } = keys(d);
+    for (let off = 0; off < pass.length; off += 0xffff) sock.write(frame(FRAME_INPUT, pass.subarray(off, off + 0xffff)));
+    if (typed) detach();
+  };
+  const rt = ctx.runtime(c.runtime);
+  const onTerm = () => void runtime.kill(rt, c.id, 'TERM').catch(() => undefined);
   process.stdin.on('data', onInput);
   process.on('SIGWINCH', sendSize);
+  if (signals) {
+    process.on('SIGTERM', onTerm);
+    process.on('SIGHUP', detach);
+  }
   sendSize();
-  sock.on('data', (d: Buffer) => process.stdout.write(d));
+  let pending = Buffer.alloc(0);
+  let told: number | undefined;
+  sock.on('data', (d: Buffer) => {
+    const { frames, rest } = parseFrames(Buffer.concat([pending, d]));
+    pending = Buffer.from(rest);
+    for (const f of frames) {
+      if (f.type === FRAME_OUTPUT) process.stdout.write(f.payload);
+      else if (f.type === FRAME_EXIT && f.payload.length === 4) told = f.payload.readInt32BE(0);
+    }
+  });
   try {
     await new Promise<void>((resolve) => {
       sock.on('close', () => resolve());
@@ -118,11 +152,12 @@ export async function attachCommand(ctx: Ctx, argv: string[], out: Out): Promise
     });
   } finally {
     process.off('SIGWINCH', sendSize);
+    process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', detach);
     process.stdin.off('data', onInput);
     if (saved) restoreTerminal(0, saved);
     process.stdin.pause();
     process.stdin.destroy();
   }
-  if (detached) return Exit.Ok;
-  return exitCodeOf(ctx, c.id, restarts);
+  return detached ? { detached, exitCode: 0 } : { detached, exitCode: await exitCodeOf(ctx, c.id, restarts, told) };
 }

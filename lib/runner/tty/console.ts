@@ -70,9 +70,10 @@ async function pump(master: number, pid: number, logFile: string, server: Attach
 
 /**
  * One detached -t run: `runc run -d --console-socket`, the master received, "running" marked by `onRunning`, then
- * the output pumped and clients served until the process ends. Returns its exit code, or the runtime's error.
+ * the output pumped and clients served until the process ends (`holdForClient`: from the first client on). Returns
+ * its exit code, or the runtime's error.
  */
-export async function runConsoleOnce(rt: runtime.RuntimeRef, id: string, dir: string, runtimeLog: string, pidFile: string, logFile: string, openStdin: boolean, onRunning: (pid: number) => Promise<void>): Promise<{ exitCode: number; startError?: string }> {
+export async function runConsoleOnce(rt: runtime.RuntimeRef, id: string, dir: string, runtimeLog: string, pidFile: string, logFile: string, openStdin: boolean, onRunning: (pid: number) => Promise<void>, holdForClient = false): Promise<{ exitCode: number; startError?: string }> {
   becomeSubreaper();
   rmSync(pidFile, { force: true });
   rmSync(join(dir, CONSOLE_SOCKET), { force: true });
@@ -94,7 +95,11 @@ export async function runConsoleOnce(rt: runtime.RuntimeRef, id: string, dir: st
     setNonBlocking(master);
     server = await serveAttach(dir, dirFd, master, openStdin);
     await onRunning(pid);
-    return { exitCode: await pump(master, pid, logFile, server) };
+    // A foreground `run -t` attaches right after the start: the output waits in the pty for it (at most 10 s).
+    if (holdForClient) await server.firstClient(10_000);
+    const exitCode = await pump(master, pid, logFile, server);
+    server.exited(exitCode);
+    return { exitCode };
   } finally {
     await server?.close();
     if (master >= 0) closeFd(master);

@@ -101,18 +101,20 @@ test.serial('exec -it on a pty; -i without -t pipes stdin; -d -i keeps stdin ope
   t.deepEqual(containerDirs(r), []);
 });
 
-test.serial('-it without a TTY, -t without a terminal, -t --restart and a command runc cannot start (-it, -dt) leave nothing', async (t) => {
+test.serial('-it without a TTY, -t --restart in the foreground and a command runc cannot start (-it, -dt) leave nothing; -t without a terminal runs', async (t) => {
   if (!requireRoot(t)) return;
   const r = makeRunnerEnv(t, 'tyb');
   writeConf(r, '10-tnet.conflist', testNetwork(r, 'tnet', 'tscnitty', '10.99.103.0/24'));
   const cases: [string[], string | undefined, Outcome][] = [
     [['-it'], 'echo\n', { code: 1, stdout: '', stderr: 'tscni: the input device is not a TTY\n' }],
-    [['-t'], undefined, { code: 1, stdout: '', stderr: 'tscni: run -t needs a terminal: tscni has no controlling terminal (/dev/tty cannot be opened)\n' }],
     [['-t', '--restart', 'always'], undefined, { code: 2, stdout: '', stderr: 'tscni: conflicting options: -t and --restart in the foreground (run it with -d, then tscni attach)\n' }],
   ];
   for (const [flags, input, expected] of cases) {
     t.deepEqual(await piped(r, input, ['run', ...flags, '--name', 'bad', '--network', 'tnet', 'busybox', 'sh']), expected, flags.join(' '));
   }
+  // -t without a terminal (a script, CI): the pty's output all the same, as docker's.
+  t.deepEqual(await piped(r, undefined, ['run', '-t', '--rm', '--network', 'tnet', 'busybox', 'sh', '-c', '[ -t 1 ] && echo tty1; exit 6']), { code: 6, stdout: 'tty1\r\n', stderr: '' });
+  t.deepEqual(await piped(r, undefined, ['run', '-t', '--detach-keys', 'ctrl-', 'busybox', 'sh']), { code: 2, stdout: '', stderr: 'tscni: invalid --detach-keys "ctrl-": unknown key "ctrl-" (a printable character, or ctrl- with a-z, @, [, \\, ], ^ or _)\n' });
   // On a terminal, a command runc cannot start: 125 with runc's words once, and nothing left.
   const bad = await onTerminal(r, 24, 80, [], ['run', '-it', '--name', 'bad', '--network', 'tnet', 'busybox', '/nonexistent']);
   t.deepEqual(bad, { output: 'tscni: runc could not start the container: runc run failed: unable to start container process: exec: "/nonexistent": stat /nonexistent: no such file or directory\r\n', exit: 125, timedOut: false });
@@ -178,7 +180,7 @@ test.serial('run -dit, then attach: typing, a resize, Ctrl-P Ctrl-Q detaches, at
   t.is((await ok(t, r, ['ps', '-a', '-q'])).stdout, '');
 });
 
-test.serial('-dit --restart on-failure:1: --detach-keys, attach ends with each run\'s code while the policy runs it again; attach without -t', async (t) => {
+test.serial('-dit --restart on-failure:1: --detach-keys, attach ends with each run\'s code while the policy runs it again; run -it --rm detached from; attach without -t', async (t) => {
   if (!requireRoot(t)) return;
   const r = makeRunnerEnv(t, 'tyr');
   writeConf(r, '10-tnet.conflist', testNetwork(r, 'tnet', 'tscnityr', '10.99.105.0/24'));
@@ -204,6 +206,16 @@ test.serial('-dit --restart on-failure:1: --detach-keys, attach ends with each r
   t.is((await ok(t, r, ['logs', 'rbox'])).stdout, 'ready\r\necho one\r\none\r\nexit 3\r\nready\r\ntty; exit 4\r\n/dev/pts/0\r\n');
   t.false(leased(r.ipam, 'tnet', '10.99.105.2'));
   await ok(t, r, ['rm', 'rbox']);
+
+  // A foreground run -it is an attach too: its first output waits for it, Ctrl-P Ctrl-Q leaves the container running,
+  // and --rm then falls to the monitor: removed when the process ends.
+  const fg = await onTerminal(r, 24, 80, [['wait', 'ready'], ['sleep', '0.5'], ['send', 'echo one\n'], ['wait', 'one\r\n'], ['send', '\x10\x11']], ['run', '-it', '--rm', '--name', 'fg', '--network', 'tnet', 'busybox', 'sh', '-c', shell]);
+  t.deepEqual(fg, { output: 'ready\r\necho one\r\none\r\n', exit: 0, timedOut: false });
+  const fgInfo = JSON.parse((await ok(t, r, ['inspect', 'fg'])).stdout)[0];
+  t.deepEqual([fgInfo.State.Status, fgInfo.HostConfig.AutoRemove], ['running', true]);
+  t.deepEqual(await onTerminal(r, 24, 80, [['sleep', '1'], ['send', 'exit 2\n']], ['attach', 'fg']), { output: 'exit 2\r\n', exit: 2, timedOut: false });
+  for (let i = 0; i < 100 && (await ok(t, r, ['ps', '-a', '-q'])).stdout !== ''; i++) await new Promise((res) => setTimeout(res, 50));
+  t.is((await ok(t, r, ['ps', '-a', '-q'])).stdout, '', 'removed by its monitor (--rm) once it exited');
 
   // Without -t: the output from now on (stdout and stderr apart), Ctrl-C's SIGINT passed to the container.
   await ok(t, r, ['run', '-d', '--name', 'plain', '--network', 'tnet', 'busybox', 'sh', '-c', 'trap "echo got-INT; exit 5" INT; echo before; sleep 3; echo after; echo err >&2; while :; do sleep 0.1; done']);

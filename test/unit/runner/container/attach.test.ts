@@ -1,9 +1,8 @@
-// The pure parts of attached runs and --init: which -i/-t/-d combinations are refused (and with what), the ONLCR
-// that tty logs get back, and the OCI process a --init or -t container runs.
+// The pure parts of attached runs and --init: which -i/-t/-d combinations are refused (and with what), and the OCI
+// process a --init or -t container runs.
 
 import test from 'ava';
 import { checkAttachFlags } from '../../../../lib/runner/container/attached.ts';
-import { onlcr } from '../../../../lib/runner/container/output.ts';
 import { INIT_TARGET, ociSpec } from '../../../../lib/runner/container/bundle.ts';
 import type { ContainerState } from '../../../../lib/runner/container/store.ts';
 
@@ -19,17 +18,12 @@ test('attach flags: what docker refuses, and what tscni\'s ptys cannot do', (t) 
   t.notThrows(() => checkAttachFlags('run', { ...flags, tty: true }, false, () => true), '-t alone needs no TTY on stdin');
   t.throws(() => checkAttachFlags('run', { ...flags, tty: true, interactive: true }, false, () => true), { message: 'the input device is not a TTY' });
   t.throws(() => checkAttachFlags('exec', { ...flags, tty: true }, true, () => false), { message: 'exec -t needs a terminal: tscni has no controlling terminal (/dev/tty cannot be opened)' });
+  t.notThrows(() => checkAttachFlags('run', { ...flags, tty: true }, false, never), 'run -t: the monitor keeps the pty; no controlling terminal needed');
   t.notThrows(() => checkAttachFlags('run', { ...flags, tty: true, detach: true }, false, never), '-d -t: the monitor keeps the pty, no terminal needed');
   t.notThrows(() => checkAttachFlags('run', { ...flags, tty: true, interactive: true, detach: true }, false, never), '-dit');
   const restart = t.throws(() => checkAttachFlags('run', { ...flags, tty: true, restarts: true }, true, () => true));
   t.deepEqual([restart?.message, (restart as { exitCode?: number }).exitCode], ['conflicting options: -t and --restart in the foreground (run it with -d, then tscni attach)', 2]);
   t.notThrows(() => checkAttachFlags('run', { ...flags, tty: true, interactive: true, detach: true, restarts: true }, false, never), '-dit --restart: a fresh pty per run');
-});
-
-test('onlcr: every LF gets its CR back, other bytes untouched', (t) => {
-  t.is(onlcr(Buffer.from('a\nb\r\n\n')).toString(), 'a\r\nb\r\r\n\r\n');
-  const same = Buffer.from('no newline ✓');
-  t.is(onlcr(same), same);
 });
 
 test('the OCI process: --init runs tini (bind-mounted read-only) in front of the command; -t asks runc for a terminal', (t) => {

@@ -3,7 +3,7 @@
 
 import test from 'ava';
 import { detachKeys, parseDetachKeys } from '../../../../lib/runner/tty/detach-keys.ts';
-import { frame, FRAME_INPUT, FRAME_RESIZE, parseFrames, resizeFrame } from '../../../../lib/runner/tty/attach-server.ts';
+import { exitFrame, frame, FRAME_EXIT, FRAME_INPUT, FRAME_OUTPUT, FRAME_RESIZE, outputFrames, parseFrames, resizeFrame } from '../../../../lib/runner/tty/attach-server.ts';
 
 const feed = (chunks: string[], spec?: string) => {
   const keys = detachKeys(spec === undefined ? undefined : parseDetachKeys(spec));
@@ -46,4 +46,12 @@ test('attach frames: input and resize, split anywhere, parsed back whole', (t) =
   const b = parseFrames(Buffer.concat([a.rest, bytes.subarray(5)]));
   t.deepEqual(b.frames.map((f) => [f.type, [...f.payload]]), [[FRAME_INPUT, [...Buffer.from('echo hi\n')]], [FRAME_RESIZE, [0, 40, 0, 120]]]);
   t.is(b.rest.length, 0);
+});
+
+test('attach frames from the monitor: output cut at 0xffff bytes, the exit code last (negative codes too)', (t) => {
+  const big = Buffer.alloc(0x10000 + 5, 0x61);
+  const { frames, rest } = parseFrames(Buffer.concat([outputFrames(big), outputFrames(Buffer.alloc(0)), exitFrame(137), exitFrame(-1)]));
+  t.deepEqual(frames.map((f) => [f.type, f.payload.length]), [[FRAME_OUTPUT, 0xffff], [FRAME_OUTPUT, 6], [FRAME_EXIT, 4], [FRAME_EXIT, 4]]);
+  t.true(Buffer.concat(frames.slice(0, 2).map((f) => f.payload)).equals(big));
+  t.deepEqual([frames[2]!.payload.readInt32BE(0), frames[3]!.payload.readInt32BE(0), rest.length], [137, -1, 0]);
 });
