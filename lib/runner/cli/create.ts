@@ -27,7 +27,7 @@ import { checkNamesFree } from '../dns/names.ts';
 import { HELP } from './help.ts';
 import { parseMounts } from '../volume/mount-specs.ts';
 import { parseRestart } from '../container/restart.ts';
-import { checkAttachFlags } from '../container/attached.ts';
+import { checkAttachFlags } from '../container/attach-flags.ts';
 import { parseDetachKeys } from '../tty/detach-keys.ts';
 import { initProblem } from '../container/lifecycle.ts';
 

@@ -8,7 +8,7 @@ import type { Ctx } from '../context.ts';
 import { Exit, RunnerError, UsageError, conflict } from './errors.ts';
 import { parseEnv } from './args/flags.ts';
 import { printHelpIfAsked } from './help.ts';
-import { checkAttachFlags } from '../container/attached.ts';
+import { checkAttachFlags } from '../container/attach-flags.ts';
 
 type Out = (s: string) => void;
 

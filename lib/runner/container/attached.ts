@@ -1,49 +1,15 @@
 // A foreground `run -i` without -t: this process is the container's monitor (monitor.ts's `supervise`), with runc
-// on our stdin; the output is shown and goes to the log. Which -i/-t/-d combinations are refused, before anything
-// exists, for run and exec.
+// on our stdin; the output is shown and goes to the log (what is refused before anything exists: attach-flags.ts).
 //
 // A -t run (foreground or -dt, -dit) is the detached monitor's instead: `runc run -d --console-socket` hands it the
 // pty (tty/console.ts) and `tscni attach`, or the foreground `run` itself, connects a terminal to it.
 
-import { closeSync, openSync } from 'node:fs';
-import { isatty } from 'node:tty';
 import type { Ctx } from '../context.ts';
 import type { ContainerState } from './store.ts';
-import { Exit, RunnerError, UsageError } from '../cli/errors.ts';
+import { Exit, RunnerError } from '../cli/errors.ts';
 import { destroyContainer } from './lifecycle.ts';
 import { supervise } from './monitor.ts';
 import * as runtime from './runtime.ts';
-
-/** Whether this process has a controlling terminal (what runc's -t needs), as opening /dev/tty tells. */
-export function hasControllingTerminal(): boolean {
-  try {
-    closeSync(openSync('/dev/tty', 'r+'));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export interface AttachFlags {
-  tty: boolean;
-  interactive: boolean;
-  detach: boolean;
-  /** A restart policy other than "no". */
-  restarts: boolean;
-}
-
-/** Refuses what cannot work before anything exists. `verb`: run or exec. */
-export function checkAttachFlags(verb: 'run' | 'exec', f: AttachFlags, stdinIsTty = isatty(0), ctty = hasControllingTerminal): void {
-  if (!f.tty) return;
-  // -d -t: the monitor receives the pty from runc (a fresh one per restart); no terminal is needed here.
-  if (f.detach) return;
-  if (f.restarts) throw new UsageError('conflicting options: -t and --restart in the foreground (run it with -d, then tscni attach)');
-  // docker's words and exit code for -it without a terminal on stdin.
-  if (f.interactive && !stdinIsTty) throw new RunnerError('the input device is not a TTY', Exit.Failure);
-  // run -t: the monitor keeps the pty and `run` attaches to it (output only without a terminal, as docker's);
-  // exec -t: runc exec makes the pty on our own controlling terminal.
-  if (verb === 'exec' && !ctty()) throw new RunnerError('exec -t needs a terminal: tscni has no controlling terminal (/dev/tty cannot be opened)', Exit.Failure);
-}
 
 /**
  * Runs a started (attached) container to its end with our stdio and returns its exit code; --rm removes it after.

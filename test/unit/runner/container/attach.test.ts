@@ -2,7 +2,7 @@
 // process a --init or -t container runs.
 
 import test from 'ava';
-import { checkAttachFlags } from '../../../../lib/runner/container/attached.ts';
+import { checkAttachFlags } from '../../../../lib/runner/container/attach-flags.ts';
 import { INIT_TARGET, ociSpec } from '../../../../lib/runner/container/bundle.ts';
 import type { ContainerState } from '../../../../lib/runner/container/store.ts';
 
