@@ -97,13 +97,17 @@ export interface TerminalAttach {
 }
 
 /**
- * This terminal on a running -t container's pty until its process ends or the `seq` keys are typed. `signals`:
- * SIGTERM passed to the container and SIGHUP (the terminal gone) taken as a detach, for a foreground `run -t`.
+ * This terminal on a running -t container's pty until its process ends or the `seq` keys are typed. With -i what
+ * is typed goes to the pty (this terminal in raw mode); without, nothing is read and the terminal stays as it is, so
+ * Ctrl-C is a SIGINT here: a detach for `attach`, passed to the container for a foreground `run -t` (docker's
+ * `run -t` without -i cannot be stopped that way). `signals` (run): SIGTERM passed on, SIGHUP (the terminal gone)
+ * taken as a detach.
  */
 export async function attachTerminal(ctx: Ctx, c: ContainerState, seq: readonly number[], signals = false): Promise<TerminalAttach> {
   const restarts = c.restartCount ?? 0;
+  const input = c.openStdin === true;
   // docker's raw mode (cfmakeraw) at once, before the socket: keys typed meanwhile are not echoed here as well.
-  const saved = makeRaw(0);
+  const saved = input ? makeRaw(0) : undefined;
   let sock: Socket;
   try {
     sock = await connectAttach(ctx.containers.dir(c.id));
@@ -128,7 +132,9 @@ export async function attachTerminal(ctx: Ctx, c: ContainerState, seq: readonly 
   };
   const rt = ctx.runtime(c.runtime);
   const onTerm = () => void runtime.kill(rt, c.id, 'TERM').catch(() => undefined);
-  process.stdin.on('data', onInput);
+  const onInt = signals ? () => void runtime.kill(rt, c.id, 'INT').catch(() => undefined) : detach;
+  if (input) process.stdin.on('data', onInput);
+  else process.on('SIGINT', onInt);
   process.on('SIGWINCH', sendSize);
   if (signals) {
     process.on('SIGTERM', onTerm);
@@ -154,10 +160,13 @@ export async function attachTerminal(ctx: Ctx, c: ContainerState, seq: readonly 
     process.off('SIGWINCH', sendSize);
     process.off('SIGTERM', onTerm);
     process.off('SIGHUP', detach);
-    process.stdin.off('data', onInput);
-    if (saved) restoreTerminal(0, saved);
-    process.stdin.pause();
-    process.stdin.destroy();
+    process.off('SIGINT', onInt);
+    if (input) {
+      process.stdin.off('data', onInput);
+      if (saved) restoreTerminal(0, saved);
+      process.stdin.pause();
+      process.stdin.destroy();
+    }
   }
   return detached ? { detached, exitCode: 0 } : { detached, exitCode: await exitCodeOf(ctx, c.id, restarts, told) };
 }
