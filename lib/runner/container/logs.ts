@@ -9,8 +9,6 @@ export interface LogOptions {
   follow: boolean;
   timestamps: boolean;
   tail?: number;
-  /** Following also ends when this says so of the container's state (attach: the process ended and restarts). */
-  until?: (s: ContainerState) => boolean;
 }
 
 interface Entry {
@@ -51,7 +49,7 @@ export async function printLogs(ctx: Ctx, c: ContainerState, o: LogOptions, out:
   for (;;) {
     const s = ctx.containers.load(c.id);
     drain();
-    if (!s || s.status === 'exited' || o.until?.(s)) {
+    if (!s || s.status === 'exited') {
       drain();
       return;
     }

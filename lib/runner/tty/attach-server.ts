@@ -1,11 +1,12 @@
-// The monitor's side of `tscni attach` for a detached -t container: a unix socket (attach.sock in the container's
-// state dir) that gives every client the pty's output and, when the process has ended, its exit code (frames: the
-// state may be gone by then, with --rm), and takes frames from it: input for the pty (only when the container keeps
-// stdin open, docker's -i) and window sizes (TIOCSWINSZ on the master, so the container gets its SIGWINCH from the
-// kernel). The monitor closes every connection when the process ends.
+// The monitor's side of `tscni attach`: a unix socket (attach.sock in the container's state dir) that gives every
+// client the output (a -t container's pty; stdout and stderr apart without -t) and, when the process has ended, its
+// exit code (frames: the state may be gone by then, with --rm), and takes frames from it: input (only when the
+// container keeps stdin open, docker's -i: to the pty, or to runc's stdin pipe) and window sizes (TIOCSWINSZ on a
+// pty's master, so the container gets its SIGWINCH from the kernel). The monitor closes every connection when the
+// process ends.
 
 import { createServer, type Socket } from 'node:net';
-import { rmSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setWindowSize } from '../../kernel/unix-fd.ts';
 import { writeAll } from '../../kernel/fd-io.ts';
@@ -15,14 +16,15 @@ export const ATTACH_SOCKET = 'attach.sock';
 /** Frames both ways: a type byte, a 16-bit big-endian length, the payload. Client → monitor: input, resize. */
 export const FRAME_INPUT = 1;
 export const FRAME_RESIZE = 2;
-/** Monitor → client: the pty's output, and the process's exit code (32-bit big-endian) at its end. */
+/** Monitor → client: output (a pty's, or stdout), stderr (without -t), the exit code (32-bit big-endian) at the end. */
 export const FRAME_OUTPUT = 3;
 export const FRAME_EXIT = 4;
+export const FRAME_STDERR = 5;
 
 /** Output of any length as frames of at most 0xffff bytes. */
-export function outputFrames(chunk: Buffer): Buffer {
+export function outputFrames(chunk: Buffer, type = FRAME_OUTPUT): Buffer {
   const parts: Buffer[] = [];
-  for (let off = 0; off < chunk.length; off += 0xffff) parts.push(frame(FRAME_OUTPUT, chunk.subarray(off, off + 0xffff)));
+  for (let off = 0; off < chunk.length; off += 0xffff) parts.push(frame(type, chunk.subarray(off, off + 0xffff)));
   return Buffer.concat(parts);
 }
 
@@ -60,7 +62,7 @@ export function parseFrames(buf: Buffer): { frames: { type: number; payload: Buf
 }
 
 export interface AttachServer {
-  broadcast(chunk: Buffer): void;
+  broadcast(chunk: Buffer, stream?: 'stdout' | 'stderr'): void;
   /** Tells every client the process's exit code (before `close`). */
   exited(code: number): void;
   /** Resolves when a client has connected (at once if one has), or after `ms`. */
@@ -68,8 +70,20 @@ export interface AttachServer {
   close(): Promise<void>;
 }
 
-/** Serves attach.sock in `dir` (bound through `dirFd`'s short path) for pty master `master`. */
-export async function serveAttach(dir: string, dirFd: number, master: number, openStdin: boolean): Promise<AttachServer> {
+/** Where clients' frames go: `input` only when the container keeps stdin open; `resize` only for a pty. */
+export interface AttachSink {
+  input?: (b: Buffer) => void;
+  resize?: (rows: number, cols: number) => void;
+}
+
+/** The sink of a pty master: typed input (with -i) and window sizes. */
+export const ptySink = (master: number, openStdin: boolean): AttachSink => ({
+  input: openStdin ? (b) => writeAll(master, b) : undefined,
+  resize: (rows, cols) => setWindowSize(master, rows, cols),
+});
+
+/** Serves attach.sock in `dir` (bound through `dirFd`'s short path), clients' frames to `sink`. */
+export async function serveAttach(dir: string, dirFd: number, sink: AttachSink): Promise<AttachServer> {
   const clients = new Set<Socket>();
   let connected = () => undefined as void;
   const anyClient = new Promise<void>((resolve) => (connected = resolve));
@@ -82,10 +96,10 @@ export async function serveAttach(dir: string, dirFd: number, master: number, op
       pending = Buffer.from(rest);
       for (const f of frames) {
         try {
-          if (f.type === FRAME_INPUT && openStdin) writeAll(master, f.payload);
-          else if (f.type === FRAME_RESIZE && f.payload.length === 4) setWindowSize(master, f.payload.readUInt16BE(0), f.payload.readUInt16BE(2));
+          if (f.type === FRAME_INPUT) sink.input?.(f.payload);
+          else if (f.type === FRAME_RESIZE && f.payload.length === 4) sink.resize?.(f.payload.readUInt16BE(0), f.payload.readUInt16BE(2));
         } catch {
-          // the pty is closing: the process has ended
+          // the pty or pipe is closing: the process has ended
         }
       }
     });
@@ -99,9 +113,9 @@ export async function serveAttach(dir: string, dirFd: number, master: number, op
     server.listen(`/proc/self/fd/${dirFd}/${ATTACH_SOCKET}`, () => resolve());
   });
   return {
-    broadcast(chunk) {
+    broadcast(chunk, stream = 'stdout') {
       if (!clients.size) return;
-      const frames = outputFrames(chunk);
+      const frames = outputFrames(chunk, stream === 'stderr' ? FRAME_STDERR : FRAME_OUTPUT);
       for (const c of clients) c.write(frames);
     },
     exited(code) {
@@ -121,4 +135,16 @@ export async function serveAttach(dir: string, dirFd: number, master: number, op
       rmSync(path, { force: true });
     },
   };
+}
+
+/** serveAttach in `dir` with a directory fd of its own, closed with the server. */
+export async function serveAttachIn(dir: string, sink: AttachSink): Promise<AttachServer> {
+  const dirFd = openSync(dir, 'r');
+  try {
+    const server = await serveAttach(dir, dirFd, sink);
+    return { ...server, close: () => server.close().finally(() => closeSync(dirFd)) };
+  } catch (err) {
+    closeSync(dirFd);
+    throw err;
+  }
 }

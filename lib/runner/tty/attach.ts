@@ -11,13 +11,12 @@ import type { Ctx } from '../context.ts';
 import { parseArgs, str } from '../cli/args/argv.ts';
 import { Exit, RunnerError, UsageError } from '../cli/errors.ts';
 import type { ContainerState } from '../container/store.ts';
-import { printLogs } from '../container/logs.ts';
 import * as runtime from '../container/runtime.ts';
 import { DEFAULT_DETACH_KEYS, detachKeys, parseDetachKeys } from './detach-keys.ts';
 import { printHelpIfAsked } from '../cli/help.ts';
 import { refreshState } from '../container/stop.ts';
 import { getWindowSize, makeRaw, restoreTerminal } from '../../kernel/unix-fd.ts';
-import { ATTACH_SOCKET, frame, FRAME_EXIT, FRAME_INPUT, FRAME_OUTPUT, parseFrames, resizeFrame } from './attach-server.ts';
+import { ATTACH_SOCKET, frame, FRAME_EXIT, FRAME_INPUT, FRAME_OUTPUT, FRAME_STDERR, parseFrames, resizeFrame } from './attach-server.ts';
 
 type Out = (s: string) => void;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,21 +60,57 @@ async function exitCodeOf(ctx: Ctx, id: string, restarts: number, told?: number)
   return 255;
 }
 
-/** A container without -t: its output from now until the process ends; our SIGINT/SIGTERM are passed to it. */
-async function attachOutput(ctx: Ctx, c: ContainerState, out: Out): Promise<number> {
+/** Reads the monitor's frames off `sock`: output to our stdout/stderr, the exit code into `told.code`. */
+function readFrames(sock: Socket, told: { code?: number }): void {
+  let pending = Buffer.alloc(0);
+  sock.on('data', (d: Buffer) => {
+    const { frames, rest } = parseFrames(Buffer.concat([pending, d]));
+    pending = Buffer.from(rest);
+    for (const f of frames) {
+      if (f.type === FRAME_OUTPUT) process.stdout.write(f.payload);
+      else if (f.type === FRAME_STDERR) process.stderr.write(f.payload);
+      else if (f.type === FRAME_EXIT && f.payload.length === 4) told.code = f.payload.readInt32BE(0);
+    }
+  });
+}
+
+/** Our stdin, as input frames (up to 0xffff bytes each). */
+const sendInput = (sock: Socket, pass: Buffer) => {
+  for (let off = 0; off < pass.length; off += 0xffff) sock.write(frame(FRAME_INPUT, pass.subarray(off, off + 0xffff)));
+};
+
+/**
+ * A container without -t: its output from now on (stdout and stderr apart), what we read on stdin when it keeps
+ * stdin open (-i), our SIGINT/SIGTERM passed to it (docker's sig-proxy), until the process ends: its exit code.
+ */
+async function attachOutput(ctx: Ctx, c: ContainerState): Promise<number> {
   const restarts = c.restartCount ?? 0;
+  const sock = await connectAttach(ctx.containers.dir(c.id));
   const rt = ctx.runtime(c.runtime);
   const proxy = (sig: 'INT' | 'TERM') => () => void runtime.kill(rt, c.id, sig).catch(() => undefined);
   const [onInt, onTerm] = [proxy('INT'), proxy('TERM')];
+  const told: { code?: number } = {};
+  readFrames(sock, told);
+  const input = c.openStdin === true;
+  const onInput = (d: Buffer) => sendInput(sock, d);
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  if (input) process.stdin.on('data', onInput);
   try {
-    await printLogs(ctx, c, { follow: true, timestamps: false, tail: 0, until: endedSince(restarts) }, out, (s) => process.stderr.write(s));
+    await new Promise<void>((resolve) => {
+      sock.on('close', () => resolve());
+      sock.on('error', () => undefined);
+    });
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    if (input) {
+      process.stdin.off('data', onInput);
+      process.stdin.pause();
+      process.stdin.destroy();
+    }
   }
-  return exitCodeOf(ctx, c.id, restarts);
+  return exitCodeOf(ctx, c.id, restarts, told.code);
 }
 
 export async function attachCommand(ctx: Ctx, argv: string[], out: Out): Promise<number> {
@@ -85,7 +120,7 @@ export async function attachCommand(ctx: Ctx, argv: string[], out: Out): Promise
   const seq = parseDetachKeys(str(p, 'detach-keys') ?? DEFAULT_DETACH_KEYS);
   const c = await refreshState(ctx, ctx.containers.resolve(p.positionals[0]!));
   if (c.status !== 'running') throw new RunnerError('You cannot attach to a stopped container, start it first');
-  if (!c.tty) return attachOutput(ctx, c, out);
+  if (!c.tty) return attachOutput(ctx, c);
   const r = await attachTerminal(ctx, c, seq);
   return r.detached ? Exit.Ok : r.exitCode;
 }
@@ -127,7 +162,7 @@ export async function attachTerminal(ctx: Ctx, c: ContainerState, seq: readonly 
   };
   const onInput = (d: Buffer) => {
     const { pass, detach: typed } = keys(d);
-    for (let off = 0; off < pass.length; off += 0xffff) sock.write(frame(FRAME_INPUT, pass.subarray(off, off + 0xffff)));
+    sendInput(sock, pass);
     if (typed) detach();
   };
   const rt = ctx.runtime(c.runtime);
@@ -141,16 +176,8 @@ export async function attachTerminal(ctx: Ctx, c: ContainerState, seq: readonly 
     process.on('SIGHUP', detach);
   }
   sendSize();
-  let pending = Buffer.alloc(0);
-  let told: number | undefined;
-  sock.on('data', (d: Buffer) => {
-    const { frames, rest } = parseFrames(Buffer.concat([pending, d]));
-    pending = Buffer.from(rest);
-    for (const f of frames) {
-      if (f.type === FRAME_OUTPUT) process.stdout.write(f.payload);
-      else if (f.type === FRAME_EXIT && f.payload.length === 4) told = f.payload.readInt32BE(0);
-    }
-  });
+  const told: { code?: number } = {};
+  readFrames(sock, told);
   try {
     await new Promise<void>((resolve) => {
       sock.on('close', () => resolve());
@@ -168,5 +195,5 @@ export async function attachTerminal(ctx: Ctx, c: ContainerState, seq: readonly 
       process.stdin.destroy();
     }
   }
-  return detached ? { detached, exitCode: 0 } : { detached, exitCode: await exitCodeOf(ctx, c.id, restarts, told) };
+  return detached ? { detached, exitCode: 0 } : { detached, exitCode: await exitCodeOf(ctx, c.id, restarts, told.code) };
 }

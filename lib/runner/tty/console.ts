@@ -13,7 +13,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { closeFd, readSome } from '../../kernel/fd-io.ts';
 import { acceptUnix, becomeSubreaper, listenUnix, recvFd, reapChild, setNonBlocking } from '../../kernel/unix-fd.ts';
 import * as runtime from '../container/runtime.ts';
-import { serveAttach, type AttachServer } from './attach-server.ts';
+import { ptySink, serveAttach, type AttachServer } from './attach-server.ts';
 import { readPid } from '../container/pid.ts';
 
 export const CONSOLE_SOCKET = 'console.sock';
@@ -93,7 +93,7 @@ export async function runConsoleOnce(rt: runtime.RuntimeRef, id: string, dir: st
     listenFd = -1;
     rmSync(join(dir, CONSOLE_SOCKET), { force: true });
     setNonBlocking(master);
-    server = await serveAttach(dir, dirFd, master, openStdin);
+    server = await serveAttach(dir, dirFd, ptySink(master, openStdin));
     await onRunning(pid);
     // A foreground `run -t` attaches right after the start: the output waits in the pty for it (at most 10 s).
     if (holdForClient) await server.firstClient(10_000);

@@ -183,7 +183,7 @@ test.serial('run -dit, then attach: typing, a resize, Ctrl-P Ctrl-Q detaches, at
   t.is((await ok(t, r, ['ps', '-a', '-q'])).stdout, '');
 });
 
-test.serial('-dit --restart on-failure:1: --detach-keys, attach ends with each run\'s code while the policy runs it again; run -it --rm detached from; attach without -t', async (t) => {
+test.serial('-dit --restart on-failure:1: --detach-keys, attach ends with each run\'s code while the policy runs it again; run -it --rm detached from; attach without -t (output, signals, stdin, --rm)', async (t) => {
   if (!requireRoot(t)) return;
   const r = makeRunnerEnv(t, 'tyr');
   writeConf(r, '10-tnet.conflist', testNetwork(r, 'tnet', 'tscnityr', '10.99.105.0/24'));
@@ -228,18 +228,23 @@ test.serial('-dit --restart on-failure:1: --detach-keys, attach ends with each r
   await ok(t, r, ['rm', '-f', 'noin']);
 
   // Without -t: the output from now on (stdout and stderr apart), Ctrl-C's SIGINT passed to the container.
-  await ok(t, r, ['run', '-d', '--name', 'plain', '--network', 'tnet', 'busybox', 'sh', '-c', 'trap "echo got-INT; exit 5" INT; echo before; sleep 3; echo after; echo err >&2; while :; do sleep 0.1; done']);
-  for (let i = 0; i < 100 && !(await ok(t, r, ['logs', 'plain'])).stdout.includes('before'); i++) await new Promise((res) => setTimeout(res, 50));
+  await ok(t, r, ['run', '-d', '--name', 'plain', '--network', 'tnet', 'busybox', 'sh', '-c', 'trap "echo got-INT; exit 5" INT; while :; do echo tick; echo err >&2; sleep 0.2; done']);
   const attach = spawn('nsenter', [`--net=${r.host.path}`, TSCNI, 'attach', 'plain'], { env: r.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let [stdout, stderr] = ['', ''];
   attach.stdout.on('data', (d) => (stdout += d));
   attach.stderr.on('data', (d) => (stderr += d));
   const code = new Promise<number | null>((res) => attach.on('close', (c) => res(c)));
-  for (let i = 0; i < 200 && !stderr.includes('err'); i++) await new Promise((res) => setTimeout(res, 50));
+  for (let i = 0; i < 400 && !(stdout.includes('tick') && stderr.includes('err')); i++) await new Promise((res) => setTimeout(res, 50));
   attach.kill('SIGINT');
-  t.deepEqual({ code: await code, stdout, stderr }, { code: 5, stdout: 'after\ngot-INT\n', stderr: 'err\n' });
+  const got = { code: await code, stdout, stderr };
+  t.true(/^(tick\n)+got-INT\n$/.test(got.stdout) && /^(err\n)+$/.test(got.stderr) && got.code === 5, JSON.stringify(got));
   t.deepEqual(JSON.parse((await ok(t, r, ['inspect', 'plain'])).stdout)[0].State.ExitCode, 5);
   await ok(t, r, ['rm', 'plain']);
+  // -d -i --rm without -t: what attach reads on stdin reaches the container; stdout and stderr apart; the exit code
+  // comes over attach.sock although --rm removes the container as it exits.
+  await ok(t, r, ['run', '-d', '-i', '--rm', '--name', 'din', '--network', 'tnet', 'busybox', 'sh', '-c', 'read l; echo got:$l; echo err:$l >&2; exit 4']);
+  t.deepEqual(await piped(r, 'hello\n', ['attach', 'din']), { code: 4, stdout: 'got:hello\n', stderr: 'err:hello\n' });
+  for (let i = 0; i < 100 && (await ok(t, r, ['ps', '-a', '-q'])).stdout !== ''; i++) await new Promise((res) => setTimeout(res, 50));
   t.deepEqual(containerDirs(r), []);
   t.is((await ok(t, r, ['ps', '-a', '-q'])).stdout, '');
 });
