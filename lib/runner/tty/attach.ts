@@ -74,6 +74,12 @@ function readFrames(sock: Socket, told: { code?: number }): void {
   });
 }
 
+/** Settles when the monitor (or a detach) has closed the connection. */
+const closed = (sock: Socket) => new Promise<void>((resolve) => {
+  sock.on('close', () => resolve());
+  sock.on('error', () => undefined);
+});
+
 /** Our stdin, as input frames (up to 0xffff bytes each). */
 const sendInput = (sock: Socket, pass: Buffer) => {
   for (let off = 0; off < pass.length; off += 0xffff) sock.write(frame(FRAME_INPUT, pass.subarray(off, off + 0xffff)));
@@ -97,10 +103,7 @@ async function attachOutput(ctx: Ctx, c: ContainerState): Promise<number> {
   process.on('SIGTERM', onTerm);
   if (input) process.stdin.on('data', onInput);
   try {
-    await new Promise<void>((resolve) => {
-      sock.on('close', () => resolve());
-      sock.on('error', () => undefined);
-    });
+    await closed(sock);
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
@@ -179,10 +182,7 @@ export async function attachTerminal(ctx: Ctx, c: ContainerState, seq: readonly 
   const told: { code?: number } = {};
   readFrames(sock, told);
   try {
-    await new Promise<void>((resolve) => {
-      sock.on('close', () => resolve());
-      sock.on('error', () => undefined);
-    });
+    await closed(sock);
   } finally {
     process.off('SIGWINCH', sendSize);
     process.off('SIGTERM', onTerm);
