@@ -129,16 +129,10 @@ export function subnetRanges(subnets: readonly string[], gateways: readonly stri
     ranges.push({ subnet: s });
   }
   for (const g of gateways) {
+    if (!ipaddr.isValid(g)) throw new UsageError(`invalid --gateway ${JSON.stringify(g)}: not an IP address`);
     const r = ranges.find((x) => fam(x.subnet!) === fam(g));
-    let inside = false;
-    try {
-      const a = ipaddr.parse(g);
-      inside = r !== undefined && a.kind() === ipaddr.parse(r.subnet!.split('/')[0]!).kind() && a.match(ipaddr.parseCIDR(r.subnet!));
-    } catch {
-      throw new UsageError(`invalid --gateway ${JSON.stringify(g)}: not an IP address`);
-    }
     if (!r) throw new UsageError(`invalid --gateway ${JSON.stringify(g)}: no IPv${fam(g)} --subnet to put it in`);
-    if (!inside) throw new UsageError(`invalid --gateway ${JSON.stringify(g)}: not in --subnet ${r.subnet}`);
+    if (!ipaddr.parse(g).match(ipaddr.parseCIDR(r.subnet!))) throw new UsageError(`invalid --gateway ${JSON.stringify(g)}: not in --subnet ${r.subnet}`);
     if (r.gateway) throw new UsageError(`invalid --gateway ${JSON.stringify(g)}: one gateway per subnet (${r.gateway} is ${r.subnet}'s)`);
     r.gateway = g;
   }

@@ -13,7 +13,7 @@ import { alive, readPid } from './pid.ts';
 import { trace } from '../trace.ts';
 import { pipeLines, type Echo } from './output.ts';
 import { runConsoleOnce } from '../tty/console.ts';
-import { serveAttachIn, type AttachServer } from '../tty/attach-server.ts';
+import { serveAttachIn } from '../tty/attach-server.ts';
 import type { Writable } from 'node:stream';
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13 };
@@ -95,39 +95,34 @@ async function runOnce(ctx: Ctx, id: string, rt: runtime.RuntimeRef, dir: string
   let stdin: Writable | null = null;
   const attach = io.echo ? undefined : await serveAttachIn(dir, { input: io.stdin === 'pipe' ? (b) => void stdin?.write(b) : undefined });
   try {
-    return await runPiped(ctx, id, rt, dir, runtimeLog, pidFile, logFile, runtimeName, io, attach, (s) => (stdin = s));
+    const child = await runtime.spawnRun(rt, id, dir, runtimeLog, pidFile, io.stdin);
+    stdin = child.stdin;
+    const echo: Echo = io.echo ?? (attach ? (chunk, stream) => attach.broadcast(chunk, stream) : undefined);
+    const logs = Promise.all([pipeLines(child.stdout!, 'stdout', logFile, echo), pipeLines(child.stderr!, 'stderr', logFile, echo)]);
+    let done = false;
+    const exited = child.ended.then((r) => {
+      done = true;
+      return r;
+    });
+    // Mark running as soon as runc writes the pid file (after the process is created, right before it starts;
+    // a stat is far cheaper than asking `runc state`). The `run` client waits for this.
+    while (!done) {
+      const pid = readPid(pidFile);
+      if (pid) {
+        await markRunning(ctx, id, pid);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const { exitCode: code, signal, startError: notStarted } = await exited;
+    await logs;
+    const exitCode = code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0);
+    attach?.exited(exitCode);
+    // The runtime itself could not be started (removed since run checked it): that is the start's error.
+    return { exitCode, startError: notStarted === undefined ? undefined : `${runtimeName}: ${notStarted}` };
   } finally {
     await attach?.close();
   }
-}
-
-async function runPiped(ctx: Ctx, id: string, rt: runtime.RuntimeRef, dir: string, runtimeLog: string, pidFile: string, logFile: string, runtimeName: string, io: RunIo, attach: AttachServer | undefined, onStdin: (s: Writable | null) => void): Promise<{ exitCode: number; startError?: string }> {
-  const child = await runtime.spawnRun(rt, id, dir, runtimeLog, pidFile, io.stdin);
-  onStdin(child.stdin);
-  const echo: Echo = io.echo ?? (attach ? (chunk, stream) => attach.broadcast(chunk, stream) : undefined);
-  const logs = Promise.all([pipeLines(child.stdout!, 'stdout', logFile, echo), pipeLines(child.stderr!, 'stderr', logFile, echo)]);
-  let done = false;
-  const exited = child.ended.then((r) => {
-    done = true;
-    return r;
-  });
-
-  // Mark running as soon as runc writes the pid file (after the process is created, right before it starts;
-  // a stat is far cheaper than asking `runc state`). The `run` client waits for this.
-  while (!done) {
-    const pid = readPid(pidFile);
-    if (pid) {
-      await markRunning(ctx, id, pid);
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  const { exitCode: code, signal, startError: notStarted } = await exited;
-  await logs;
-  const exitCode = code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0);
-  attach?.exited(exitCode);
-  // The runtime itself could not be started (removed since run checked it): that is the start's error.
-  return { exitCode, startError: notStarted === undefined ? undefined : `${runtimeName}: ${notStarted}` };
 }
 
 async function monitor(args: string[]): Promise<number> {

@@ -61,6 +61,16 @@ export function parseFrames(buf: Buffer): { frames: { type: number; payload: Buf
   return { frames, rest: buf.subarray(off) };
 }
 
+/** A stream's frames one by one, whatever the reads' boundaries (an incomplete frame waits for the next read). */
+export function frameReader(onFrame: (f: { type: number; payload: Buffer }) => void): (d: Buffer) => void {
+  let pending = Buffer.alloc(0);
+  return (d) => {
+    const { frames, rest } = parseFrames(Buffer.concat([pending, d]));
+    pending = Buffer.from(rest);
+    for (const f of frames) onFrame(f);
+  };
+}
+
 export interface AttachServer {
   broadcast(chunk: Buffer, stream?: 'stdout' | 'stderr'): void;
   /** Tells every client the process's exit code (before `close`). */
@@ -90,19 +100,14 @@ export async function serveAttach(dir: string, dirFd: number, sink: AttachSink):
   const server = createServer((sock) => {
     clients.add(sock);
     connected();
-    let pending = Buffer.alloc(0);
-    sock.on('data', (d: Buffer) => {
-      const { frames, rest } = parseFrames(Buffer.concat([pending, d]));
-      pending = Buffer.from(rest);
-      for (const f of frames) {
-        try {
-          if (f.type === FRAME_INPUT) sink.input?.(f.payload);
-          else if (f.type === FRAME_RESIZE && f.payload.length === 4) sink.resize?.(f.payload.readUInt16BE(0), f.payload.readUInt16BE(2));
-        } catch {
-          // the pty or pipe is closing: the process has ended
-        }
+    sock.on('data', frameReader((f) => {
+      try {
+        if (f.type === FRAME_INPUT) sink.input?.(f.payload);
+        else if (f.type === FRAME_RESIZE && f.payload.length === 4) sink.resize?.(f.payload.readUInt16BE(0), f.payload.readUInt16BE(2));
+      } catch {
+        // the pty or pipe is closing: the process has ended
       }
-    });
+    }));
     sock.on('error', () => sock.destroy());
     sock.on('close', () => clients.delete(sock));
   });

@@ -1,8 +1,9 @@
-// `tscni attach NAME` (docker's): connects this terminal to a detached -t container's pty through its monitor's
-// attach.sock (attach-server.ts): the output as it comes, what is typed (when the container keeps stdin open),
-// the window size now and on every SIGWINCH. The detach keys (Ctrl-P Ctrl-Q, or --detach-keys) leave the
-// container running; when its process ends, attach exits with its exit code (also when the restart policy runs it
-// again). A container without -t: its output from now on, and SIGINT/SIGTERM passed to it (docker's sig-proxy).
+// `tscni attach NAME` (docker's), and a foreground `run -t`'s own attach: this terminal on a -t container's pty
+// through its monitor's attach.sock (attach-server.ts): the output as it comes, what is typed (when the container
+// keeps stdin open), the window size now and on every SIGWINCH. The detach keys (Ctrl-P Ctrl-Q, or --detach-keys)
+// leave the container running; when its process ends, attach exits with its exit code (also when the restart policy
+// runs it again). A container without -t: its stdout and stderr from now on, our stdin with -i, and SIGINT/SIGTERM
+// passed to it (docker's sig-proxy).
 
 import { closeSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -16,7 +17,7 @@ import { DEFAULT_DETACH_KEYS, detachKeys, parseDetachKeys } from './detach-keys.
 import { printHelpIfAsked } from '../cli/help.ts';
 import { refreshState } from '../container/stop.ts';
 import { getWindowSize, makeRaw, restoreTerminal } from '../../kernel/unix-fd.ts';
-import { ATTACH_SOCKET, frame, FRAME_EXIT, FRAME_INPUT, FRAME_OUTPUT, FRAME_STDERR, parseFrames, resizeFrame } from './attach-server.ts';
+import { ATTACH_SOCKET, frame, FRAME_EXIT, FRAME_INPUT, FRAME_OUTPUT, FRAME_STDERR, frameReader, resizeFrame } from './attach-server.ts';
 
 type Out = (s: string) => void;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +33,8 @@ async function connectAttach(dir: string): Promise<Socket> {
           s.once('error', reject);
         });
       } catch (err) {
-        // The monitor serves it once runc has handed over the pty: a container that just started may not yet.
+        // The monitor serves it once runc runs the process (for -t, once it handed over the pty): a container that
+        // just started may not yet.
         if (tries >= 40) throw new RunnerError(`cannot attach: the container's monitor does not answer (${(err as Error).message})`);
         await sleep(50);
       }
@@ -42,19 +44,16 @@ async function connectAttach(dir: string): Promise<Socket> {
   }
 }
 
-/** The process attach followed has ended: the container exited, or its restart policy is running it again. */
-const endedSince = (restarts: number) => (s: ContainerState) => s.status === 'exited' || (s.restartCount ?? 0) > restarts;
-
 /**
- * Waits for the monitor to record the end (after it released the network): the process's exit code; `told`, what
- * the monitor said over attach.sock, when the state is gone (--rm removed it).
+ * Waits for the monitor to record the end (after it released the network) of the process attach followed: the
+ * container exited, or its restart policy runs it again (`restarts` grew). Its exit code; `told`, what the monitor
+ * said over attach.sock, when the state is gone (--rm removed it).
  */
 async function exitCodeOf(ctx: Ctx, id: string, restarts: number, told?: number): Promise<number> {
-  const ended = endedSince(restarts);
   for (let i = 0; i < 600; i++) {
     const s = ctx.containers.load(id);
     if (!s) return told ?? 255;
-    if (ended(s)) return s.exitCode ?? 255;
+    if (s.status === 'exited' || (s.restartCount ?? 0) > restarts) return s.exitCode ?? 255;
     await sleep(50);
   }
   return 255;
@@ -62,16 +61,11 @@ async function exitCodeOf(ctx: Ctx, id: string, restarts: number, told?: number)
 
 /** Reads the monitor's frames off `sock`: output to our stdout/stderr, the exit code into `told.code`. */
 function readFrames(sock: Socket, told: { code?: number }): void {
-  let pending = Buffer.alloc(0);
-  sock.on('data', (d: Buffer) => {
-    const { frames, rest } = parseFrames(Buffer.concat([pending, d]));
-    pending = Buffer.from(rest);
-    for (const f of frames) {
-      if (f.type === FRAME_OUTPUT) process.stdout.write(f.payload);
-      else if (f.type === FRAME_STDERR) process.stderr.write(f.payload);
-      else if (f.type === FRAME_EXIT && f.payload.length === 4) told.code = f.payload.readInt32BE(0);
-    }
-  });
+  sock.on('data', frameReader((f) => {
+    if (f.type === FRAME_OUTPUT) process.stdout.write(f.payload);
+    else if (f.type === FRAME_STDERR) process.stderr.write(f.payload);
+    else if (f.type === FRAME_EXIT && f.payload.length === 4) told.code = f.payload.readInt32BE(0);
+  }));
 }
 
 /** Settles when the monitor (or a detach) has closed the connection. */
