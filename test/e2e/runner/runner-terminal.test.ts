@@ -191,7 +191,7 @@ test.serial('-dit --restart on-failure:1: --detach-keys, attach ends with each r
   await ok(t, r, ['run', '-dit', '--restart', 'on-failure:1', '--name', 'rbox', '--network', 'tnet', 'busybox', 'sh', '-c', shell]);
   t.deepEqual(await r.tscni(['attach', '--detach-keys', 'ctrl-x,alt', 'rbox']), { code: 2, stdout: '', stderr: 'tscni: invalid --detach-keys "ctrl-x,alt": unknown key "alt" (a printable character, or ctrl- with a-z, @, [, \\, ], ^ or _)\n' });
   // Ctrl-A d detaches; the shell's exit 3 ends the next attach with 3, and the policy runs it once more (a new pty).
-  const keys = await onTerminal(r, 24, 80, [['sleep', '1'], ['send', 'echo one\n'], ['wait', 'one\r\n'], ['send', '\x01d']], ['attach', '--detach-keys', 'ctrl-a,d', 'rbox']);
+  const keys = await onTerminal(r, 24, 80, [['sleep', '1'], ['send', 'echo one\n'], ['wait', 'echo one\r\none\r\n'], ['send', '\x01d']], ['attach', '--detach-keys', 'ctrl-a,d', 'rbox']);
   t.deepEqual(keys, { output: 'echo one\r\none\r\n', exit: 0, timedOut: false });
   const first = await onTerminal(r, 24, 80, [['sleep', '1'], ['send', 'exit 3\n']], ['attach', 'rbox']);
   t.deepEqual(first, { output: 'exit 3\r\n', exit: 3, timedOut: false });
@@ -212,7 +212,7 @@ test.serial('-dit --restart on-failure:1: --detach-keys, attach ends with each r
 
   // A foreground run -it is an attach too: its first output waits for it, Ctrl-P Ctrl-Q leaves the container running,
   // and --rm then falls to the monitor: removed when the process ends.
-  const fg = await onTerminal(r, 24, 80, [['wait', 'ready'], ['sleep', '0.5'], ['send', 'echo one\n'], ['wait', 'one\r\n'], ['send', '\x10\x11']], ['run', '-it', '--rm', '--name', 'fg', '--network', 'tnet', 'busybox', 'sh', '-c', shell]);
+  const fg = await onTerminal(r, 24, 80, [['wait', 'ready'], ['sleep', '0.5'], ['send', 'echo one\n'], ['wait', 'echo one\r\none\r\n'], ['send', '\x10\x11']], ['run', '-it', '--rm', '--name', 'fg', '--network', 'tnet', 'busybox', 'sh', '-c', shell]);
   t.deepEqual(fg, { output: 'ready\r\necho one\r\none\r\n', exit: 0, timedOut: false });
   const fgInfo = JSON.parse((await ok(t, r, ['inspect', 'fg'])).stdout)[0];
   t.deepEqual([fgInfo.State.Status, fgInfo.HostConfig.AutoRemove], ['running', true]);
